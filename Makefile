@@ -1,0 +1,46 @@
+# Thin wrapper over CMake; the real build is CMakeLists.txt.
+BUILD ?= build
+DEPS = cmake gcc make pkg-config liblua5.4-dev libcsv-dev libcmocka-dev
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+
+.PHONY: all build deps demo test sanitize clean
+
+all: build
+
+# Installs what is missing (as root), or prints the one line to run.
+deps:
+	@missing=""; for p in $(DEPS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "missing packages; run:"; echo "  sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+$(BUILD)/Makefile: CMakeLists.txt
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+build: $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: deps build
+	@echo
+	@echo '$$ $(BUILD)/kpieval run datasets/seoul-2019 --out out/seoul-2019'
+	@$(BUILD)/kpieval run datasets/seoul-2019 --out out/seoul-2019; rc=$$?; \
+	  echo; echo "open out/seoul-2019/departments.csv for the department table, out/seoul-2019/kpis.csv for every KPI"; \
+	  exit $$rc
+
+test: deps build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+sanitize:
+	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DKPIEVAL_SANITIZE=ON -DKPIEVAL_WERROR=ON -DCMAKE_BUILD_TYPE=Debug"
+
+clean:
+	rm -rf $(BUILD) build-asan out

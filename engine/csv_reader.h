@@ -1,0 +1,38 @@
+/*
+ * csv_reader.h - reads an RFC 4180 CSV file row by row, with exact line numbers.
+ *
+ * Provides kpi_csv_read(): checks the whole file first (NUL bytes, UTF-8,
+ * with a hint for CP949 exports), skips a BOM, then hands each row to a
+ * callback; the first row is the header and every later row must have as
+ * many fields. Relies on libcsv for the quoting rules. Memory: the row and
+ * its fields are valid only during the callback.
+ */
+#ifndef KPIEVAL_CSV_READER_H
+#define KPIEVAL_CSV_READER_H
+
+#include <stddef.h>
+
+#include "kpieval/error.h"
+
+#define KPI_CSV_FIELD_MAX (1024 * 1024) /* bytes in one field */
+#define KPI_CSV_FIELDS_MAX 1024         /* fields in one row */
+
+struct kpi_csv_row {
+    const char *file;    /* name for messages, e.g. "indicators.csv" */
+    unsigned line;       /* line where the row starts, 1-based */
+    unsigned index;      /* 0 for the header, then 1, 2, ... */
+    size_t nfields;
+    char **fields;       /* NUL-terminated; writable scratch */
+};
+
+/* Called once per row; returns 0 to go on or a negative KPI_E* (with err
+ * filled) to stop reading. */
+typedef int (*kpi_csv_row_fn)(void *ctx, const struct kpi_csv_row *row, struct kpi_error *err);
+
+/* Reads path, naming it `name` in messages. Returns 0, or a negative KPI_E*
+ * with err filled: KPI_EIO when the file cannot be read, KPI_EINPUT for a
+ * malformed file (message "name:line: ..."), or whatever on_row returned. */
+int kpi_csv_read(const char *path, const char *name, kpi_csv_row_fn on_row, void *ctx,
+                 struct kpi_error *err);
+
+#endif

@@ -1,0 +1,864 @@
+#include "kpieval/dataset.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "csv_reader.h"
+#include "strmap.h"
+#include "text.h"
+
+struct kpi_dataset {
+    struct kpi_arena arena;
+    char *dir;
+
+    struct kpi_indicator *indicators;
+    size_t n_indicators, cap_indicators;
+    struct kpi_strmap ids; /* id -> indicator index */
+
+    const char **expressions;
+    size_t n_expressions, cap_expressions;
+    struct kpi_strmap expression_ids;
+
+    struct kpi_department *departments;
+    size_t n_departments;
+    struct kpi_strmap department_paths; /* path -> first-seen index, then node index */
+    const char **seen_paths;            /* distinct department paths in first-seen order */
+    size_t n_seen_paths, cap_seen_paths;
+
+    const char **extra_columns;
+    size_t n_extra_columns;
+
+    const char *period;
+
+    const char **warnings;
+    size_t n_warnings, total_warnings;
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static int grow_array(void **array, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : 16;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(*array, n * elem);
+    if (!p)
+        return -1;
+    *array = p;
+    *cap = n;
+    return 0;
+}
+
+static const char *arena_printf(struct kpi_arena *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static const char *arena_printf(struct kpi_arena *a, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        n = 0;
+    if ((size_t)n >= sizeof buf)
+        n = sizeof buf - 1;
+    return kpi_arena_strndup(a, buf, (size_t)n);
+}
+
+static const char *arena_dup(struct kpi_arena *a, const char *s)
+{
+    return kpi_arena_strndup(a, s, strlen(s));
+}
+
+/* Shortens a cell for quoting in a message. */
+static const char *clip(const char *s, char buf[64])
+{
+    size_t n = strlen(s);
+    if (n < 60)
+        return s;
+    n = 56;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--; /* do not cut a UTF-8 sequence */
+    memcpy(buf, s, n);
+    memcpy(buf + n, "...", 4);
+    return buf;
+}
+
+static void add_warning(kpi_dataset *ds, const char *text)
+{
+    ds->total_warnings++;
+    if (ds->n_warnings < KPI_WARNINGS_KEPT && text)
+        ds->warnings[ds->n_warnings++] = text;
+}
+
+/* Number of a distinct expression text, adding it when new. */
+static int intern_expression(kpi_dataset *ds, const char *text, unsigned *id)
+{
+    unsigned existing;
+    int r = kpi_strmap_put(&ds->expression_ids, text, (unsigned)ds->n_expressions, &existing,
+                           NULL);
+    if (r < 0)
+        return -1;
+    if (r == 0) {
+        *id = existing;
+        return 0;
+    }
+    if (grow_array((void **)&ds->expressions, &ds->cap_expressions, ds->n_expressions + 1,
+                   sizeof *ds->expressions))
+        return -1;
+    *id = (unsigned)ds->n_expressions;
+    ds->expressions[ds->n_expressions++] = text;
+    return 0;
+}
+
+/* ---- header handling ---------------------------------------------------- */
+
+struct column {
+    const char *name;
+    bool required;
+};
+
+/* Maps each known column to its field index (or -1); other columns are
+ * extras. Fails on duplicate or empty names and missing required ones. */
+static int map_header(const struct kpi_csv_row *row, const struct column *cols, size_t ncols,
+                      int *index, bool *is_extra, struct kpi_error *err)
+{
+    for (size_t c = 0; c < ncols; c++)
+        index[c] = -1;
+    for (size_t f = 0; f < row->nfields; f++) {
+        const char *h = row->fields[f];
+        is_extra[f] = true;
+        if (!*h)
+            return kpi_error_set(err, KPI_EINPUT, "%s:%u: column %zu has an empty header name",
+                                 row->file, row->line, f + 1);
+        for (size_t g = 0; g < f; g++) {
+            if (!strcmp(row->fields[g], h))
+                return kpi_error_set(err, KPI_EINPUT,
+                                     "%s:%u: duplicate column '%s' (columns %zu and %zu)",
+                                     row->file, row->line, h, g + 1, f + 1);
+        }
+        for (size_t c = 0; c < ncols; c++) {
+            if (!strcmp(cols[c].name, h)) {
+                index[c] = (int)f;
+                is_extra[f] = false;
+            }
+        }
+    }
+    for (size_t c = 0; c < ncols; c++) {
+        if (cols[c].required && index[c] < 0)
+            return kpi_error_set(err, KPI_EINPUT, "%s:%u: missing required column '%s'",
+                                 row->file, row->line, cols[c].name);
+    }
+    return 0;
+}
+
+/* ---- indicators.csv ----------------------------------------------------- */
+
+enum {
+    COL_ID,
+    COL_NAME,
+    COL_DEPARTMENT,
+    COL_UNIT,
+    COL_DIRECTION,
+    COL_BASELINE,
+    COL_TARGET,
+    COL_FORMULA,
+    COL_WEIGHT,
+    COL_SCORING,
+    N_INDICATOR_COLUMNS
+};
+
+static const struct column indicator_columns[N_INDICATOR_COLUMNS] = {
+    [COL_ID] = {"id", true},
+    [COL_NAME] = {"name", true},
+    [COL_DEPARTMENT] = {"department", true},
+    [COL_UNIT] = {"unit", false},
+    [COL_DIRECTION] = {"direction", false},
+    [COL_BASELINE] = {"baseline", false},
+    [COL_TARGET] = {"target", true},
+    [COL_FORMULA] = {"formula", true},
+    [COL_WEIGHT] = {"weight", false},
+    [COL_SCORING] = {"scoring", false},
+};
+
+struct indicator_loader {
+    kpi_dataset *ds;
+    int col[N_INDICATOR_COLUMNS];
+    bool is_extra[KPI_CSV_FIELDS_MAX];
+    size_t *extra_fields; /* field index of each extra column */
+};
+
+/* The cell of an optional column, or "" when the file lacks the column. */
+static char *field(const struct kpi_csv_row *row, int index)
+{
+    static char empty[1];
+    return index < 0 ? empty : row->fields[index];
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    return s;
+}
+
+/* A department path is levels joined by '/', none empty, '.' or '..'. */
+static const char *department_problem(const char *path)
+{
+    if (!*path)
+        return "is empty";
+    const char *level = path;
+    for (;;) {
+        const char *slash = strchr(level, '/');
+        size_t n = slash ? (size_t)(slash - level) : strlen(level);
+        if (n == 0)
+            return "has an empty level";
+        if ((n == 1 && level[0] == '.') || (n == 2 && level[0] == '.' && level[1] == '.'))
+            return "has a level '.' or '..'";
+        if (!slash)
+            return NULL;
+        level = slash + 1;
+    }
+}
+
+/* Records the first problem of a KPI; later ones add nothing. */
+static void set_invalid(kpi_dataset *ds, struct kpi_indicator *k, const char *message)
+{
+    if (!k->invalid)
+        k->invalid = message ? message : "invalid";
+    (void)ds;
+}
+
+static void parse_number_cell(kpi_dataset *ds, struct kpi_indicator *k,
+                              const struct kpi_csv_row *row, const char *column, const char *cell,
+                              double *out)
+{
+    char c[64];
+    enum kpi_number_problem p = kpi_text_parse_number(cell, out);
+    if (p != KPI_NUMBER_OK)
+        set_invalid(ds, k,
+                    arena_printf(&ds->arena, "%s:%u: %s '%s' %s", row->file, row->line, column,
+                                 clip(cell, c), kpi_text_number_problem(p)));
+}
+
+static int on_indicator_row(void *ctx, const struct kpi_csv_row *row, struct kpi_error *err)
+{
+    struct indicator_loader *L = ctx;
+    kpi_dataset *ds = L->ds;
+    struct kpi_indicator *k;
+    char c[64];
+    unsigned existing;
+    const char *text;
+    int r;
+
+    if (row->index == 0) {
+        int rc = map_header(row, indicator_columns, N_INDICATOR_COLUMNS, L->col, L->is_extra, err);
+        if (rc)
+            return rc;
+        ds->extra_columns = calloc(row->nfields, sizeof *ds->extra_columns);
+        L->extra_fields = calloc(row->nfields, sizeof *L->extra_fields);
+        if (!ds->extra_columns || !L->extra_fields)
+            return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+        for (size_t f = 0; f < row->nfields; f++) {
+            if (!L->is_extra[f])
+                continue;
+            L->extra_fields[ds->n_extra_columns] = f;
+            ds->extra_columns[ds->n_extra_columns] = arena_dup(&ds->arena, row->fields[f]);
+            if (!ds->extra_columns[ds->n_extra_columns])
+                return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+            ds->n_extra_columns++;
+        }
+        return 0;
+    }
+
+    if (grow_array((void **)&ds->indicators, &ds->cap_indicators, ds->n_indicators + 1,
+                   sizeof *ds->indicators))
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    k = &ds->indicators[ds->n_indicators];
+    memset(k, 0, sizeof *k);
+    k->line = row->line;
+    k->scoring_id = KPI_NONE;
+    k->department_id = KPI_NONE;
+
+    /* id, name, department: problems here stop the run. */
+    text = trim(row->fields[L->col[COL_ID]]);
+    if (!kpi_text_is_kpi_id(text))
+        return kpi_error_set(err, KPI_EINPUT,
+                             "%s:%u: id '%s' %s; use letters, digits, '.', '_' and '-'", row->file,
+                             row->line, clip(text, c), *text ? "has a character not allowed" : "is empty");
+    if (!(k->id = arena_dup(&ds->arena, text)))
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    r = kpi_strmap_put(&ds->ids, k->id, (unsigned)ds->n_indicators, &existing, NULL);
+    if (r < 0)
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    if (r == 0)
+        return kpi_error_set(err, KPI_EINPUT, "%s:%u: duplicate id '%s' (first at line %u)",
+                             row->file, row->line, k->id, ds->indicators[existing].line);
+
+    text = trim(row->fields[L->col[COL_NAME]]);
+    if (!*text)
+        return kpi_error_set(err, KPI_EINPUT, "%s:%u: name of '%s' is empty", row->file,
+                             row->line, k->id);
+    if (!(k->name = arena_dup(&ds->arena, text)))
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+
+    text = trim(row->fields[L->col[COL_DEPARTMENT]]);
+    {
+        const char *problem = department_problem(text);
+        if (problem)
+            return kpi_error_set(err, KPI_EINPUT, "%s:%u: department '%s' of '%s' %s", row->file,
+                                 row->line, clip(text, c), k->id, problem);
+        const char *stored = NULL;
+        char *copy = kpi_arena_strndup(&ds->arena, text, strlen(text));
+        if (!copy)
+            return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+        r = kpi_strmap_put(&ds->department_paths, copy, (unsigned)ds->n_seen_paths, NULL, &stored);
+        if (r < 0)
+            return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+        if (r == 1) {
+            if (grow_array((void **)&ds->seen_paths, &ds->cap_seen_paths, ds->n_seen_paths + 1,
+                           sizeof *ds->seen_paths))
+                return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+            ds->seen_paths[ds->n_seen_paths++] = copy;
+            stored = copy;
+        }
+        k->department = stored;
+    }
+
+    text = trim(field(row, L->col[COL_UNIT]));
+    k->unit = *text ? arena_dup(&ds->arena, text) : "";
+
+    /* Everything below only makes this KPI invalid. */
+    text = trim(field(row, L->col[COL_DIRECTION]));
+    if (!*text || !strcmp(text, "increase")) {
+        k->direction = KPI_DIRECTION_INCREASE;
+    } else if (!strcmp(text, "decrease")) {
+        k->direction = KPI_DIRECTION_DECREASE;
+    } else {
+        set_invalid(ds, k,
+                    arena_printf(&ds->arena,
+                                 "%s:%u: direction '%s' is not 'increase' or 'decrease'",
+                                 row->file, row->line, clip(text, c)));
+    }
+
+    text = trim(field(row, L->col[COL_BASELINE]));
+    if (*text && strcmp(text, "-")) {
+        k->has_baseline = true;
+        parse_number_cell(ds, k, row, "baseline", text, &k->baseline);
+    }
+
+    text = trim(row->fields[L->col[COL_TARGET]]);
+    parse_number_cell(ds, k, row, "target", text, &k->target);
+
+    k->weight = 1;
+    text = trim(field(row, L->col[COL_WEIGHT]));
+    if (*text) {
+        parse_number_cell(ds, k, row, "weight", text, &k->weight);
+        if (k->weight < 0)
+            set_invalid(ds, k,
+                        arena_printf(&ds->arena, "%s:%u: weight '%s' is negative", row->file,
+                                     row->line, text));
+    }
+
+    text = trim(row->fields[L->col[COL_FORMULA]]);
+    if (!(k->formula = arena_dup(&ds->arena, text)))
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    if (!*text)
+        set_invalid(ds, k, arena_printf(&ds->arena, "%s:%u: formula is empty", row->file, row->line));
+    else if (intern_expression(ds, k->formula, &k->formula_id))
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+
+    text = trim(field(row, L->col[COL_SCORING]));
+    if (!*text) {
+        k->scoring = KPI_SCORING_RATIO;
+    } else if (!strcmp(text, "linear")) {
+        k->scoring = KPI_SCORING_LINEAR;
+    } else if (!strcmp(text, "baseline")) {
+        k->scoring = KPI_SCORING_BASELINE;
+        if (!k->has_baseline)
+            set_invalid(ds, k,
+                        arena_printf(&ds->arena,
+                                     "%s:%u: scoring 'baseline' needs a baseline, and it is empty",
+                                     row->file, row->line));
+    } else if (!strcmp(text, "binary")) {
+        k->scoring = KPI_SCORING_BINARY;
+    } else {
+        k->scoring = KPI_SCORING_EXPRESSION;
+        if (!(k->scoring_text = arena_dup(&ds->arena, text)) ||
+            intern_expression(ds, k->scoring_text, &k->scoring_id))
+            return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    }
+
+    if (ds->n_extra_columns) {
+        const char **extra = kpi_arena_alloc(&ds->arena, ds->n_extra_columns * sizeof *extra);
+        if (!extra)
+            return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+        for (size_t e = 0; e < ds->n_extra_columns; e++) {
+            extra[e] = arena_dup(&ds->arena, row->fields[L->extra_fields[e]]);
+            if (!extra[e])
+                return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+        }
+        k->extra = extra;
+    }
+    ds->n_indicators++;
+    return 0;
+}
+
+/* ---- actuals.csv -------------------------------------------------------- */
+
+enum { COL_INDICATOR, COL_INPUT, COL_VALUE, COL_PERIOD, N_ACTUAL_COLUMNS };
+
+static const struct column actual_columns[N_ACTUAL_COLUMNS] = {
+    [COL_INDICATOR] = {"indicator", true},
+    [COL_INPUT] = {"input", true},
+    [COL_VALUE] = {"value", true},
+    [COL_PERIOD] = {"period", false},
+};
+
+struct raw_actual {
+    unsigned kpi;
+    unsigned line;
+    const char *name; /* interned */
+    double value;
+};
+
+struct actual_loader {
+    kpi_dataset *ds;
+    const char *want_period; /* NULL: all rows, and there must be one period */
+    int col[N_ACTUAL_COLUMNS];
+    bool is_extra[KPI_CSV_FIELDS_MAX];
+    struct kpi_strmap names;   /* interned input names */
+    struct kpi_strmap periods; /* distinct periods seen */
+    const char **period_list;
+    size_t n_periods, cap_periods;
+    bool period_matched;
+    struct raw_actual *rows;
+    size_t n_rows, cap_rows;
+};
+
+static int on_actual_row(void *ctx, const struct kpi_csv_row *row, struct kpi_error *err)
+{
+    struct actual_loader *L = ctx;
+    kpi_dataset *ds = L->ds;
+    const char *id, *name, *period;
+    unsigned kpi;
+    char c[64];
+    int r;
+
+    if (row->index == 0)
+        return map_header(row, actual_columns, N_ACTUAL_COLUMNS, L->col, L->is_extra, err);
+
+    period = trim(field(row, L->col[COL_PERIOD]));
+    if (L->col[COL_PERIOD] >= 0) {
+        const char *copy = NULL;
+        unsigned seen;
+        if (!kpi_strmap_get(&L->periods, period, &seen)) {
+            if (!(copy = arena_dup(&ds->arena, period)) ||
+                kpi_strmap_put(&L->periods, copy, 0, NULL, NULL) < 0 ||
+                grow_array((void **)&L->period_list, &L->cap_periods, L->n_periods + 1,
+                           sizeof *L->period_list))
+                return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+            L->period_list[L->n_periods++] = copy;
+        }
+        if (L->want_period) {
+            if (strcmp(period, L->want_period))
+                return 0;
+            L->period_matched = true;
+        }
+    }
+
+    id = trim(row->fields[L->col[COL_INDICATOR]]);
+    if (!kpi_strmap_get(&ds->ids, id, &kpi)) {
+        add_warning(ds, arena_printf(&ds->arena, "%s:%u: actual for unknown indicator '%s' ignored",
+                                     row->file, row->line, clip(id, c)));
+        return 0;
+    }
+    struct kpi_indicator *k = &ds->indicators[kpi];
+
+    name = trim(row->fields[L->col[COL_INPUT]]);
+    if (!kpi_text_is_lua_name(name)) {
+        set_invalid(ds, k,
+                    arena_printf(&ds->arena,
+                                 "%s:%u: input name '%s' is not a Lua identifier "
+                                 "(letters, digits and '_', not starting with a digit, not a keyword)",
+                                 row->file, row->line, clip(name, c)));
+        return 0;
+    }
+    const char *stored = NULL;
+    char *copy = kpi_arena_strndup(&ds->arena, name, strlen(name));
+    if (!copy)
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    r = kpi_strmap_put(&L->names, copy, 0, NULL, &stored);
+    if (r < 0)
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    if (r == 1)
+        stored = copy;
+
+    double value = 0;
+    const char *vtext = trim(row->fields[L->col[COL_VALUE]]);
+    enum kpi_number_problem p = kpi_text_parse_number(vtext, &value);
+    if (p != KPI_NUMBER_OK) {
+        set_invalid(ds, k,
+                    arena_printf(&ds->arena, "%s:%u: value '%s' of input '%s' %s", row->file,
+                                 row->line, clip(vtext, c), stored, kpi_text_number_problem(p)));
+        return 0;
+    }
+    if (grow_array((void **)&L->rows, &L->cap_rows, L->n_rows + 1, sizeof *L->rows))
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    L->rows[L->n_rows++] = (struct raw_actual){kpi, row->line, stored, value};
+    return 0;
+}
+
+/* Position of the first use of `name` as a word in the formula text, or
+ * SIZE_MAX. Field accesses (`kpi.name`) do not count. */
+static size_t first_use(const char *formula, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = strstr(formula, name); p; p = strstr(p + 1, name)) {
+        char before = p == formula ? ' ' : p[-1];
+        char after = p[n];
+        bool word_before = before == '_' || before == '.' || (before >= '0' && before <= '9') ||
+                           (before >= 'A' && before <= 'Z') || (before >= 'a' && before <= 'z');
+        bool word_after = after == '_' || (after >= '0' && after <= '9') ||
+                          (after >= 'A' && after <= 'Z') || (after >= 'a' && after <= 'z');
+        if (!word_before && !word_after)
+            return (size_t)(p - formula);
+    }
+    return SIZE_MAX;
+}
+
+struct ranked_input {
+    size_t rank;
+    struct kpi_input input;
+};
+
+static int compare_ranked(const void *a, const void *b)
+{
+    const struct ranked_input *x = a, *y = b;
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
+    return strcmp(x->input.name, y->input.name);
+}
+
+static int compare_raw_actual(const void *a, const void *b)
+{
+    const struct raw_actual *x = a, *y = b;
+    if (x->kpi != y->kpi)
+        return x->kpi < y->kpi ? -1 : 1;
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Hands each KPI its inputs in display order and flags duplicates. */
+static int attach_inputs(kpi_dataset *ds, struct actual_loader *L, struct kpi_error *err)
+{
+    struct ranked_input *ranked = NULL;
+    size_t cap_ranked = 0;
+    int rc = 0;
+
+    qsort(L->rows, L->n_rows, sizeof *L->rows, compare_raw_actual);
+    for (size_t i = 0; i < L->n_rows;) {
+        size_t j = i;
+        while (j < L->n_rows && L->rows[j].kpi == L->rows[i].kpi)
+            j++;
+        struct kpi_indicator *k = &ds->indicators[L->rows[i].kpi];
+        size_t n = j - i;
+        struct kpi_input *inputs = kpi_arena_alloc(&ds->arena, n * sizeof *inputs);
+        if (!inputs || grow_array((void **)&ranked, &cap_ranked, n, sizeof *ranked)) {
+            rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t a = 0; a < n; a++) {
+            const struct raw_actual *ra = &L->rows[i + a];
+            for (size_t b = 0; b < a; b++) {
+                if (L->rows[i + b].name == ra->name) {
+                    set_invalid(ds, k,
+                                arena_printf(&ds->arena,
+                                             "actuals.csv:%u: duplicate input '%s' for '%s'%s%s%s "
+                                             "(first at line %u)",
+                                             ra->line, ra->name, k->id,
+                                             ds->period ? " in period '" : "",
+                                             ds->period ? ds->period : "", ds->period ? "'" : "",
+                                             L->rows[i + b].line));
+                    break;
+                }
+            }
+            ranked[a].rank = first_use(k->formula, ra->name);
+            ranked[a].input = (struct kpi_input){ra->name, ra->value, ra->line};
+        }
+        qsort(ranked, n, sizeof *ranked, compare_ranked);
+        for (size_t a = 0; a < n; a++)
+            inputs[a] = ranked[a].input;
+        k->inputs = inputs;
+        k->n_inputs = (unsigned)n;
+        i = j;
+    }
+out:
+    free(ranked);
+    return rc;
+}
+
+static int compare_period(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int load_actuals(kpi_dataset *ds, const char *path, const char *want_period,
+                        struct kpi_error *err)
+{
+    struct actual_loader L = {.ds = ds, .want_period = want_period};
+    int rc;
+
+    kpi_strmap_init(&L.names);
+    kpi_strmap_init(&L.periods);
+    rc = kpi_csv_read(path, "actuals.csv", on_actual_row, &L, err);
+    if (rc)
+        goto out;
+    qsort(L.period_list, L.n_periods, sizeof *L.period_list, compare_period);
+    if (want_period) {
+        if (L.col[COL_PERIOD] < 0) {
+            rc = kpi_error_set(err, KPI_EUSAGE,
+                               "actuals.csv: --period '%s' given, but the file has no 'period' "
+                               "column",
+                               want_period);
+            goto out;
+        }
+        if (!L.period_matched) {
+            char list[512] = "";
+            size_t o = 0;
+            for (size_t i = 0; i < L.n_periods && o < sizeof list - 64; i++)
+                o += (size_t)snprintf(list + o, sizeof list - o, "%s'%s'", i ? ", " : "",
+                                      L.period_list[i]);
+            rc = kpi_error_set(err, KPI_EUSAGE,
+                               "actuals.csv: no rows for period '%s' (periods found: %s)",
+                               want_period, L.n_periods ? list : "none");
+            goto out;
+        }
+        ds->period = arena_dup(&ds->arena, want_period);
+    } else if (L.n_periods > 1) {
+        char list[512] = "";
+        size_t o = 0;
+        for (size_t i = 0; i < L.n_periods && o < sizeof list - 64; i++)
+            o += (size_t)snprintf(list + o, sizeof list - o, "%s'%s'", i ? ", " : "",
+                                  L.period_list[i]);
+        rc = kpi_error_set(err, KPI_EUSAGE,
+                           "actuals.csv: rows for %zu periods (%s); choose one with --period",
+                           L.n_periods, list);
+        goto out;
+    } else if (L.n_periods == 1) {
+        ds->period = L.period_list[0];
+    }
+    rc = attach_inputs(ds, &L, err);
+out:
+    kpi_strmap_release(&L.names);
+    kpi_strmap_release(&L.periods);
+    free(L.period_list);
+    free(L.rows);
+    return rc;
+}
+
+/* ---- the department tree ------------------------------------------------ */
+
+/* Tree order: level by level, so "a/c" (child of a) sorts before "a-b". */
+static int compare_path(const void *pa, const void *pb)
+{
+    const unsigned char *a = *(const unsigned char *const *)pa;
+    const unsigned char *b = *(const unsigned char *const *)pb;
+    for (;; a++, b++) {
+        int ca = *a == '/' ? 1 : *a ? *a + 1 : 0;
+        int cb = *b == '/' ? 1 : *b ? *b + 1 : 0;
+        if (ca != cb)
+            return ca - cb;
+        if (!ca)
+            return 0;
+    }
+}
+
+static int build_tree(kpi_dataset *ds, struct kpi_error *err)
+{
+    struct kpi_strmap nodes;
+    const char **paths = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+
+    kpi_strmap_init(&nodes);
+    /* Every prefix of every path is a node. */
+    for (size_t i = 0; i < ds->n_seen_paths; i++) {
+        const char *path = ds->seen_paths[i];
+        for (const char *p = path;; p++) {
+            if (*p != '/' && *p != '\0')
+                continue;
+            char *prefix = kpi_arena_strndup(&ds->arena, path, (size_t)(p - path));
+            int r = prefix ? kpi_strmap_put(&nodes, prefix, 0, NULL, NULL) : -1;
+            if (r < 0 || (r == 1 && grow_array((void **)&paths, &cap, n + 1, sizeof *paths))) {
+                rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
+                goto out;
+            }
+            if (r == 1)
+                paths[n++] = prefix;
+            if (!*p)
+                break;
+        }
+    }
+    qsort(paths, n, sizeof *paths, compare_path);
+    ds->departments = calloc(n ? n : 1, sizeof *ds->departments);
+    if (!ds->departments) {
+        rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
+        goto out;
+    }
+    kpi_strmap_release(&nodes);
+    for (size_t i = 0; i < n; i++) {
+        struct kpi_department *d = &ds->departments[i];
+        const char *slash = strrchr(paths[i], '/');
+        d->path = paths[i];
+        d->name = slash ? slash + 1 : paths[i];
+        d->parent = KPI_NONE;
+        d->depth = 0;
+        if (slash) {
+            /* The parent is the nearest earlier node that is a prefix. */
+            size_t plen = (size_t)(slash - paths[i]);
+            for (size_t j = i; j-- > 0;) {
+                if (strlen(paths[j]) == plen && !strncmp(paths[j], paths[i], plen)) {
+                    d->parent = (unsigned)j;
+                    d->depth = ds->departments[j].depth + 1;
+                    break;
+                }
+            }
+        }
+        if (kpi_strmap_put(&nodes, paths[i], (unsigned)i, NULL, NULL) < 0) {
+            rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+    ds->n_departments = n;
+    for (size_t i = 0; i < ds->n_indicators; i++) {
+        struct kpi_indicator *k = &ds->indicators[i];
+        unsigned node = KPI_NONE;
+        kpi_strmap_get(&nodes, k->department, &node);
+        k->department_id = node;
+    }
+out:
+    kpi_strmap_release(&nodes);
+    free(paths);
+    return rc;
+}
+
+/* ---- public ------------------------------------------------------------- */
+
+int kpi_dataset_load(const char *dir, const struct kpi_load_options *opt, kpi_dataset **out,
+                     struct kpi_error *err)
+{
+    kpi_dataset *ds = calloc(1, sizeof *ds);
+    struct indicator_loader IL = {0};
+    char *path = NULL;
+    size_t dlen = strlen(dir);
+    int rc;
+
+    *out = NULL;
+    if (!ds)
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    kpi_arena_init(&ds->arena);
+    kpi_strmap_init(&ds->ids);
+    kpi_strmap_init(&ds->expression_ids);
+    kpi_strmap_init(&ds->department_paths);
+    ds->warnings = calloc(KPI_WARNINGS_KEPT, sizeof *ds->warnings);
+    ds->dir = strdup(dir);
+    path = malloc(dlen + 32);
+    if (!ds->warnings || !ds->dir || !path) {
+        rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
+        goto out;
+    }
+
+    IL.ds = ds;
+    snprintf(path, dlen + 32, "%s/indicators.csv", dir);
+    rc = kpi_csv_read(path, "indicators.csv", on_indicator_row, &IL, err);
+    if (rc)
+        goto out;
+    if (ds->n_indicators == 0) {
+        rc = kpi_error_set(err, KPI_EINPUT, "indicators.csv: no indicators: the file has only a header");
+        goto out;
+    }
+    rc = build_tree(ds, err);
+    if (rc)
+        goto out;
+    snprintf(path, dlen + 32, "%s/actuals.csv", dir);
+    rc = load_actuals(ds, path, opt ? opt->period : NULL, err);
+    if (rc)
+        goto out;
+    *out = ds;
+    ds = NULL;
+out:
+    free(IL.extra_fields);
+    free(path);
+    kpi_dataset_free(ds);
+    return rc;
+}
+
+void kpi_dataset_free(kpi_dataset *ds)
+{
+    if (!ds)
+        return;
+    kpi_arena_release(&ds->arena);
+    kpi_strmap_release(&ds->ids);
+    kpi_strmap_release(&ds->expression_ids);
+    kpi_strmap_release(&ds->department_paths);
+    free(ds->indicators);
+    free(ds->expressions);
+    free(ds->departments);
+    free(ds->seen_paths);
+    free(ds->extra_columns);
+    free(ds->warnings);
+    free(ds->dir);
+    free(ds);
+}
+
+const struct kpi_indicator *kpi_dataset_indicators(const kpi_dataset *ds, size_t *n)
+{
+    *n = ds->n_indicators;
+    return ds->indicators;
+}
+
+const struct kpi_department *kpi_dataset_departments(const kpi_dataset *ds, size_t *n)
+{
+    *n = ds->n_departments;
+    return ds->departments;
+}
+
+const char *const *kpi_dataset_expressions(const kpi_dataset *ds, size_t *n)
+{
+    *n = ds->n_expressions;
+    return ds->expressions;
+}
+
+const char *const *kpi_dataset_extra_columns(const kpi_dataset *ds, size_t *n)
+{
+    *n = ds->n_extra_columns;
+    return ds->extra_columns;
+}
+
+const char *kpi_dataset_period(const kpi_dataset *ds)
+{
+    return ds->period;
+}
+
+const char *const *kpi_dataset_warnings(const kpi_dataset *ds, size_t *n, size_t *total)
+{
+    *n = ds->n_warnings;
+    if (total)
+        *total = ds->total_warnings;
+    return ds->warnings;
+}
+
+const char *kpi_dataset_dir(const kpi_dataset *ds)
+{
+    return ds->dir;
+}

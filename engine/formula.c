@@ -1,0 +1,509 @@
+#include "formula.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "text.h"
+
+enum mode { MODE_FORMULA, MODE_SCORING };
+
+struct kpi_formulas {
+    kpi_sandbox *sb;
+    const kpi_dataset *ds;
+    int plugins_ref;        /* name -> plugin chunk */
+    int compiled_ref;       /* expression id + 1 -> function, or error string */
+    int formula_mt_ref;     /* metatable of formula environments */
+    int plugin_mt_ref;      /* metatable of plugin environments */
+
+    const struct kpi_indicator *current;
+    enum mode mode;
+    char missing[64];       /* first name found nowhere, or "" */
+};
+
+/* ---- messages ----------------------------------------------------------- */
+
+/* Copies a Lua error message for KPI k: "formula:" and "scoring:" chunk
+ * names become the KPI id, and the text is bounded. */
+static void convert_message(const char *lua_msg, const struct kpi_indicator *k, char *out,
+                            size_t size)
+{
+    if (!lua_msg)
+        lua_msg = "(error object is not a string)";
+    if (!strncmp(lua_msg, "formula:", 8))
+        snprintf(out, size, "%s:%s", k->id, lua_msg + 8);
+    else if (!strncmp(lua_msg, "scoring:", 8))
+        snprintf(out, size, "%s: scoring:%s", k->id, lua_msg + 8);
+    else
+        snprintf(out, size, "%s: %s", k->id, lua_msg);
+}
+
+/* A short description of the value at idx for "returned ..." messages. */
+static void describe_value(lua_State *L, int idx, char *out, size_t size)
+{
+    int t = lua_type(L, idx);
+    if (t == LUA_TSTRING) {
+        char clip[48];
+        size_t n;
+        const char *s = lua_tolstring(L, idx, &n);
+        snprintf(clip, sizeof clip, "%.40s%s", s, n > 40 ? "..." : "");
+        snprintf(out, size, "a string ('%s')", clip);
+    } else if (t == LUA_TBOOLEAN) {
+        snprintf(out, size, "a boolean (%s)", lua_toboolean(L, idx) ? "true" : "false");
+    } else if (t == LUA_TNONE || t == LUA_TNIL) {
+        snprintf(out, size, "nil");
+    } else {
+        snprintf(out, size, "a %s", lua_typename(L, t));
+    }
+}
+
+/* ---- name resolution ---------------------------------------------------- */
+
+static void push_kpi_table(lua_State *L, const kpi_dataset *ds, const struct kpi_indicator *k)
+{
+    size_t n_extra;
+    const char *const *extra = kpi_dataset_extra_columns(ds, &n_extra);
+
+    lua_createtable(L, 0, 8 + (int)n_extra);
+    for (size_t i = 0; i < n_extra; i++) {
+        lua_pushstring(L, k->extra[i]);
+        lua_setfield(L, -2, extra[i]);
+    }
+    lua_pushstring(L, k->id);
+    lua_setfield(L, -2, "id");
+    lua_pushstring(L, k->name);
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, k->department);
+    lua_setfield(L, -2, "department");
+    lua_pushstring(L, k->unit);
+    lua_setfield(L, -2, "unit");
+    lua_pushstring(L, k->direction == KPI_DIRECTION_DECREASE ? "decrease" : "increase");
+    lua_setfield(L, -2, "direction");
+    if (k->has_baseline) {
+        lua_pushnumber(L, k->baseline);
+        lua_setfield(L, -2, "baseline");
+    }
+    lua_pushnumber(L, k->target);
+    lua_setfield(L, -2, "target");
+    lua_pushnumber(L, k->weight);
+    lua_setfield(L, -2, "weight");
+}
+
+/* Makes a fresh instance of the plugin chunk at the top: its own globals
+ * and upvalues, so nothing it keeps outlives this KPI. [-1, +1] */
+static void instantiate_plugin(lua_State *L, kpi_formulas *fe, const char *name)
+{
+    lua_newtable(L);                                   /* [chunk, env] */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, fe->plugin_mt_ref);
+    lua_setmetatable(L, -2);
+    if (!lua_setupvalue(L, -2, 1))                     /* [chunk] */
+        lua_pop(L, 1);
+    lua_call(L, 0, 1);                                 /* [fn] */
+    if (!lua_isfunction(L, -1))
+        luaL_error(L, "plugin '%s' did not return a function", name);
+}
+
+/* __index of the environments: upvalue 1 is the kpi_formulas, upvalue 2
+ * true for formula (and scoring) environments, false for plugins'. */
+static int resolve_name(lua_State *L)
+{
+    kpi_formulas *fe = lua_touserdata(L, lua_upvalueindex(1));
+    bool formula_env = lua_toboolean(L, lua_upvalueindex(2));
+    const char *key;
+
+    if (lua_type(L, 2) != LUA_TSTRING)
+        return 0;
+    key = lua_tostring(L, 2);
+
+    if (formula_env && fe->current && !strcmp(key, "kpi")) {
+        push_kpi_table(L, fe->ds, fe->current);        /* [env, key, kpi] */
+        lua_pushvalue(L, 2);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, 1);                              /* env.kpi = kpi */
+        return 1;
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, fe->plugins_ref);
+    if (lua_getfield(L, -1, key) == LUA_TFUNCTION) {   /* [env, key, plugins, chunk] */
+        instantiate_plugin(L, fe, key);                /* [env, key, plugins, fn] */
+        lua_pushvalue(L, 2);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, 1);                              /* env[key] = fn */
+        return 1;
+    }
+    lua_pop(L, 2);
+    kpi_sandbox_push_library(fe->sb);
+    if (lua_getfield(L, -1, key) != LUA_TNIL)          /* [env, key, lib, value] */
+        return 1;
+    if (!formula_env)
+        return 0; /* plugins see nil, as ordinary Lua code would */
+    if (fe->mode == MODE_SCORING)
+        return luaL_error(L, "unknown name '%s' (scoring expressions see actual, target, "
+                             "baseline, kpi, plugins and the library)", key);
+    if (!fe->missing[0])
+        snprintf(fe->missing, sizeof fe->missing, "%s", key);
+    return luaL_error(L, "input '%s' missing", key);
+}
+
+/* input(name [, default]): the KPI's input, else default, else missing. */
+static int input_function(lua_State *L)
+{
+    kpi_formulas *fe = lua_touserdata(L, lua_upvalueindex(1));
+    const char *name = luaL_checkstring(L, 1);
+    const struct kpi_indicator *k = fe->current;
+
+    for (unsigned i = 0; k && i < k->n_inputs; i++) {
+        if (!strcmp(k->inputs[i].name, name)) {
+            lua_pushnumber(L, k->inputs[i].value);
+            return 1;
+        }
+    }
+    if (!lua_isnoneornil(L, 2)) {
+        lua_settop(L, 2);
+        return 1;
+    }
+    if (fe->mode == MODE_FORMULA && !fe->missing[0])
+        snprintf(fe->missing, sizeof fe->missing, "%s", name);
+    return luaL_error(L, "input '%s' missing", name);
+}
+
+static void push_env_metatable(lua_State *L, kpi_formulas *fe, bool formula_env)
+{
+    lua_createtable(L, 0, 2);
+    lua_pushlightuserdata(L, fe);
+    lua_pushboolean(L, formula_env);
+    lua_pushcclosure(L, resolve_name, 2);
+    lua_setfield(L, -2, "__index");
+    lua_pushliteral(L, "locked");
+    lua_setfield(L, -2, "__metatable");
+}
+
+/* ---- plugins ------------------------------------------------------------ */
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int load_plugin_file(kpi_formulas *fe, const char *path, const char *name,
+                            struct kpi_error *err)
+{
+    lua_State *L = kpi_sandbox_state(fe->sb);
+    FILE *f = fopen(path, "rb");
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    char chunkname[4200];
+    enum kpi_sandbox_trip trip;
+    int rc = 0;
+
+    if (!f)
+        return kpi_error_set(err, KPI_EPLUGIN, "%s: cannot open: %s", path, strerror(errno));
+    for (;;) {
+        if (len + 4096 > cap) {
+            char *nt = realloc(text, cap = cap ? cap * 2 : 8192);
+            if (!nt) {
+                rc = kpi_error_set(err, KPI_ENOMEM, "%s: out of memory", path);
+                goto out;
+            }
+            text = nt;
+        }
+        size_t got = fread(text + len, 1, cap - len, f);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    if (len > 0 && text[0] == LUA_SIGNATURE[0]) {
+        rc = kpi_error_set(err, KPI_EPLUGIN,
+                           "%s: precompiled (binary) Lua chunks are not accepted; "
+                           "give the plugin as Lua source text",
+                           path);
+        goto out;
+    }
+    snprintf(chunkname, sizeof chunkname, "@%s", path);
+    if (kpi_sandbox_load(fe->sb, text, len, chunkname) != LUA_OK) {
+        rc = kpi_error_set(err, KPI_EPLUGIN, "%s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        goto out;
+    }
+    /* Try an instance now so a broken plugin stops the run before any
+     * KPI is evaluated. */
+    lua_pushvalue(L, -1);                              /* [chunk, chunk] */
+    lua_newtable(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, fe->plugin_mt_ref);
+    lua_setmetatable(L, -2);
+    lua_setupvalue(L, -2, 1);                          /* [chunk, chunk] */
+    if (kpi_sandbox_call(fe->sb, 0, 1, &trip) != LUA_OK) {
+        rc = kpi_error_set(err, KPI_EPLUGIN, "%s: loading failed: %s", path,
+                           lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
+        lua_pop(L, 2);
+        goto out;
+    }
+    if (!lua_isfunction(L, -1)) {
+        char what[80];
+        describe_value(L, -1, what, sizeof what);
+        rc = kpi_error_set(err, KPI_EPLUGIN,
+                           "%s: the file must return a function (it returned %s)", path, what);
+        lua_pop(L, 2);
+        goto out;
+    }
+    lua_pop(L, 1);                                     /* [chunk] */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, fe->plugins_ref);
+    lua_insert(L, -2);                                 /* [plugins, chunk] */
+    lua_setfield(L, -2, name);                         /* plugins[name] = chunk */
+    lua_pop(L, 1);
+out:
+    free(text);
+    fclose(f);
+    return rc;
+}
+
+static int load_plugin_dir(kpi_formulas *fe, const char *dir, struct kpi_error *err)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+
+    if (!d)
+        return errno == ENOENT ? 0 : kpi_error_set(err, KPI_EPLUGIN, "%s: cannot open: %s", dir,
+                                                   strerror(errno));
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".lua"))
+            continue;
+        if (n == cap) {
+            char **nn = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof *names);
+            if (!nn) {
+                rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
+                goto out;
+            }
+            names = nn;
+        }
+        if (!(names[n] = strndup(e->d_name, len - 4))) {
+            rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
+            goto out;
+        }
+        n++;
+    }
+    qsort(names, n, sizeof *names, compare_names); /* same order on every machine */
+    for (size_t i = 0; i < n && !rc; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s.lua", dir, names[i]);
+        if (!kpi_text_is_lua_name(names[i]))
+            rc = kpi_error_set(err, KPI_EPLUGIN,
+                               "%s: plugin name '%s' is not a Lua identifier, so no formula "
+                               "could call it",
+                               path, names[i]);
+        else
+            rc = load_plugin_file(fe, path, names[i], err);
+    }
+out:
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    closedir(d);
+    return rc;
+}
+
+/* ---- expressions -------------------------------------------------------- */
+
+/* Compiles every distinct formula text as `return (<text>)`, else as a
+ * block; stores the function, or the first attempt's error message. */
+static int compile_expressions(kpi_formulas *fe, struct kpi_error *err)
+{
+    lua_State *L = kpi_sandbox_state(fe->sb);
+    size_t n;
+    const char *const *texts = kpi_dataset_expressions(fe->ds, &n);
+    char *buf = NULL;
+    size_t cap = 0;
+
+    lua_rawgeti(L, LUA_REGISTRYINDEX, fe->compiled_ref); /* [compiled] */
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(texts[i]);
+        if (len + 16 > cap) {
+            char *nb = realloc(buf, cap = len + 16);
+            if (!nb) {
+                free(buf);
+                lua_pop(L, 1);
+                return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+            }
+            buf = nb;
+        }
+        /* The parentheses keep one value and stop a plugin call from being
+         * a tail call, which would lose the formula's line in messages. */
+        int m = snprintf(buf, cap, "return (%s\n)", texts[i]);
+        if (kpi_sandbox_load(fe->sb, buf, (size_t)m, "=formula") != LUA_OK) {
+            /* [compiled, msg] */
+            if (kpi_sandbox_load(fe->sb, texts[i], len, "=formula") == LUA_OK)
+                lua_remove(L, -2);                       /* [compiled, fn] */
+            else
+                lua_pop(L, 1);                           /* [compiled, msg] */
+        }
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_pop(L, 1);
+    free(buf);
+    return 0;
+}
+
+/* ---- evaluation --------------------------------------------------------- */
+
+/* Runs the compiled expression `id` with the environment at the top of the
+ * stack; classifies the outcome. [-1, +0] */
+static enum kpi_status run_expression(kpi_formulas *fe, const struct kpi_indicator *k, unsigned id,
+                                      const char *what, double *value, char *msg)
+{
+    lua_State *L = kpi_sandbox_state(fe->sb);
+    int top = lua_gettop(L) - 1;
+    enum kpi_sandbox_trip trip;
+    enum kpi_status status = KPI_STATUS_ERROR;
+    int rc;
+
+    lua_rawgeti(L, LUA_REGISTRYINDEX, fe->compiled_ref);
+    lua_rawgeti(L, -1, (lua_Integer)id + 1);           /* [env, compiled, fn|msg] */
+    lua_remove(L, -2);                                 /* [env, fn|msg] */
+    if (!lua_isfunction(L, -1)) {
+        convert_message(lua_tostring(L, -1), k, msg, KPI_MESSAGE_MAX);
+        lua_settop(L, top);
+        return KPI_STATUS_INVALID;
+    }
+    lua_insert(L, -2);                                 /* [fn, env] */
+    lua_setupvalue(L, -2, 1);                          /* fn's _ENV = env; [fn] */
+
+    fe->current = k;
+    fe->missing[0] = '\0';
+    rc = kpi_sandbox_call(fe->sb, 0, 1, &trip);        /* [result|err] */
+    const struct kpi_sandbox_limits *lim = kpi_sandbox_limits(fe->sb);
+    if (trip == KPI_TRIP_INSTRUCTIONS) {
+        snprintf(msg, KPI_MESSAGE_MAX, "%s: %s stopped: instruction limit of %llu exceeded", k->id,
+                 what, (unsigned long long)lim->instructions);
+    } else if (trip == KPI_TRIP_MEMORY) {
+        snprintf(msg, KPI_MESSAGE_MAX, "%s: %s stopped: memory limit of %zu bytes exceeded",
+                 k->id, what, lim->memory);
+    } else if (fe->missing[0]) {
+        const char *period = kpi_dataset_period(fe->ds);
+        snprintf(msg, KPI_MESSAGE_MAX, "input '%s' missing for '%s'%s%s%s", fe->missing, k->id,
+                 period ? " in period '" : "", period ? period : "", period ? "'" : "");
+        status = KPI_STATUS_MISSING;
+    } else if (rc != LUA_OK) {
+        convert_message(lua_tostring(L, -1), k, msg, KPI_MESSAGE_MAX);
+    } else if (lua_type(L, -1) != LUA_TNUMBER) {
+        char desc[80];
+        describe_value(L, -1, desc, sizeof desc);
+        snprintf(msg, KPI_MESSAGE_MAX, "%s: %s returned %s, not a number", k->id, what, desc);
+    } else {
+        double v = lua_tonumber(L, -1);
+        if (isfinite(v)) {
+            *value = v;
+            status = KPI_STATUS_OK;
+        } else {
+            snprintf(msg, KPI_MESSAGE_MAX, "%s: %s returned %s, not a finite number", k->id, what,
+                     isnan(v) ? "NaN (e.g. 0/0)" : v > 0 ? "inf (e.g. a division by 0)" : "-inf");
+        }
+    }
+    fe->current = NULL;
+    lua_settop(L, top);
+    return status;
+}
+
+enum kpi_status kpi_formulas_eval(kpi_formulas *fe, const struct kpi_indicator *k, double *actual,
+                                  char msg[KPI_MESSAGE_MAX])
+{
+    lua_State *L = kpi_sandbox_state(fe->sb);
+
+    /* A fresh environment: the inputs, then names resolved on demand. */
+    lua_createtable(L, 0, (int)k->n_inputs);
+    for (unsigned i = 0; i < k->n_inputs; i++) {
+        lua_pushnumber(L, k->inputs[i].value);
+        lua_setfield(L, -2, k->inputs[i].name);
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, fe->formula_mt_ref);
+    lua_setmetatable(L, -2);                           /* [env] */
+    fe->mode = MODE_FORMULA;
+    return run_expression(fe, k, k->formula_id, "formula", actual, msg);
+}
+
+enum kpi_status kpi_formulas_eval_scoring(kpi_formulas *fe, const struct kpi_indicator *k,
+                                          double actual, double *value,
+                                          char msg[KPI_MESSAGE_MAX])
+{
+    lua_State *L = kpi_sandbox_state(fe->sb);
+    enum kpi_status status;
+
+    lua_createtable(L, 0, 3);
+    lua_pushnumber(L, actual);
+    lua_setfield(L, -2, "actual");
+    lua_pushnumber(L, k->target);
+    lua_setfield(L, -2, "target");
+    if (k->has_baseline) {
+        lua_pushnumber(L, k->baseline);
+        lua_setfield(L, -2, "baseline");
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, fe->formula_mt_ref);
+    lua_setmetatable(L, -2);
+    fe->mode = MODE_SCORING;
+    status = run_expression(fe, k, k->scoring_id, "scoring", value, msg);
+    fe->mode = MODE_FORMULA;
+    return status;
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+int kpi_formulas_new(const kpi_dataset *ds, const struct kpi_sandbox_limits *limits,
+                     const char *const *dirs, size_t n_dirs, kpi_formulas **out,
+                     struct kpi_error *err)
+{
+    kpi_formulas *fe = calloc(1, sizeof *fe);
+    lua_State *L;
+    int rc = 0;
+
+    *out = NULL;
+    if (!fe)
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    fe->ds = ds;
+    fe->sb = kpi_sandbox_new(limits);
+    if (!fe->sb) {
+        free(fe);
+        return kpi_error_set(err, KPI_ELUA, "cannot create the Lua sandbox (out of memory)");
+    }
+    L = kpi_sandbox_state(fe->sb);
+    lua_newtable(L);
+    fe->plugins_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_newtable(L);
+    fe->compiled_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    push_env_metatable(L, fe, true);
+    fe->formula_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    push_env_metatable(L, fe, false);
+    fe->plugin_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+
+    kpi_sandbox_push_library(fe->sb);                  /* [lib] */
+    lua_pushlightuserdata(L, fe);
+    lua_pushcclosure(L, input_function, 1);
+    lua_setfield(L, -2, "input");
+    lua_pop(L, 1);
+
+    for (size_t i = 0; i < n_dirs && !rc; i++)
+        rc = load_plugin_dir(fe, dirs[i], err);
+    if (!rc)
+        rc = compile_expressions(fe, err);
+    if (rc) {
+        kpi_formulas_free(fe);
+        return rc;
+    }
+    *out = fe;
+    return 0;
+}
+
+void kpi_formulas_free(kpi_formulas *fe)
+{
+    if (!fe)
+        return;
+    kpi_sandbox_free(fe->sb);
+    free(fe);
+}

@@ -1,0 +1,44 @@
+/*
+ * formula.h - compiles each distinct formula text once, loads the plugin
+ * formulas, and evaluates one KPI at a time in a fresh environment.
+ *
+ * Provides kpi_formulas (opaque; _new/_free) over one kpi_sandbox: name
+ * resolution (inputs, kpi, plugins, library), the `missing` rule, and the
+ * conversion of Lua errors into messages that name the KPI. Relies on the
+ * sandbox and the dataset model. Memory: messages are written into the
+ * caller's buffer.
+ */
+#ifndef KPIEVAL_FORMULA_H
+#define KPIEVAL_FORMULA_H
+
+#include <stddef.h>
+
+#include "kpieval/dataset.h"
+#include "kpieval/evaluate.h"
+#include "sandbox.h"
+
+typedef struct kpi_formulas kpi_formulas;
+
+/* Plugin folders in shadowing order (a later one wins); folders that do
+ * not exist are skipped. Fails with KPI_EPLUGIN when a plugin file does not
+ * compile or does not return a function. */
+int kpi_formulas_new(const kpi_dataset *ds, const struct kpi_sandbox_limits *limits,
+                     const char *const *dirs, size_t n_dirs, kpi_formulas **out,
+                     struct kpi_error *err);
+void kpi_formulas_free(kpi_formulas *fe);
+
+#define KPI_MESSAGE_MAX 512
+
+/* Runs k's formula. Returns the status; sets *actual when ok; otherwise
+ * writes the reason into msg. A formula that does not compile gives
+ * KPI_STATUS_INVALID. */
+enum kpi_status kpi_formulas_eval(kpi_formulas *fe, const struct kpi_indicator *k, double *actual,
+                                  char msg[KPI_MESSAGE_MAX]);
+
+/* Runs k's scoring expression with actual, target and baseline set.
+ * Returns KPI_STATUS_OK and *value, or the failure and msg. */
+enum kpi_status kpi_formulas_eval_scoring(kpi_formulas *fe, const struct kpi_indicator *k,
+                                          double actual, double *value,
+                                          char msg[KPI_MESSAGE_MAX]);
+
+#endif

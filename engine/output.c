@@ -1,0 +1,221 @@
+#include "kpieval/report.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "writers.h"
+
+static const struct kpi_writer writers[] = {
+    {"kpis.csv", kpi_write_kpis_csv},
+    {"departments.csv", kpi_write_departments_csv},
+    {"departments/", kpi_write_department_files},
+    {"report.json", kpi_write_report_json},
+};
+
+const struct kpi_writer *kpi_report_writers(size_t *n)
+{
+    *n = sizeof writers / sizeof writers[0];
+    return writers;
+}
+
+FILE *kpi_output_open(const char *dir, const char *name, struct kpi_error *err)
+{
+    char path[4096];
+    FILE *f;
+
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path) {
+        kpi_error_set(err, KPI_EIO, "%s/%s: path too long", dir, name);
+        return NULL;
+    }
+    f = fopen(path, "wb");
+    if (!f) {
+        kpi_error_set(err, KPI_EIO, "%s: cannot create: %s", path, strerror(errno));
+        return NULL;
+    }
+    setvbuf(f, NULL, _IOFBF, 1 << 16);
+    return f;
+}
+
+int kpi_output_close(FILE *f, const char *name, struct kpi_error *err)
+{
+    int failed = ferror(f) || fflush(f) != 0 || fsync(fileno(f)) != 0;
+    int saved = errno;
+    failed |= fclose(f) != 0;
+    if (failed)
+        return kpi_error_set(err, KPI_EIO, "%s: write failed: %s", name,
+                             strerror(saved ? saved : errno));
+    return 0;
+}
+
+void kpi_report_department_file(const struct kpi_department *d, size_t i, char *buf, size_t size)
+{
+    size_t o = (size_t)snprintf(buf, size, "%03zu-", i + 1);
+    const size_t name_max = 150; /* bytes: well under any file system's limit */
+
+    for (const unsigned char *p = (const unsigned char *)d->path; *p && o + 8 < size; p++) {
+        unsigned char c = *p;
+        if (o >= name_max && (c & 0xC0) != 0x80)
+            break; /* stop at a character boundary */
+        bool keep = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                    c == '-' || c == '_' || c == '.' || c >= 0x80;
+        buf[o++] = keep ? (char)c : '_';
+    }
+    snprintf(buf + o, size - o, ".csv");
+}
+
+/* ---- folders ------------------------------------------------------------ */
+
+static int remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : -1;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        struct dirent *e;
+        if (!d)
+            return -1;
+        while ((e = readdir(d))) {
+            char child[4096];
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            snprintf(child, sizeof child, "%s/%s", path, e->d_name);
+            remove_tree(child);
+        }
+        closedir(d);
+        return rmdir(path);
+    }
+    return unlink(path);
+}
+
+/* mkdir -p for the folders above path. */
+static int make_parents(const char *path)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return 0;
+}
+
+static int sync_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int kpi_report_check_target(const char *out_dir, struct kpi_error *err)
+{
+    struct stat st;
+    DIR *d;
+    struct dirent *e;
+    bool empty = true, has_report = false;
+
+    if (!*out_dir)
+        return kpi_error_set(err, KPI_EUSAGE, "--out: empty folder name");
+    if (stat(out_dir, &st) != 0)
+        return errno == ENOENT ? 0
+                               : kpi_error_set(err, KPI_EUSAGE, "%s: %s", out_dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return kpi_error_set(err, KPI_EUSAGE, "%s: exists and is not a folder", out_dir);
+    d = opendir(out_dir);
+    if (!d)
+        return kpi_error_set(err, KPI_EUSAGE, "%s: cannot read: %s", out_dir, strerror(errno));
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        empty = false;
+        has_report |= !strcmp(e->d_name, "report.json");
+    }
+    closedir(d);
+    if (!empty && !has_report)
+        return kpi_error_set(err, KPI_EUSAGE,
+                             "%s: exists and is not a kpieval report folder (no report.json); "
+                             "refusing to replace it",
+                             out_dir);
+    return 0;
+}
+
+int kpi_report_write(const struct kpi_report *rep, const char *out_dir, struct kpi_error *err)
+{
+    char staging[4096], old[4096], parent[4096];
+    size_t n_writers;
+    const struct kpi_writer *w = kpi_report_writers(&n_writers);
+    struct stat st;
+    int rc;
+
+    rc = kpi_report_check_target(out_dir, err);
+    if (rc)
+        return rc;
+    if (make_parents(out_dir) != 0)
+        return kpi_error_set(err, KPI_EIO, "%s: cannot create the folders above it: %s", out_dir,
+                             strerror(errno));
+    if ((size_t)snprintf(staging, sizeof staging, "%s.tmp-XXXXXX", out_dir) >= sizeof staging)
+        return kpi_error_set(err, KPI_EIO, "%s: path too long", out_dir);
+    if (!mkdtemp(staging))
+        return kpi_error_set(err, KPI_EIO, "%s: cannot create a staging folder beside it: %s",
+                             out_dir, strerror(errno));
+    chmod(staging, 0755);
+    for (size_t i = 0; i < n_writers; i++) {
+        rc = w[i].write(rep, staging, err);
+        if (rc)
+            goto fail;
+    }
+    if (sync_dir(staging) != 0) {
+        rc = kpi_error_set(err, KPI_EIO, "%s: sync failed: %s", staging, strerror(errno));
+        goto fail;
+    }
+
+    if (stat(out_dir, &st) != 0) {
+        if (rename(staging, out_dir) != 0) {
+            rc = kpi_error_set(err, KPI_EIO, "%s: cannot rename the staging folder: %s", out_dir,
+                               strerror(errno));
+            goto fail;
+        }
+    } else if (renameat2(AT_FDCWD, staging, AT_FDCWD, out_dir, RENAME_EXCHANGE) == 0) {
+        remove_tree(staging); /* now holds the previous report */
+    } else {
+        /* No atomic exchange here (old kernel or file system): move the old
+         * report aside first; the gap between the renames is tiny. */
+        snprintf(old, sizeof old, "%s.old-XXXXXX", out_dir);
+        if (!mkdtemp(old) || rmdir(old) != 0 || rename(out_dir, old) != 0) {
+            rc = kpi_error_set(err, KPI_EIO, "%s: cannot move the previous report aside: %s",
+                               out_dir, strerror(errno));
+            goto fail;
+        }
+        if (rename(staging, out_dir) != 0) {
+            rc = kpi_error_set(err, KPI_EIO, "%s: cannot rename the staging folder: %s", out_dir,
+                               strerror(errno));
+            rename(old, out_dir);
+            goto fail;
+        }
+        remove_tree(old);
+    }
+    snprintf(parent, sizeof parent, "%s", out_dir);
+    char *slash = strrchr(parent, '/');
+    if (slash && slash != parent)
+        *slash = '\0';
+    else if (!slash)
+        snprintf(parent, sizeof parent, ".");
+    sync_dir(parent);
+    return 0;
+fail:
+    remove_tree(staging);
+    return rc;
+}

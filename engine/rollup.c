@@ -1,0 +1,120 @@
+#include "kpieval/rollup.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "text.h"
+
+static int compare_bands(const void *a, const void *b)
+{
+    const struct kpi_grade_band *x = a, *y = b;
+    return x->min > y->min ? -1 : x->min < y->min;
+}
+
+int kpi_grades_parse(const char *spec, struct kpi_grades *grades, struct kpi_error *err)
+{
+    const char *p = spec;
+
+    grades->n = 0;
+    if (!*spec)
+        return kpi_error_set(err, KPI_EUSAGE, "--grades: empty; expected e.g. '%s'",
+                             KPI_DEFAULT_GRADES);
+    while (*p) {
+        const char *colon = strchr(p, ':');
+        const char *comma = strchr(p, ',');
+        const char *end = comma ? comma : p + strlen(p);
+        struct kpi_grade_band *band;
+        char number[64];
+        size_t name_len;
+
+        if (!colon || colon > end)
+            return kpi_error_set(err, KPI_EUSAGE, "--grades: '%.*s' is not NAME:MIN",
+                                 (int)(end - p), p);
+        name_len = (size_t)(colon - p);
+        if (name_len == 0 || name_len >= KPI_GRADE_NAME_MAX)
+            return kpi_error_set(err, KPI_EUSAGE,
+                                 "--grades: grade name '%.*s' must be 1 to %d characters",
+                                 (int)name_len, p, KPI_GRADE_NAME_MAX - 1);
+        for (const char *c = p; c < colon; c++) {
+            if (*c <= ' ' || *c > '~')
+                return kpi_error_set(err, KPI_EUSAGE,
+                                     "--grades: grade name '%.*s' must be printable ASCII "
+                                     "without spaces",
+                                     (int)name_len, p);
+        }
+        if (grades->n == KPI_GRADES_MAX)
+            return kpi_error_set(err, KPI_EUSAGE, "--grades: more than %d bands",
+                                 KPI_GRADES_MAX);
+        if ((size_t)(end - colon - 1) >= sizeof number)
+            return kpi_error_set(err, KPI_EUSAGE, "--grades: minimum of '%.*s' is too long",
+                                 (int)name_len, p);
+        memcpy(number, colon + 1, (size_t)(end - colon - 1));
+        number[end - colon - 1] = '\0';
+        band = &grades->bands[grades->n];
+        if (kpi_text_parse_number(number, &band->min) != KPI_NUMBER_OK)
+            return kpi_error_set(err, KPI_EUSAGE, "--grades: minimum '%s' of '%.*s' %s", number,
+                                 (int)name_len, p,
+                                 kpi_text_number_problem(kpi_text_parse_number(number, &band->min)));
+        memcpy(band->name, p, name_len);
+        band->name[name_len] = '\0';
+        for (size_t i = 0; i < grades->n; i++) {
+            if (!strcmp(grades->bands[i].name, band->name))
+                return kpi_error_set(err, KPI_EUSAGE, "--grades: grade '%s' given twice",
+                                     band->name);
+        }
+        grades->n++;
+        p = comma ? comma + 1 : end;
+        if (comma && !*p)
+            return kpi_error_set(err, KPI_EUSAGE, "--grades: trailing ','");
+    }
+    qsort(grades->bands, grades->n, sizeof grades->bands[0], compare_bands);
+    return 0;
+}
+
+const char *kpi_grade_for(const struct kpi_grades *grades, double achievement)
+{
+    for (size_t i = 0; i < grades->n; i++) {
+        if (achievement >= grades->bands[i].min)
+            return grades->bands[i].name;
+    }
+    return "";
+}
+
+static void add_kpi(struct kpi_department_summary *s, const struct kpi_indicator *k,
+                    const struct kpi_result *r)
+{
+    s->kpis++;
+    s->count[r->status]++;
+    if (r->status == KPI_STATUS_OK) {
+        s->weight += k->weight;
+        s->weighted += k->weight * r->achievement_capped;
+    }
+}
+
+static void finish(struct kpi_department_summary *s, const struct kpi_grades *grades)
+{
+    s->has_achievement = s->weight > 0;
+    s->achievement = s->has_achievement ? s->weighted / s->weight : 0;
+    s->grade = s->has_achievement ? kpi_grade_for(grades, s->achievement) : "";
+}
+
+void kpi_rollup(const kpi_dataset *ds, const struct kpi_result *rows,
+                const struct kpi_grades *grades, struct kpi_department_summary *out,
+                struct kpi_department_summary *overall)
+{
+    size_t n_kpis, n_deps;
+    const struct kpi_indicator *ks = kpi_dataset_indicators(ds, &n_kpis);
+    const struct kpi_department *deps = kpi_dataset_departments(ds, &n_deps);
+
+    memset(overall, 0, sizeof *overall);
+    memset(out, 0, n_deps * sizeof *out);
+    for (size_t i = 0; i < n_kpis; i++) {
+        add_kpi(overall, &ks[i], &rows[i]);
+        /* Each KPI counts once in its department and in every ancestor. */
+        for (unsigned d = ks[i].department_id; d != KPI_NONE; d = deps[d].parent)
+            add_kpi(&out[d], &ks[i], &rows[i]);
+    }
+    for (size_t d = 0; d < n_deps; d++)
+        finish(&out[d], grades);
+    finish(overall, grades);
+}

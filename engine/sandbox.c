@@ -1,0 +1,268 @@
+#include "sandbox.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#define HOOK_STEP 1000 /* instructions between two count-hook calls */
+
+struct kpi_sandbox {
+    lua_State *L;
+    struct kpi_sandbox_limits limits;
+    int library_ref;     /* registry ref of the allowed-names table */
+
+    size_t used;         /* bytes held by the state */
+    size_t memory_cap;   /* enforced while armed */
+    bool armed;
+    uint64_t executed;   /* instructions counted in this evaluation */
+    enum kpi_sandbox_trip trip;
+};
+
+static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    kpi_sandbox *sb = ud;
+    size_t old = ptr ? osize : 0; /* without ptr, osize is a type tag */
+
+    if (nsize == 0) {
+        free(ptr);
+        sb->used -= old;
+        return NULL;
+    }
+    if (sb->armed && nsize > old && sb->used - old + nsize > sb->memory_cap) {
+        if (sb->trip == KPI_TRIP_NONE)
+            sb->trip = KPI_TRIP_MEMORY;
+        return NULL;
+    }
+    void *p = realloc(ptr, nsize);
+    if (!p)
+        return NULL;
+    sb->used = sb->used - old + nsize;
+    return p;
+}
+
+static kpi_sandbox *sandbox_of(lua_State *L)
+{
+    return *(kpi_sandbox **)lua_getextraspace(L);
+}
+
+/* Fires every HOOK_STEP instructions. Once the budget is spent it fails at
+ * every call, so a pcall in the formula cannot catch the error and go on. */
+static void count_hook(lua_State *L, lua_Debug *ar)
+{
+    kpi_sandbox *sb = sandbox_of(L);
+    (void)ar;
+    sb->executed += HOOK_STEP;
+    if (sb->executed > sb->limits.instructions) {
+        sb->trip = KPI_TRIP_INSTRUCTIONS;
+        luaL_error(L, "instruction limit of %llu exceeded",
+                   (unsigned long long)sb->limits.instructions);
+    }
+}
+
+static int readonly_newindex(lua_State *L)
+{
+    return luaL_error(L, "attempt to modify the read-only library table");
+}
+
+/* Like setmetatable, but refuses __gc: a finalizer would run later, in the
+ * middle of another KPI's evaluation. */
+static int safe_setmetatable(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_getfield(L, 2, "__gc"); /* [t, mt, gc] */
+        if (!lua_isnil(L, -1))
+            return luaL_error(L, "setmetatable: __gc is not allowed in formulas");
+        lua_pop(L, 1);
+    }
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_argexpected(L, lua_isnoneornil(L, 2) || lua_istable(L, 2), 2, "nil or table");
+    if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
+        return luaL_error(L, "cannot change a protected metatable");
+    lua_settop(L, 2);
+    lua_setmetatable(L, 1);
+    return 1;
+}
+
+static const char *const base_allowed[] = {
+    "assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall", "rawequal",
+    "rawget", "rawlen", "select", "tonumber", "tostring", "type", "xpcall", NULL,
+};
+
+struct library_filter {
+    const char *name;
+    lua_CFunction open;
+    const char *const *removed; /* names dropped from the library */
+};
+
+static const char *const math_removed[] = {"random", "randomseed", NULL};
+static const char *const string_removed[] = {"dump", NULL};
+static const char *const none_removed[] = {NULL};
+
+static const struct library_filter libraries[] = {
+    {"math", luaopen_math, math_removed},
+    {"string", luaopen_string, string_removed},
+    {"table", luaopen_table, none_removed},
+    {"utf8", luaopen_utf8, none_removed},
+};
+
+static int pairs_of_real(lua_State *L)
+{
+    /* __pairs of a proxy: iterate the real table behind it. */
+    lua_settop(L, 1);
+    luaL_getmetafield(L, 1, "__index");    /* [proxy, real] */
+    lua_pushvalue(L, lua_upvalueindex(1)); /* [proxy, real, next] */
+    lua_insert(L, -2);                     /* [proxy, next, real] */
+    lua_pushnil(L);                        /* [proxy, next, real, nil] */
+    return 3;
+}
+
+/* Replaces the table at the top with a read-only proxy of it. [-1, +1] */
+static void push_proxy(lua_State *L, int next_index)
+{
+    int real = lua_gettop(L);
+    lua_newtable(L);                         /* [real, proxy] */
+    lua_createtable(L, 0, 4);                /* [real, proxy, mt] */
+    lua_pushvalue(L, real);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, readonly_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushvalue(L, next_index);
+    lua_pushcclosure(L, pairs_of_real, 1);
+    lua_setfield(L, -2, "__pairs");
+    lua_pushliteral(L, "locked");
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);                 /* [real, proxy] */
+    lua_remove(L, real);                     /* [proxy] */
+}
+
+static int setup(lua_State *L)
+{
+    kpi_sandbox *sb = lua_touserdata(L, 1);
+    int lib, next_index;
+
+    luaL_requiref(L, "_G", luaopen_base, 1); /* [sb, G] */
+    lua_getfield(L, -1, "next");             /* [sb, G, next] */
+    next_index = lua_gettop(L);
+    lua_newtable(L);                         /* [sb, G, next, lib] */
+    lib = lua_gettop(L);
+    for (const char *const *n = base_allowed; *n; n++) {
+        lua_getfield(L, 2, *n);
+        lua_setfield(L, lib, *n);
+    }
+    lua_pushcfunction(L, safe_setmetatable);
+    lua_setfield(L, lib, "setmetatable");
+    lua_pushliteral(L, LUA_VERSION);
+    lua_setfield(L, lib, "_VERSION");
+
+    for (size_t i = 0; i < sizeof libraries / sizeof libraries[0]; i++) {
+        const struct library_filter *f = &libraries[i];
+        luaL_requiref(L, f->name, f->open, 0); /* [..., real] */
+        for (const char *const *n = f->removed; *n; n++) {
+            lua_pushnil(L);
+            lua_setfield(L, -2, *n);
+        }
+        if (!strcmp(f->name, "string")) {
+            /* Strings index the proxy; the metatable itself is hidden. */
+            lua_pushliteral(L, "");
+            lua_getmetatable(L, -1);           /* [..., real, "", smt] */
+            lua_pushliteral(L, "locked");
+            lua_setfield(L, -2, "__metatable");
+            lua_pop(L, 2);                     /* [..., real] */
+            push_proxy(L, next_index);         /* [..., proxy] */
+            lua_pushliteral(L, "");
+            lua_getmetatable(L, -1);           /* [..., proxy, "", smt] */
+            lua_pushvalue(L, -3);
+            lua_setfield(L, -2, "__index");
+            lua_pop(L, 2);                     /* [..., proxy] */
+        } else {
+            push_proxy(L, next_index);
+        }
+        lua_setfield(L, lib, f->name);
+    }
+    sb->library_ref = luaL_ref(L, LUA_REGISTRYINDEX); /* pops lib */
+
+    /* Nothing keeps the ordinary globals: clear them, and drop the loaded
+     * modules table that would still reach the real library tables. */
+    lua_pushnil(L);
+    while (lua_next(L, 2) != 0) {
+        lua_pop(L, 1);                 /* [..., key] */
+        lua_pushvalue(L, -1);
+        lua_pushnil(L);
+        lua_rawset(L, 2);              /* G[key] = nil */
+    }
+    lua_pushnil(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    return 0;
+}
+
+kpi_sandbox *kpi_sandbox_new(const struct kpi_sandbox_limits *limits)
+{
+    kpi_sandbox *sb = calloc(1, sizeof *sb);
+    if (!sb)
+        return NULL;
+    sb->limits.instructions = limits && limits->instructions ? limits->instructions
+                                                             : KPI_DEFAULT_INSTRUCTIONS;
+    sb->limits.memory = limits && limits->memory ? limits->memory : KPI_DEFAULT_MEMORY;
+    sb->library_ref = LUA_NOREF;
+    sb->L = lua_newstate(sandbox_alloc, sb);
+    if (!sb->L) {
+        free(sb);
+        return NULL;
+    }
+    *(kpi_sandbox **)lua_getextraspace(sb->L) = sb;
+    lua_pushcfunction(sb->L, setup);
+    lua_pushlightuserdata(sb->L, sb);
+    if (lua_pcall(sb->L, 1, 0, 0) != LUA_OK) {
+        kpi_sandbox_free(sb);
+        return NULL;
+    }
+    return sb;
+}
+
+void kpi_sandbox_free(kpi_sandbox *sb)
+{
+    if (!sb)
+        return;
+    if (sb->L)
+        lua_close(sb->L);
+    free(sb);
+}
+
+lua_State *kpi_sandbox_state(kpi_sandbox *sb)
+{
+    return sb->L;
+}
+
+void kpi_sandbox_push_library(kpi_sandbox *sb)
+{
+    lua_rawgeti(sb->L, LUA_REGISTRYINDEX, sb->library_ref);
+}
+
+int kpi_sandbox_load(kpi_sandbox *sb, const char *text, size_t len, const char *chunkname)
+{
+    return luaL_loadbufferx(sb->L, text, len, chunkname, "t");
+}
+
+int kpi_sandbox_call(kpi_sandbox *sb, int nargs, int nresults, enum kpi_sandbox_trip *trip)
+{
+    int status;
+
+    sb->executed = 0;
+    sb->trip = KPI_TRIP_NONE;
+    sb->memory_cap = sb->used + sb->limits.memory;
+    sb->armed = true;
+    lua_sethook(sb->L, count_hook, LUA_MASKCOUNT, HOOK_STEP);
+    status = lua_pcall(sb->L, nargs, nresults, 0);
+    lua_sethook(sb->L, NULL, 0, 0);
+    sb->armed = false;
+    *trip = sb->trip;
+    return status;
+}
+
+const struct kpi_sandbox_limits *kpi_sandbox_limits(const kpi_sandbox *sb)
+{
+    return &sb->limits;
+}

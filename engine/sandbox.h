@@ -1,0 +1,57 @@
+/*
+ * sandbox.h - one Lua state made safe to run analysts' formulas, reused for
+ * every KPI.
+ *
+ * Provides kpi_sandbox (opaque; _new/_free): a state with only the allowed
+ * library (docs/security.md), the shared tables behind read-only proxies,
+ * the string metatable locked, and per-evaluation limits (an instruction
+ * count hook that keeps failing once tripped, a memory cap). Relies on Lua
+ * 5.4's C API. Memory: the sandbox owns its lua_State.
+ */
+#ifndef KPIEVAL_SANDBOX_H
+#define KPIEVAL_SANDBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lua.h>
+
+#include "kpieval/evaluate.h"
+
+typedef struct kpi_sandbox kpi_sandbox;
+
+struct kpi_sandbox_limits {
+    uint64_t instructions; /* VM instructions per evaluation */
+    size_t memory;         /* bytes the state may grow by during one evaluation */
+};
+
+
+/* Why the last protected call failed. */
+enum kpi_sandbox_trip {
+    KPI_TRIP_NONE,
+    KPI_TRIP_INSTRUCTIONS,
+    KPI_TRIP_MEMORY
+};
+
+/* A new sandbox, or NULL when out of memory. */
+kpi_sandbox *kpi_sandbox_new(const struct kpi_sandbox_limits *limits);
+void kpi_sandbox_free(kpi_sandbox *sb);
+
+lua_State *kpi_sandbox_state(kpi_sandbox *sb);
+
+/* Pushes the table of allowed global names (read-only library). [-0, +1] */
+void kpi_sandbox_push_library(kpi_sandbox *sb);
+
+/* Loads text as a chunk named chunkname; text only, never bytecode.
+ * Pushes the function, or the error message when it returns non-zero. */
+int kpi_sandbox_load(kpi_sandbox *sb, const char *text, size_t len, const char *chunkname);
+
+/* lua_pcall under the limits: the hook and memory cap are armed for the
+ * call and disarmed after it. Returns the lua_pcall status; *trip tells
+ * whether a limit was hit, even when the code caught the error itself. */
+int kpi_sandbox_call(kpi_sandbox *sb, int nargs, int nresults, enum kpi_sandbox_trip *trip);
+
+/* The limits in force. */
+const struct kpi_sandbox_limits *kpi_sandbox_limits(const kpi_sandbox *sb);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * text.h - rules for the text found in input cells and written to reports.
+ *
+ * Provides UTF-8 validation (with a CP949/EUC-KR guess for Korean Excel
+ * exports), Lua identifier checks, strict number parsing and the two number
+ * formats of the reports. Relies on the C library only; no allocation.
+ */
+#ifndef KPIEVAL_TEXT_H
+#define KPIEVAL_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Offset of the first byte that is not valid UTF-8, or len when all is. */
+size_t kpi_text_utf8_invalid_at(const char *s, size_t len);
+
+/* True when s[0..len) reads as CP949/EUC-KR double-byte Korean text. */
+bool kpi_text_looks_cp949(const char *s, size_t len);
+
+/* True for [A-Za-z_][A-Za-z0-9_]* that is not a Lua keyword. */
+bool kpi_text_is_lua_name(const char *s);
+
+/* True for a non-empty [A-Za-z0-9._-]+. */
+bool kpi_text_is_kpi_id(const char *s);
+
+enum kpi_number_problem {
+    KPI_NUMBER_OK = 0,
+    KPI_NUMBER_EMPTY,
+    KPI_NUMBER_SYNTAX,
+    KPI_NUMBER_THOUSANDS, /* looks like 3,000 */
+    KPI_NUMBER_NONFINITE, /* nan, inf */
+    KPI_NUMBER_RANGE      /* beyond a double, e.g. 1e400 */
+};
+
+/* Parses a plain decimal number (spaces around it allowed) into *out.
+ * Returns KPI_NUMBER_OK or the problem; *out is untouched on failure. */
+enum kpi_number_problem kpi_text_parse_number(const char *s, double *out);
+
+/* What is wrong, as a phrase for messages, e.g. "'12a' is not a number". */
+const char *kpi_text_number_problem(enum kpi_number_problem p);
+
+#define KPI_NUMBER_BUF 48
+#define KPI_RATE_BUF 400
+
+/* Shortest %.15g form; -0 is written as 0. Returns buf. */
+char *kpi_text_format_number(double x, char buf[KPI_NUMBER_BUF]);
+
+/* Shortest form that reads back as exactly x (up to 17 digits). */
+char *kpi_text_format_exact(double x, char buf[KPI_NUMBER_BUF]);
+
+/* x with exactly 2 decimals, rounded half away from zero on its
+ * 15-significant-digit decimal value (1.005 -> "1.01"). Returns buf. */
+char *kpi_text_format_rate(double x, char buf[KPI_RATE_BUF]);
+
+#endif

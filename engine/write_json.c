@@ -1,0 +1,202 @@
+/* report.json: everything in kpis.csv and departments.csv at full
+ * precision, plus the run's parameters, counts and warnings. */
+#include <stdio.h>
+#include <string.h>
+
+#include "text.h"
+#include "writers.h"
+
+static void put_string(FILE *f, const char *s)
+{
+    putc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        default:
+            if (*p < 0x20)
+                fprintf(f, "\\u%04x", *p);
+            else
+                putc(*p, f);
+        }
+    }
+    putc('"', f);
+}
+
+static void put_string_or_null(FILE *f, const char *s)
+{
+    if (s)
+        put_string(f, s);
+    else
+        fputs("null", f);
+}
+
+static void put_number(FILE *f, double x)
+{
+    char buf[KPI_NUMBER_BUF];
+    fputs(kpi_text_format_exact(x, buf), f);
+}
+
+static void put_number_or_null(FILE *f, bool present, double x)
+{
+    if (present)
+        put_number(f, x);
+    else
+        fputs("null", f);
+}
+
+static void put_counts(FILE *f, const struct kpi_department_summary *s)
+{
+    fprintf(f, "\"kpis\": %u, \"ok\": %u, \"missing\": %u, \"error\": %u, \"invalid\": %u", s->kpis,
+            s->count[KPI_STATUS_OK], s->count[KPI_STATUS_MISSING], s->count[KPI_STATUS_ERROR],
+            s->count[KPI_STATUS_INVALID]);
+}
+
+static const char *const scoring_names[] = {
+    [KPI_SCORING_RATIO] = "ratio",   [KPI_SCORING_LINEAR] = "linear",
+    [KPI_SCORING_BASELINE] = "baseline", [KPI_SCORING_BINARY] = "binary",
+    [KPI_SCORING_EXPRESSION] = "expression",
+};
+
+static void put_kpi(FILE *f, const kpi_dataset *ds, const struct kpi_indicator *k,
+                    const struct kpi_result *r)
+{
+    size_t n_extra;
+    const char *const *extra = kpi_dataset_extra_columns(ds, &n_extra);
+
+    fputs("    {\"id\": ", f);
+    put_string(f, k->id);
+    fputs(", \"name\": ", f);
+    put_string(f, k->name);
+    fputs(", \"department\": ", f);
+    put_string(f, k->department);
+    fputs(", \"unit\": ", f);
+    put_string(f, k->unit);
+    fprintf(f, ", \"direction\": \"%s\"",
+            k->direction == KPI_DIRECTION_DECREASE ? "decrease" : "increase");
+    fputs(", \"baseline\": ", f);
+    put_number_or_null(f, k->has_baseline, k->baseline);
+    fputs(", \"target\": ", f);
+    put_number(f, k->target);
+    fputs(", \"formula\": ", f);
+    put_string(f, k->formula);
+    fprintf(f, ", \"scoring\": \"%s\"", scoring_names[k->scoring]);
+    if (k->scoring == KPI_SCORING_EXPRESSION) {
+        fputs(", \"scoring_expression\": ", f);
+        put_string(f, k->scoring_text);
+    }
+    fputs(", \"inputs\": {", f);
+    for (unsigned i = 0; i < k->n_inputs; i++) {
+        fputs(i ? ", " : "", f);
+        put_string(f, k->inputs[i].name);
+        fputs(": ", f);
+        put_number(f, k->inputs[i].value);
+    }
+    fputs("}, \"input_lines\": {", f);
+    for (unsigned i = 0; i < k->n_inputs; i++) {
+        fputs(i ? ", " : "", f);
+        put_string(f, k->inputs[i].name);
+        fprintf(f, ": %u", k->inputs[i].line);
+    }
+    fputs("}, \"actual\": ", f);
+    put_number_or_null(f, r->has_actual, r->actual);
+    fputs(", \"achievement\": ", f);
+    put_number_or_null(f, r->status == KPI_STATUS_OK, r->achievement);
+    fputs(", \"achievement_capped\": ", f);
+    put_number_or_null(f, r->status == KPI_STATUS_OK, r->achievement_capped);
+    fputs(", \"weight\": ", f);
+    put_number(f, k->weight);
+    fprintf(f, ", \"status\": \"%s\", \"message\": ", kpi_status_name(r->status));
+    put_string_or_null(f, r->message);
+    fprintf(f, ", \"line\": %u", k->line);
+    if (n_extra) {
+        fputs(", \"columns\": {", f);
+        for (size_t e = 0; e < n_extra; e++) {
+            fputs(e ? ", " : "", f);
+            put_string(f, extra[e]);
+            fputs(": ", f);
+            put_string(f, k->extra[e]);
+        }
+        fputc('}', f);
+    }
+    fputc('}', f);
+}
+
+int kpi_write_report_json(const struct kpi_report *rep, const char *dir, struct kpi_error *err)
+{
+    const struct kpi_report_params *p = rep->params;
+    size_t n_kpis, n_deps, n_warn, total_warn;
+    const struct kpi_indicator *ks = kpi_dataset_indicators(rep->ds, &n_kpis);
+    const struct kpi_department *deps = kpi_dataset_departments(rep->ds, &n_deps);
+    const char *const *warnings = kpi_dataset_warnings(rep->ds, &n_warn, &total_warn);
+    FILE *f = kpi_output_open(dir, "report.json", err);
+    char name[512];
+
+    if (!f)
+        return err ? err->code : KPI_EIO;
+    fputs("{\n  \"format\": \"kpieval-report\", \"version\": 1,\n  \"parameters\": {\"dataset\": ", f);
+    put_string(f, p->dataset);
+    fputs(", \"period\": ", f);
+    put_string_or_null(f, p->period);
+    fputs(", \"cap\": ", f);
+    put_number(f, p->cap);
+    fputs(", \"grades\": [", f);
+    for (size_t i = 0; i < p->grades->n; i++) {
+        fputs(i ? ", " : "", f);
+        fputs("{\"grade\": ", f);
+        put_string(f, p->grades->bands[i].name);
+        fputs(", \"min\": ", f);
+        put_number(f, p->grades->bands[i].min);
+        fputc('}', f);
+    }
+    fputs("], \"plugin_dirs\": [", f);
+    for (size_t i = 0; i < p->n_plugin_dirs; i++) {
+        fputs(i ? ", " : "", f);
+        put_string(f, p->plugin_dirs[i]);
+    }
+    fprintf(f, "], \"instruction_limit\": %llu, \"memory_limit\": %zu},\n",
+            (unsigned long long)p->instruction_limit, p->memory_limit);
+
+    fputs("  \"counts\": {", f);
+    put_counts(f, rep->overall);
+    fputs("},\n  \"overall\": {\"achievement\": ", f);
+    put_number_or_null(f, rep->overall->has_achievement, rep->overall->achievement);
+    fputs(", \"grade\": ", f);
+    put_string_or_null(f, rep->overall->has_achievement ? rep->overall->grade : NULL);
+    fputs("},\n  \"kpis\": [\n", f);
+    for (size_t i = 0; i < n_kpis; i++) {
+        put_kpi(f, rep->ds, &ks[i], &rep->rows[i]);
+        fputs(i + 1 < n_kpis ? ",\n" : "\n", f);
+    }
+    fputs("  ],\n  \"departments\": [\n", f);
+    for (size_t d = 0; d < n_deps; d++) {
+        const struct kpi_department_summary *s = &rep->departments[d];
+        fputs("    {\"department\": ", f);
+        put_string(f, deps[d].path);
+        fputs(", \"parent\": ", f);
+        put_string_or_null(f, deps[d].parent == KPI_NONE ? NULL : deps[deps[d].parent].path);
+        fputs(", ", f);
+        put_counts(f, s);
+        fputs(", \"weight\": ", f);
+        put_number(f, s->weight);
+        fputs(", \"achievement\": ", f);
+        put_number_or_null(f, s->has_achievement, s->achievement);
+        fputs(", \"grade\": ", f);
+        put_string_or_null(f, s->has_achievement ? s->grade : NULL);
+        kpi_report_department_file(&deps[d], d, name, sizeof name);
+        fputs(", \"report\": \"departments/", f);
+        fputs(name, f); /* only [0-9A-Za-z._-] and UTF-8: nothing to escape */
+        fputs("\"}", f);
+        fputs(d + 1 < n_deps ? ",\n" : "\n", f);
+    }
+    fprintf(f, "  ],\n  \"warnings_total\": %zu,\n  \"warnings\": [", total_warn);
+    for (size_t i = 0; i < n_warn; i++) {
+        fputs(i ? ",\n    " : "\n    ", f);
+        put_string(f, warnings[i]);
+    }
+    fputs(n_warn ? "\n  ]\n}\n" : "]\n}\n", f);
+    return kpi_output_close(f, "report.json", err);
+}

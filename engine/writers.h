@@ -1,0 +1,31 @@
+/*
+ * writers.h - the report writers behind the table in output.c, and the
+ * file helpers they share.
+ *
+ * Provides one write function per output format (CSV, JSON) and
+ * kpi_output_open()/kpi_output_close(), which open a buffered file in the
+ * staging folder and flush it to disk with every error checked.
+ * Relies on report.h's view of a run and text.h's number formats.
+ */
+#ifndef KPIEVAL_WRITERS_H
+#define KPIEVAL_WRITERS_H
+
+#include <stdio.h>
+
+#include "kpieval/report.h"
+
+int kpi_write_kpis_csv(const struct kpi_report *rep, const char *dir, struct kpi_error *err);
+int kpi_write_departments_csv(const struct kpi_report *rep, const char *dir,
+                              struct kpi_error *err);
+int kpi_write_department_files(const struct kpi_report *rep, const char *dir,
+                               struct kpi_error *err);
+int kpi_write_report_json(const struct kpi_report *rep, const char *dir, struct kpi_error *err);
+
+/* Opens dir/name for writing with a large buffer; NULL and err filled on
+ * failure. */
+FILE *kpi_output_open(const char *dir, const char *name, struct kpi_error *err);
+
+/* Flushes, syncs and closes f; returns 0 or KPI_EIO naming `name`. */
+int kpi_output_close(FILE *f, const char *name, struct kpi_error *err);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * dataset.h - the model: indicators, their actual inputs and the department
+ * tree, loaded from a dataset folder (indicators.csv, actuals.csv).
+ *
+ * Provides kpi_dataset (opaque; _load/_free) and read-only views of its
+ * rows. Relies on the CSV reader and the text rules (docs/formats.md).
+ * Memory: every string and array reachable from a dataset lives in the
+ * dataset and is freed by kpi_dataset_free(); views are never owned.
+ */
+#ifndef KPIEVAL_DATASET_H
+#define KPIEVAL_DATASET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kpieval/error.h"
+
+typedef struct kpi_dataset kpi_dataset;
+
+#define KPI_NONE ((unsigned)-1)
+
+enum kpi_direction { KPI_DIRECTION_INCREASE, KPI_DIRECTION_DECREASE };
+
+enum kpi_scoring {
+    KPI_SCORING_RATIO,      /* the direction's ratio rule (default) */
+    KPI_SCORING_LINEAR,
+    KPI_SCORING_BASELINE,
+    KPI_SCORING_BINARY,
+    KPI_SCORING_EXPRESSION  /* a Lua expression over actual, target, baseline */
+};
+
+/* One measured input of a KPI for the selected period. */
+struct kpi_input {
+    const char *name;  /* a Lua identifier */
+    double value;
+    unsigned line;     /* in actuals.csv */
+};
+
+struct kpi_indicator {
+    const char *id, *name, *department, *unit;
+    const char *formula;      /* text as written */
+    const char *scoring_text; /* the expression when scoring is EXPRESSION */
+    enum kpi_direction direction;
+    enum kpi_scoring scoring;
+    bool has_baseline;
+    double baseline, target, weight;
+    unsigned line;            /* row in indicators.csv */
+    unsigned formula_id;      /* index into kpi_dataset_expressions() */
+    unsigned scoring_id;      /* same, or KPI_NONE */
+    unsigned department_id;   /* index into kpi_dataset_departments() */
+    const char *const *extra; /* values of kpi_dataset_extra_columns() */
+    const struct kpi_input *inputs; /* in display order: formula order, then by name */
+    unsigned n_inputs;
+    const char *invalid;      /* why the KPI cannot be evaluated, or NULL */
+};
+
+/* A node of the department tree; nodes are in tree order (a department
+ * before its children, siblings by byte order of their names). */
+struct kpi_department {
+    const char *path;   /* e.g. "경제진흥본부/경제정책과" */
+    const char *name;   /* last level, points into path */
+    unsigned parent;    /* index of the parent node, or KPI_NONE */
+    unsigned depth;     /* 0 for top-level departments */
+};
+
+struct kpi_load_options {
+    const char *period; /* select this period; NULL: the file must hold one */
+};
+
+/* Loads DIR/indicators.csv and DIR/actuals.csv. Returns 0 and *out, or a
+ * negative KPI_E* with err naming file, line and field. Problems confined to
+ * one KPI do not fail the load: they set that indicator's `invalid`. */
+int kpi_dataset_load(const char *dir, const struct kpi_load_options *opt, kpi_dataset **out,
+                     struct kpi_error *err);
+void kpi_dataset_free(kpi_dataset *ds);
+
+const struct kpi_indicator *kpi_dataset_indicators(const kpi_dataset *ds, size_t *n);
+const struct kpi_department *kpi_dataset_departments(const kpi_dataset *ds, size_t *n);
+
+/* Distinct formula and scoring texts; each is compiled once. */
+const char *const *kpi_dataset_expressions(const kpi_dataset *ds, size_t *n);
+
+/* Names of the extra columns of indicators.csv, in file order. */
+const char *const *kpi_dataset_extra_columns(const kpi_dataset *ds, size_t *n);
+
+/* The period evaluated (NULL when actuals.csv has no period column). */
+const char *kpi_dataset_period(const kpi_dataset *ds);
+
+/* Non-fatal remarks, e.g. actuals for unknown KPIs; `total` counts all of
+ * them though at most KPI_WARNINGS_KEPT are kept. */
+#define KPI_WARNINGS_KEPT 100
+const char *const *kpi_dataset_warnings(const kpi_dataset *ds, size_t *n, size_t *total);
+
+/* The dataset folder as given. */
+const char *kpi_dataset_dir(const kpi_dataset *ds);
+
+#endif

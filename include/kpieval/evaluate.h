@@ -1,0 +1,62 @@
+/*
+ * evaluate.h - runs every KPI's measurement formula and hands back results.
+ *
+ * Provides kpi_evaluate(), the one entry point to formula evaluation (the
+ * sandboxed Lua behind it is an implementation detail, so it can move into
+ * worker processes), and struct kpi_result, one plain row per KPI.
+ * Relies on the dataset model. Memory: kpi_results owns its rows and their
+ * messages; kpi_results_free() releases them.
+ */
+#ifndef KPIEVAL_EVALUATE_H
+#define KPIEVAL_EVALUATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kpieval/dataset.h"
+#include "kpieval/error.h"
+
+enum kpi_status { KPI_STATUS_OK, KPI_STATUS_MISSING, KPI_STATUS_ERROR, KPI_STATUS_INVALID };
+#define KPI_STATUS_COUNT 4
+
+/* "ok", "missing", "error" or "invalid". */
+const char *kpi_status_name(enum kpi_status status);
+
+struct kpi_result {
+    enum kpi_status status;
+    bool has_actual;         /* the formula returned a finite number */
+    double actual;
+    bool has_score_value;    /* an expression scoring rule returned a number */
+    double score_value;
+    double achievement;      /* set by scoring; meaningful when status is ok */
+    double achievement_capped;
+    const char *message;     /* NULL when ok */
+};
+
+#define KPI_DEFAULT_INSTRUCTIONS 1000000ULL      /* VM instructions per evaluation */
+#define KPI_DEFAULT_MEMORY (32u * 1024 * 1024)   /* bytes per evaluation */
+
+struct kpi_eval_options {
+    const char *const *plugin_dirs;   /* a later folder shadows an earlier one */
+    size_t n_plugin_dirs;
+    uint64_t instruction_limit;       /* 0: KPI_DEFAULT_INSTRUCTIONS */
+    size_t memory_limit;              /* 0: KPI_DEFAULT_MEMORY */
+};
+
+typedef struct kpi_results kpi_results;
+
+/* Evaluates every KPI of ds with the plugins of opt->plugin_dirs (folders
+ * that do not exist are skipped). A KPI's failure is recorded in its row, never returned;
+ * the call fails only when the plugins cannot be loaded (KPI_EPLUGIN) or
+ * out of memory. */
+int kpi_evaluate(const kpi_dataset *ds, const struct kpi_eval_options *opt, kpi_results **out,
+                 struct kpi_error *err);
+
+/* Rows in the order of kpi_dataset_indicators(). Writable so that the
+ * scoring stage can fill in achievements. */
+struct kpi_result *kpi_results_rows(kpi_results *res, size_t *n);
+
+void kpi_results_free(kpi_results *res);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * run.h - the pipeline: load CSV -> model -> evaluate formulas -> score ->
+ * roll up -> writers.
+ *
+ * Provides kpi_run_execute(), the only place that knows every stage, and
+ * struct kpi_run (caller-owned: _init/_release) holding what a run made so
+ * the command can print a summary. Relies on every other public header.
+ */
+#ifndef KPIEVAL_RUN_H
+#define KPIEVAL_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kpieval/dataset.h"
+#include "kpieval/error.h"
+#include "kpieval/evaluate.h"
+#include "kpieval/report.h"
+#include "kpieval/rollup.h"
+
+struct kpi_run_options {
+    const char *dataset;              /* dataset folder */
+    const char *out;                  /* report folder; NULL: evaluate only */
+    const char *period;               /* NULL: the file's only period */
+    double cap;                       /* achievement cap, e.g. 120 */
+    struct kpi_grades grades;
+    const char *stdlib_dir;           /* the project's formulas/, may be NULL */
+    const char *const *formula_dirs;  /* --formulas, in order */
+    size_t n_formula_dirs;
+    uint64_t instruction_limit;       /* 0: default */
+    size_t memory_limit;              /* 0: default */
+};
+
+struct kpi_run {
+    kpi_dataset *ds;
+    kpi_results *results;
+    struct kpi_department_summary *departments; /* one per department node */
+    struct kpi_department_summary overall;
+};
+
+void kpi_run_init(struct kpi_run *run);
+void kpi_run_release(struct kpi_run *run);
+
+/* Runs the whole pipeline and, when opt->out is set, writes the reports.
+ * Returns 0 (KPI failures are in run->results, not errors), or a negative
+ * KPI_E* when the inputs, plugins or output folder are unusable; then no
+ * report was written and any earlier one is untouched. */
+int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, struct kpi_error *err);
+
+#endif
