@@ -40,7 +40,7 @@ static int read_whole_file(const char *path, const char *name, char **out, size_
     int rc = KPI_EIO;
 
     if (!f)
-        return kpi_error_set(err, KPI_EIO, "%s: cannot open: %s", name, strerror(errno));
+        return kpi_error_set(err, KPI_EIO, "%s: cannot open: %s", path, strerror(errno));
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         kpi_error_set(err, KPI_EIO, "%s: not a regular file", name);
         goto out;

@@ -1,10 +1,12 @@
 #include "kpieval/dataset.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "arena.h"
 #include "csv_reader.h"
@@ -239,16 +241,20 @@ static void set_invalid(kpi_dataset *ds, struct kpi_indicator *k, const char *me
     (void)ds;
 }
 
+/* Reads a number cell; on failure the KPI is invalid and *bad keeps the
+ * cell as written. */
 static void parse_number_cell(kpi_dataset *ds, struct kpi_indicator *k,
                               const struct kpi_csv_row *row, const char *column, const char *cell,
-                              double *out)
+                              double *out, const char **bad)
 {
     char c[64];
     enum kpi_number_problem p = kpi_text_parse_number(cell, out);
-    if (p != KPI_NUMBER_OK)
+    if (p != KPI_NUMBER_OK) {
         set_invalid(ds, k,
                     arena_printf(&ds->arena, "%s:%u: %s '%s' %s", row->file, row->line, column,
                                  clip(cell, c), kpi_text_number_problem(p)));
+        *bad = arena_dup(&ds->arena, cell);
+    }
 }
 
 static int on_indicator_row(void *ctx, const struct kpi_csv_row *row, struct kpi_error *err)
@@ -305,7 +311,8 @@ static int on_indicator_row(void *ctx, const struct kpi_csv_row *row, struct kpi
         return kpi_error_set(err, KPI_EINPUT, "%s:%u: duplicate id '%s' (first at line %u)",
                              row->file, row->line, k->id, ds->indicators[existing].line);
 
-    text = trim(row->fields[L->col[COL_NAME]]);
+    /* The name is shown as written (a quoted name keeps its spaces). */
+    text = row->fields[L->col[COL_NAME]];
     if (!*text)
         return kpi_error_set(err, KPI_EINPUT, "%s:%u: name of '%s' is empty", row->file,
                              row->line, k->id);
@@ -349,21 +356,22 @@ static int on_indicator_row(void *ctx, const struct kpi_csv_row *row, struct kpi
                     arena_printf(&ds->arena,
                                  "%s:%u: direction '%s' is not 'increase' or 'decrease'",
                                  row->file, row->line, clip(text, c)));
+        k->bad_direction = arena_dup(&ds->arena, text);
     }
 
     text = trim(field(row, L->col[COL_BASELINE]));
     if (*text && strcmp(text, "-")) {
         k->has_baseline = true;
-        parse_number_cell(ds, k, row, "baseline", text, &k->baseline);
+        parse_number_cell(ds, k, row, "baseline", text, &k->baseline, &k->bad_baseline);
     }
 
     text = trim(row->fields[L->col[COL_TARGET]]);
-    parse_number_cell(ds, k, row, "target", text, &k->target);
+    parse_number_cell(ds, k, row, "target", text, &k->target, &k->bad_target);
 
     k->weight = 1;
     text = trim(field(row, L->col[COL_WEIGHT]));
     if (*text) {
-        parse_number_cell(ds, k, row, "weight", text, &k->weight);
+        parse_number_cell(ds, k, row, "weight", text, &k->weight, &k->bad_weight);
         if (k->weight < 0)
             set_invalid(ds, k,
                         arena_printf(&ds->arena, "%s:%u: weight '%s' is negative", row->file,
@@ -442,6 +450,7 @@ struct actual_loader {
     const char **period_list;
     size_t n_periods, cap_periods;
     bool period_matched;
+    size_t rows_read;          /* data rows, whatever their period */
     struct raw_actual *rows;
     size_t n_rows, cap_rows;
 };
@@ -457,6 +466,7 @@ static int on_actual_row(void *ctx, const struct kpi_csv_row *row, struct kpi_er
 
     if (row->index == 0)
         return map_header(row, actual_columns, N_ACTUAL_COLUMNS, L->col, L->is_extra, err);
+    L->rows_read++;
 
     period = trim(field(row, L->col[COL_PERIOD]));
     if (L->col[COL_PERIOD] >= 0) {
@@ -623,6 +633,10 @@ static int load_actuals(kpi_dataset *ds, const char *path, const char *want_peri
     rc = kpi_csv_read(path, "actuals.csv", on_actual_row, &L, err);
     if (rc)
         goto out;
+    if (L.rows_read == 0) {
+        rc = kpi_error_set(err, KPI_EINPUT, "actuals.csv: no actuals: the file has only a header");
+        goto out;
+    }
     qsort(L.period_list, L.n_periods, sizeof *L.period_list, compare_period);
     if (want_period) {
         if (L.col[COL_PERIOD] < 0) {
@@ -779,6 +793,14 @@ int kpi_dataset_load(const char *dir, const struct kpi_load_options *opt, kpi_da
     }
 
     IL.ds = ds;
+    {
+        struct stat st;
+        if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            rc = kpi_error_set(err, KPI_EINPUT, "%s: not a dataset folder (%s)", dir,
+                               stat(dir, &st) != 0 ? strerror(errno) : "not a folder");
+            goto out;
+        }
+    }
     snprintf(path, dlen + 32, "%s/indicators.csv", dir);
     rc = kpi_csv_read(path, "indicators.csv", on_indicator_row, &IL, err);
     if (rc)

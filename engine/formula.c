@@ -29,17 +29,18 @@ struct kpi_formulas {
 
 /* ---- messages ----------------------------------------------------------- */
 
-/* Copies a Lua error message for KPI k: "formula:" and "scoring:" chunk
- * names become the KPI id, and the text is bounded. */
-static void convert_message(const char *lua_msg, const struct kpi_indicator *k, char *out,
-                            size_t size)
+/* Copies a Lua error message for KPI k: the "formula:" chunk name becomes
+ * the KPI id ("K3:1: ...", or "K3: scoring:1: ..." for a scoring
+ * expression), and the text is bounded. */
+static void convert_message(const char *lua_msg, const struct kpi_indicator *k, const char *what,
+                            char *out, size_t size)
 {
     if (!lua_msg)
         lua_msg = "(error object is not a string)";
-    if (!strncmp(lua_msg, "formula:", 8))
+    if (!strncmp(lua_msg, "formula:", 8) && !strcmp(what, "formula"))
         snprintf(out, size, "%s:%s", k->id, lua_msg + 8);
-    else if (!strncmp(lua_msg, "scoring:", 8))
-        snprintf(out, size, "%s: scoring:%s", k->id, lua_msg + 8);
+    else if (!strncmp(lua_msg, "formula:", 8))
+        snprintf(out, size, "%s: %s:%s", k->id, what, lua_msg + 8);
     else
         snprintf(out, size, "%s: %s", k->id, lua_msg);
 }
@@ -109,6 +110,13 @@ static void instantiate_plugin(lua_State *L, kpi_formulas *fe, const char *name)
         luaL_error(L, "plugin '%s' did not return a function", name);
 }
 
+/* Standard Lua names left out of the sandbox on purpose: using one is an
+ * error that says so, not a missing input. */
+static const char *const forbidden_names[] = {
+    "collectgarbage", "coroutine", "debug", "dofile", "getfenv", "io", "load", "loadfile",
+    "loadstring", "module", "os", "package", "print", "rawset", "require", "setfenv", NULL,
+};
+
 /* __index of the environments: upvalue 1 is the kpi_formulas, upvalue 2
  * true for formula (and scoring) environments, false for plugins'. */
 static int resolve_name(lua_State *L)
@@ -137,9 +145,13 @@ static int resolve_name(lua_State *L)
         return 1;
     }
     lua_pop(L, 2);
-    kpi_sandbox_push_library(fe->sb);
+    kpi_sandbox_push_library(fe->sb, L);
     if (lua_getfield(L, -1, key) != LUA_TNIL)          /* [env, key, lib, value] */
         return 1;
+    for (const char *const *f = forbidden_names; *f; f++) {
+        if (!strcmp(key, *f))
+            return luaL_error(L, "'%s' is not available to formulas (see docs/security.md)", key);
+    }
     if (!formula_env)
         return 0; /* plugins see nil, as ordinary Lua code would */
     if (fe->mode == MODE_SCORING)
@@ -336,11 +348,20 @@ static int compile_expressions(kpi_formulas *fe, struct kpi_error *err)
             buf = nb;
         }
         /* The parentheses keep one value and stop a plugin call from being
-         * a tail call, which would lose the formula's line in messages. */
-        int m = snprintf(buf, cap, "return (%s\n)", texts[i]);
+         * a tail call, which would lose the formula's line in messages. A
+         * formula ending in a -- comment needs the ')' on a line of its own;
+         * one with statements compiles as a block. The first attempt's
+         * message is the one kept when none compiles. */
+        int m = snprintf(buf, cap, "return (%s)", texts[i]);
         if (kpi_sandbox_load(fe->sb, buf, (size_t)m, "=formula") != LUA_OK) {
             /* [compiled, msg] */
-            if (kpi_sandbox_load(fe->sb, texts[i], len, "=formula") == LUA_OK)
+            m = snprintf(buf, cap, "return (%s\n)", texts[i]);
+            if (kpi_sandbox_load(fe->sb, buf, (size_t)m, "=formula") != LUA_OK) {
+                lua_pop(L, 1);                           /* [compiled, msg] */
+                kpi_sandbox_load(fe->sb, texts[i], len, "=formula");
+            }
+            /* [compiled, msg, fn|msg2] */
+            if (lua_isfunction(L, -1))
                 lua_remove(L, -2);                       /* [compiled, fn] */
             else
                 lua_pop(L, 1);                           /* [compiled, msg] */
@@ -369,7 +390,7 @@ static enum kpi_status run_expression(kpi_formulas *fe, const struct kpi_indicat
     lua_rawgeti(L, -1, (lua_Integer)id + 1);           /* [env, compiled, fn|msg] */
     lua_remove(L, -2);                                 /* [env, fn|msg] */
     if (!lua_isfunction(L, -1)) {
-        convert_message(lua_tostring(L, -1), k, msg, KPI_MESSAGE_MAX);
+        convert_message(lua_tostring(L, -1), k, what, msg, KPI_MESSAGE_MAX);
         lua_settop(L, top);
         return KPI_STATUS_INVALID;
     }
@@ -392,7 +413,7 @@ static enum kpi_status run_expression(kpi_formulas *fe, const struct kpi_indicat
                  period ? " in period '" : "", period ? period : "", period ? "'" : "");
         status = KPI_STATUS_MISSING;
     } else if (rc != LUA_OK) {
-        convert_message(lua_tostring(L, -1), k, msg, KPI_MESSAGE_MAX);
+        convert_message(lua_tostring(L, -1), k, what, msg, KPI_MESSAGE_MAX);
     } else if (lua_type(L, -1) != LUA_TNUMBER) {
         char desc[80];
         describe_value(L, -1, desc, sizeof desc);
@@ -416,6 +437,19 @@ enum kpi_status kpi_formulas_eval(kpi_formulas *fe, const struct kpi_indicator *
                                   char msg[KPI_MESSAGE_MAX])
 {
     lua_State *L = kpi_sandbox_state(fe->sb);
+
+    /* A scoring expression that cannot compile makes the KPI invalid
+     * before anything runs. */
+    if (k->scoring == KPI_SCORING_EXPRESSION) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, fe->compiled_ref);
+        lua_rawgeti(L, -1, (lua_Integer)k->scoring_id + 1); /* [compiled, fn|msg] */
+        if (!lua_isfunction(L, -1)) {
+            convert_message(lua_tostring(L, -1), k, "scoring", msg, KPI_MESSAGE_MAX);
+            lua_pop(L, 2);
+            return KPI_STATUS_INVALID;
+        }
+        lua_pop(L, 2);
+    }
 
     /* A fresh environment: the inputs, then names resolved on demand. */
     lua_createtable(L, 0, (int)k->n_inputs);
@@ -482,7 +516,7 @@ int kpi_formulas_new(const kpi_dataset *ds, const struct kpi_sandbox_limits *lim
     push_env_metatable(L, fe, false);
     fe->plugin_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
-    kpi_sandbox_push_library(fe->sb);                  /* [lib] */
+    kpi_sandbox_push_library(fe->sb, L);               /* [lib] */
     lua_pushlightuserdata(L, fe);
     lua_pushcclosure(L, input_function, 1);
     lua_setfield(L, -2, "input");

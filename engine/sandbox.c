@@ -11,9 +11,12 @@
 
 struct kpi_sandbox {
     lua_State *L;
+    lua_State *co;       /* the thread every evaluation runs in */
+    int co_ref;
     struct kpi_sandbox_limits limits;
     int library_ref;     /* registry ref of the allowed-names table */
 
+    lua_Hook hook;
     size_t used;         /* bytes held by the state */
     size_t memory_cap;   /* enforced while armed */
     bool armed;
@@ -32,8 +35,11 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return NULL;
     }
     if (sb->armed && nsize > old && sb->used - old + nsize > sb->memory_cap) {
-        if (sb->trip == KPI_TRIP_NONE)
+        if (sb->trip == KPI_TRIP_NONE) {
             sb->trip = KPI_TRIP_MEMORY;
+            /* Stop at the next instruction, even if the error is caught. */
+            lua_sethook(sb->co, sb->hook, LUA_MASKCOUNT, 1);
+        }
         return NULL;
     }
     void *p = realloc(ptr, nsize);
@@ -48,18 +54,25 @@ static kpi_sandbox *sandbox_of(lua_State *L)
     return *(kpi_sandbox **)lua_getextraspace(L);
 }
 
-/* Fires every HOOK_STEP instructions. Once the budget is spent it fails at
- * every call, so a pcall in the formula cannot catch the error and go on. */
+/* Fires every HOOK_STEP instructions. Once a limit is hit it yields the
+ * evaluation thread: a yield is not an error, so no pcall in the formula
+ * can catch it, and the thread is abandoned. Inside a C function that
+ * cannot yield (a table.sort comparator, say) it raises an error instead
+ * and fires again at every instruction until it can yield. */
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
     kpi_sandbox *sb = sandbox_of(L);
     (void)ar;
-    sb->executed += HOOK_STEP;
-    if (sb->executed > sb->limits.instructions) {
+    if (sb->trip == KPI_TRIP_NONE) {
+        sb->executed += HOOK_STEP;
+        if (sb->executed <= sb->limits.instructions)
+            return;
         sb->trip = KPI_TRIP_INSTRUCTIONS;
-        luaL_error(L, "instruction limit of %llu exceeded",
-                   (unsigned long long)sb->limits.instructions);
+        lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
     }
+    if (lua_isyieldable(L))
+        lua_yield(L, 0);
+    luaL_error(L, "%s limit exceeded", sb->trip == KPI_TRIP_MEMORY ? "memory" : "instruction");
 }
 
 static int readonly_newindex(lua_State *L)
@@ -212,6 +225,7 @@ kpi_sandbox *kpi_sandbox_new(const struct kpi_sandbox_limits *limits)
         free(sb);
         return NULL;
     }
+    sb->hook = count_hook;
     *(kpi_sandbox **)lua_getextraspace(sb->L) = sb;
     lua_pushcfunction(sb->L, setup);
     lua_pushlightuserdata(sb->L, sb);
@@ -219,6 +233,9 @@ kpi_sandbox *kpi_sandbox_new(const struct kpi_sandbox_limits *limits)
         kpi_sandbox_free(sb);
         return NULL;
     }
+    /* New threads copy the main thread's extra space: the sandbox pointer. */
+    sb->co = lua_newthread(sb->L);
+    sb->co_ref = luaL_ref(sb->L, LUA_REGISTRYINDEX);
     return sb;
 }
 
@@ -236,9 +253,9 @@ lua_State *kpi_sandbox_state(kpi_sandbox *sb)
     return sb->L;
 }
 
-void kpi_sandbox_push_library(kpi_sandbox *sb)
+void kpi_sandbox_push_library(kpi_sandbox *sb, lua_State *L)
 {
-    lua_rawgeti(sb->L, LUA_REGISTRYINDEX, sb->library_ref);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, sb->library_ref);
 }
 
 int kpi_sandbox_load(kpi_sandbox *sb, const char *text, size_t len, const char *chunkname)
@@ -248,16 +265,44 @@ int kpi_sandbox_load(kpi_sandbox *sb, const char *text, size_t len, const char *
 
 int kpi_sandbox_call(kpi_sandbox *sb, int nargs, int nresults, enum kpi_sandbox_trip *trip)
 {
-    int status;
+    lua_State *L = sb->L, *co = sb->co;
+    int status, nres = 0;
 
     sb->executed = 0;
     sb->trip = KPI_TRIP_NONE;
     sb->memory_cap = sb->used + sb->limits.memory;
     sb->armed = true;
-    lua_sethook(sb->L, count_hook, LUA_MASKCOUNT, HOOK_STEP);
-    status = lua_pcall(sb->L, nargs, nresults, 0);
-    lua_sethook(sb->L, NULL, 0, 0);
+    lua_xmove(L, co, nargs + 1);                       /* fn and args to co */
+    lua_sethook(co, count_hook, LUA_MASKCOUNT, HOOK_STEP);
+    status = lua_resume(co, L, nargs, &nres);
+    lua_sethook(co, NULL, 0, 0);
     sb->armed = false;
+    if (status == LUA_OK) {
+        if (nresults == LUA_MULTRET)
+            nresults = nres;
+        if (!lua_checkstack(L, nres > nresults ? nres : nresults)) {
+            lua_settop(co, 0);
+            lua_pushliteral(L, "too many results");
+            status = LUA_ERRRUN;
+        } else {
+            lua_xmove(co, L, nres);                    /* results to L */
+            for (; nres < nresults; nres++)
+                lua_pushnil(L);
+            if (nres > nresults)
+                lua_pop(L, nres - nresults);
+        }
+    } else {
+        /* Only the hook yields (formulas have no coroutine library). */
+        if (status == LUA_YIELD) {
+            status = LUA_ERRRUN;
+            lua_pushstring(L, sb->trip == KPI_TRIP_MEMORY ? "memory limit exceeded"
+                                                          : "instruction limit exceeded");
+        } else {
+            lua_xmove(co, L, 1);                       /* the error object */
+        }
+        lua_resetthread(co);                           /* ready for the next call */
+        lua_settop(co, 0);                             /* drop its copy of the error */
+    }
     *trip = sb->trip;
     return status;
 }

@@ -39,8 +39,9 @@ void kpi_sandbox_free(kpi_sandbox *sb);
 
 lua_State *kpi_sandbox_state(kpi_sandbox *sb);
 
-/* Pushes the table of allowed global names (read-only library). [-0, +1] */
-void kpi_sandbox_push_library(kpi_sandbox *sb);
+/* Pushes the table of allowed global names onto L, the main state or the
+ * evaluation thread a callback runs in. [-0, +1] */
+void kpi_sandbox_push_library(kpi_sandbox *sb, lua_State *L);
 
 /* Loads text as a chunk named chunkname; text only, never bytecode.
  * Pushes the function, or the error message when it returns non-zero. */

@@ -64,12 +64,21 @@ static void put_kpi_row(FILE *f, const struct kpi_indicator *k, const struct kpi
     putc(',', f);
     put_field(f, k->unit);
     putc(',', f);
-    fputs(k->direction == KPI_DIRECTION_DECREASE ? "decrease" : "increase", f);
+    /* A cell that could not be read is shown as written. */
+    if (k->bad_direction)
+        put_field(f, k->bad_direction);
+    else
+        fputs(k->direction == KPI_DIRECTION_DECREASE ? "decrease" : "increase", f);
     putc(',', f);
-    if (k->has_baseline)
+    if (k->bad_baseline)
+        put_field(f, k->bad_baseline);
+    else if (k->has_baseline)
         put_number(f, k->baseline);
     putc(',', f);
-    put_number(f, k->target);
+    if (k->bad_target)
+        put_field(f, k->bad_target);
+    else
+        put_number(f, k->target);
     putc(',', f);
     put_field(f, k->formula);
     putc(',', f);
@@ -86,7 +95,10 @@ static void put_kpi_row(FILE *f, const struct kpi_indicator *k, const struct kpi
         putc(',', f);
     }
     putc(',', f);
-    put_number(f, k->weight);
+    if (k->bad_weight)
+        put_field(f, k->bad_weight);
+    else
+        put_number(f, k->weight);
     putc(',', f);
     fputs(kpi_status_name(r->status), f);
     putc(',', f);

@@ -52,6 +52,9 @@ struct kpi_indicator {
     const struct kpi_input *inputs; /* in display order: formula order, then by name */
     unsigned n_inputs;
     const char *invalid;      /* why the KPI cannot be evaluated, or NULL */
+    /* Cells that could not be read, kept as written for the reports (NULL
+     * when the cell was fine). */
+    const char *bad_baseline, *bad_target, *bad_weight, *bad_direction;
 };
 
 /* A node of the department tree; nodes are in tree order (a department

@@ -1,0 +1,2 @@
+-- notfunc: returns a number instead of a function
+return 42

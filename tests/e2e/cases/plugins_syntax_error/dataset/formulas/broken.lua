@@ -1,0 +1,4 @@
+-- broken(x): does not compile
+return function(x)
+  return x +
+end

@@ -1,0 +1,2 @@
+-- broken(x): does not compile
+return function(x) return x + end
