@@ -575,7 +575,8 @@ static int attach_inputs(kpi_dataset *ds, struct actual_loader *L, struct kpi_er
     size_t cap_ranked = 0;
     int rc = 0;
 
-    qsort(L->rows, L->n_rows, sizeof *L->rows, compare_raw_actual);
+    if (L->n_rows)
+        qsort(L->rows, L->n_rows, sizeof *L->rows, compare_raw_actual);
     for (size_t i = 0; i < L->n_rows;) {
         size_t j = i;
         while (j < L->n_rows && L->rows[j].kpi == L->rows[i].kpi)
@@ -637,7 +638,8 @@ static int load_actuals(kpi_dataset *ds, const char *path, const char *want_peri
         rc = kpi_error_set(err, KPI_EINPUT, "actuals.csv: no actuals: the file has only a header");
         goto out;
     }
-    qsort(L.period_list, L.n_periods, sizeof *L.period_list, compare_period);
+    if (L.n_periods)
+        qsort(L.period_list, L.n_periods, sizeof *L.period_list, compare_period);
     if (want_period) {
         if (L.col[COL_PERIOD] < 0) {
             rc = kpi_error_set(err, KPI_EUSAGE,

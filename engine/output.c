@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,8 @@ FILE *kpi_output_open(const char *dir, const char *name, struct kpi_error *err)
 
 int kpi_output_close(FILE *f, const char *name, struct kpi_error *err)
 {
-    int failed = ferror(f) || fflush(f) != 0 || fsync(fileno(f)) != 0;
+    /* Flushed here; synced all at once by kpi_report_write (syncfs). */
+    int failed = ferror(f) || fflush(f) != 0;
     int saved = errno;
     failed |= fclose(f) != 0;
     if (failed)
@@ -55,16 +57,23 @@ int kpi_output_close(FILE *f, const char *name, struct kpi_error *err)
 
 void kpi_report_department_file(const struct kpi_department *d, size_t i, char *buf, size_t size)
 {
-    size_t o = (size_t)snprintf(buf, size, "%03zu-", i + 1);
     const size_t name_max = 150; /* bytes: well under any file system's limit */
+    const unsigned char *p = (const unsigned char *)d->path;
+    size_t o = (size_t)snprintf(buf, size, "%03zu-", i + 1);
 
-    for (const unsigned char *p = (const unsigned char *)d->path; *p && o + 8 < size; p++) {
-        unsigned char c = *p;
-        if (o >= name_max && (c & 0xC0) != 0x80)
-            break; /* stop at a character boundary */
-        bool keep = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                    c == '-' || c == '_' || c == '.' || c >= 0x80;
-        buf[o++] = keep ? (char)c : '_';
+    if (o >= size)
+        o = size - 1;
+    /* Whole characters only, leaving room for ".csv" and the NUL. */
+    while (*p) {
+        size_t n = *p < 0x80 ? 1 : *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : 2;
+        if (o >= name_max || o + n + sizeof ".csv" > size)
+            break;
+        bool keep = (*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') ||
+                    (*p >= 'a' && *p <= 'z') || *p == '-' || *p == '_' || *p == '.' || *p >= 0x80;
+        for (size_t k = 0; k < n && p[k]; k++)
+            buf[o++] = keep ? (char)p[k] : '_';
+        for (size_t k = 0; k < n && *p; k++)
+            p++;
     }
     snprintf(buf + o, size - o, ".csv");
 }
@@ -110,12 +119,15 @@ static int make_parents(const char *path)
     return 0;
 }
 
-static int sync_dir(const char *path)
+/* fsync of a folder, or with whole_fs, of the file system holding it: one
+ * syncfs puts every report file on disk at once, far cheaper than one
+ * fsync per file when there are thousands of department files. */
+static int sync_dir(const char *path, bool whole_fs)
 {
     int fd = open(path, O_RDONLY | O_DIRECTORY);
     if (fd < 0)
         return -1;
-    int rc = fsync(fd);
+    int rc = whole_fs ? syncfs(fd) : fsync(fd);
     close(fd);
     return rc;
 }
@@ -152,14 +164,19 @@ int kpi_report_check_target(const char *out_dir, struct kpi_error *err)
     return 0;
 }
 
-int kpi_report_write(const struct kpi_report *rep, const char *out_dir, struct kpi_error *err)
+int kpi_report_write(const struct kpi_report *rep, const char *out_arg, struct kpi_error *err)
 {
-    char staging[4096], old[4096], parent[4096];
+    char out_dir[4096], staging[4096], old[4096], parent[4096];
     size_t n_writers;
     const struct kpi_writer *w = kpi_report_writers(&n_writers);
     struct stat st;
     int rc;
 
+    /* "out/" is "out": the staging folder goes beside it, not inside. */
+    if ((size_t)snprintf(out_dir, sizeof out_dir, "%s", out_arg) >= sizeof out_dir - 32)
+        return kpi_error_set(err, KPI_EUSAGE, "%s: path too long", out_arg);
+    for (size_t n = strlen(out_dir); n > 1 && out_dir[n - 1] == '/'; n--)
+        out_dir[n - 1] = '\0';
     rc = kpi_report_check_target(out_dir, err);
     if (rc)
         return rc;
@@ -177,7 +194,7 @@ int kpi_report_write(const struct kpi_report *rep, const char *out_dir, struct k
         if (rc)
             goto fail;
     }
-    if (sync_dir(staging) != 0) {
+    if (sync_dir(staging, true) != 0) {
         rc = kpi_error_set(err, KPI_EIO, "%s: sync failed: %s", staging, strerror(errno));
         goto fail;
     }
@@ -213,7 +230,7 @@ int kpi_report_write(const struct kpi_report *rep, const char *out_dir, struct k
         *slash = '\0';
     else if (!slash)
         snprintf(parent, sizeof parent, ".");
-    sync_dir(parent);
+    sync_dir(parent, false);
     return 0;
 fail:
     remove_tree(staging);

@@ -99,6 +99,57 @@ static int safe_setmetatable(lua_State *L)
     return 1;
 }
 
+/* The library functions below loop in C, where the instruction hook
+ * cannot stop them; their arguments are bounded before they start. */
+
+/* string.rep: refuses results larger than the memory limit, and returns
+ * "" at once for empty pieces (the original would loop n times). */
+static int bounded_rep(lua_State *L)
+{
+    kpi_sandbox *sb = sandbox_of(L);
+    size_t l, lsep = 0;
+    luaL_checklstring(L, 1, &l);
+    lua_Integer n = luaL_checkinteger(L, 2);
+    if (!lua_isnoneornil(L, 3))
+        luaL_checklstring(L, 3, &lsep);
+    if (n <= 0 || l + lsep == 0) {
+        lua_pushliteral(L, "");
+        return 1;
+    }
+    if ((lua_Unsigned)n > sb->limits.memory / (l + lsep) + 1)
+        return luaL_error(L, "string.rep: the result would exceed the memory limit of %I bytes",
+                          (lua_Integer)sb->limits.memory);
+    lua_pushvalue(L, lua_upvalueindex(1)); /* [s, n, sep?, rep] */
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+/* table.move: a range larger than any table the memory limit allows is
+ * refused (the original walks every index, even of an empty table). */
+static int bounded_move(lua_State *L)
+{
+    kpi_sandbox *sb = sandbox_of(L);
+    lua_Integer f = luaL_checkinteger(L, 2), e = luaL_checkinteger(L, 3);
+    if (e >= f && (lua_Unsigned)e - (lua_Unsigned)f >= sb->limits.memory / 16)
+        return luaL_error(L, "table.move: a range of %I elements is beyond the memory limit",
+                          (lua_Integer)((lua_Unsigned)e - (lua_Unsigned)f + 1));
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+struct bounded_function {
+    const char *library, *name;
+    lua_CFunction wrapper;
+};
+
+static const struct bounded_function bounded_functions[] = {
+    {"string", "rep", bounded_rep},
+    {"table", "move", bounded_move},
+};
+
 static const char *const base_allowed[] = {
     "assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall", "rawequal",
     "rawget", "rawlen", "select", "tonumber", "tostring", "type", "xpcall", NULL,
@@ -176,6 +227,14 @@ static int setup(lua_State *L)
         for (const char *const *n = f->removed; *n; n++) {
             lua_pushnil(L);
             lua_setfield(L, -2, *n);
+        }
+        for (size_t b = 0; b < sizeof bounded_functions / sizeof bounded_functions[0]; b++) {
+            const struct bounded_function *bf = &bounded_functions[b];
+            if (strcmp(bf->library, f->name))
+                continue;
+            lua_getfield(L, -1, bf->name);             /* [..., real, original] */
+            lua_pushcclosure(L, bf->wrapper, 1);       /* [..., real, wrapper] */
+            lua_setfield(L, -2, bf->name);
         }
         if (!strcmp(f->name, "string")) {
             /* Strings index the proxy; the metatable itself is hidden. */

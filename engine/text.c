@@ -110,7 +110,6 @@ enum kpi_number_problem kpi_text_parse_number(const char *s, double *out)
 {
     const char *p, *end;
     size_t int_digits = 0, frac_digits = 0;
-    char buf[128];
     double v;
     char *stop;
 
@@ -165,13 +164,10 @@ enum kpi_number_problem kpi_text_parse_number(const char *s, double *out)
         }
         return KPI_NUMBER_SYNTAX;
     }
-    if ((size_t)(end - s) >= sizeof buf)
-        return KPI_NUMBER_RANGE;
-    memcpy(buf, s, (size_t)(end - s));
-    buf[end - s] = '\0';
+    /* The syntax is checked, so strtod reads exactly s..end. */
     errno = 0;
-    v = strtod(buf, &stop);
-    if (*stop != '\0')
+    v = strtod(s, &stop);
+    if (stop != end)
         return KPI_NUMBER_SYNTAX;
     if (!isfinite(v) || (errno == ERANGE && fabs(v) > 1.0))
         return KPI_NUMBER_RANGE;

@@ -1,5 +1,6 @@
 /* report.json: everything in kpis.csv and departments.csv at full
  * precision, plus the run's parameters, counts and warnings. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -78,9 +79,9 @@ static void put_kpi(FILE *f, const kpi_dataset *ds, const struct kpi_indicator *
     fprintf(f, ", \"direction\": \"%s\"",
             k->direction == KPI_DIRECTION_DECREASE ? "decrease" : "increase");
     fputs(", \"baseline\": ", f);
-    put_number_or_null(f, k->has_baseline, k->baseline);
+    put_number_or_null(f, k->has_baseline && !k->bad_baseline, k->baseline);
     fputs(", \"target\": ", f);
-    put_number(f, k->target);
+    put_number_or_null(f, !k->bad_target, k->target);
     fputs(", \"formula\": ", f);
     put_string(f, k->formula);
     fprintf(f, ", \"scoring\": \"%s\"", scoring_names[k->scoring]);
@@ -108,7 +109,22 @@ static void put_kpi(FILE *f, const kpi_dataset *ds, const struct kpi_indicator *
     fputs(", \"achievement_capped\": ", f);
     put_number_or_null(f, r->status == KPI_STATUS_OK, r->achievement_capped);
     fputs(", \"weight\": ", f);
-    put_number(f, k->weight);
+    put_number_or_null(f, !k->bad_weight, k->weight);
+    if (k->bad_baseline || k->bad_target || k->bad_weight || k->bad_direction) {
+        /* Cells that could not be read, as written (the fields above are null). */
+        const char *names[] = {"baseline", "target", "weight", "direction"};
+        const char *cells[] = {k->bad_baseline, k->bad_target, k->bad_weight, k->bad_direction};
+        bool first = true;
+        fputs(", \"unreadable\": {", f);
+        for (size_t i = 0; i < 4; i++) {
+            if (!cells[i])
+                continue;
+            fprintf(f, "%s\"%s\": ", first ? "" : ", ", names[i]);
+            put_string(f, cells[i]);
+            first = false;
+        }
+        fputc('}', f);
+    }
     fprintf(f, ", \"status\": \"%s\", \"message\": ", kpi_status_name(r->status));
     put_string_or_null(f, r->message);
     fprintf(f, ", \"line\": %u", k->line);

@@ -4,7 +4,7 @@
  *
  * Provides one write function per output format (CSV, JSON) and
  * kpi_output_open()/kpi_output_close(), which open a buffered file in the
- * staging folder and flush it to disk with every error checked.
+ * staging folder and close it with every error checked.
  * Relies on report.h's view of a run and text.h's number formats.
  */
 #ifndef KPIEVAL_WRITERS_H
@@ -25,7 +25,8 @@ int kpi_write_report_json(const struct kpi_report *rep, const char *dir, struct 
  * failure. */
 FILE *kpi_output_open(const char *dir, const char *name, struct kpi_error *err);
 
-/* Flushes, syncs and closes f; returns 0 or KPI_EIO naming `name`. */
+/* Flushes and closes f; returns 0 or KPI_EIO naming `name`. The files are
+ * synced to disk together before the report is swapped in. */
 int kpi_output_close(FILE *f, const char *name, struct kpi_error *err);
 
 #endif

@@ -1,0 +1,347 @@
+/* Unit tests of the CSV reader on small real files (docs/formats.md,
+ * "Common CSV rules"). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "csv_reader.h"
+#include "kpieval/error.h"
+#include "scratch.h"
+
+#define MAX_ROWS   16
+#define MAX_FIELDS 8
+
+/* What the reader handed to the callback, copied out. */
+struct recorded {
+    size_t n;
+    unsigned line[MAX_ROWS];
+    unsigned index[MAX_ROWS];
+    size_t nfields[MAX_ROWS];
+    char field[MAX_ROWS][MAX_FIELDS][64];
+    const char *file[MAX_ROWS];
+    int stop_at_index; /* return an error from this row; -1: never */
+};
+
+static int record_row(void *ctx, const struct kpi_csv_row *row, struct kpi_error *err)
+{
+    struct recorded *r = ctx;
+    if (r->n == MAX_ROWS)
+        return kpi_error_set(err, KPI_EINPUT, "test: too many rows");
+    r->line[r->n] = row->line;
+    r->index[r->n] = row->index;
+    r->nfields[r->n] = row->nfields;
+    r->file[r->n] = row->file;
+    for (size_t f = 0; f < row->nfields && f < MAX_FIELDS; f++)
+        snprintf(r->field[r->n][f], sizeof r->field[r->n][f], "%s", row->fields[f]);
+    r->n++;
+    if ((int)row->index == r->stop_at_index)
+        return kpi_error_set(err, KPI_EINPUT, "%s:%u: stopped by the callback", row->file,
+                             row->line);
+    return 0;
+}
+
+static char tmp[SCRATCH_PATH_MAX];
+
+static int setup_tmp(void **state)
+{
+    (void)state;
+    scratch_fresh_dir(tmp, "csv_reader");
+    return 0;
+}
+
+/* Writes bytes to tmp/name and reads it back, naming it `name`. */
+static int read_bytes(const char *name, const char *bytes, size_t len, struct recorded *rec,
+                      struct kpi_error *err)
+{
+    char path[SCRATCH_PATH_MAX];
+    memset(rec, 0, sizeof *rec);
+    rec->stop_at_index = -1;
+    memset(err, 0, sizeof *err);
+    scratch_write_bytes(scratch_join(path, tmp, name), bytes, len);
+    return kpi_csv_read(path, name, record_row, rec, err);
+}
+
+#define READ(name, lit, rec, err) read_bytes(name, lit, sizeof(lit) - 1, rec, err)
+
+static void test_csv_reader_plain_rows(void **state)
+{
+    struct recorded rec;
+    struct kpi_error err;
+    (void)state;
+    assert_int_equal(READ("plain.csv", "a,b,c\n1,2,3\nx,y,z\n", &rec, &err), 0);
+    assert_int_equal(rec.n, 3);
+    for (unsigned i = 0; i < 3; i++) {
+        assert_int_equal(rec.index[i], i);
+        assert_int_equal(rec.line[i], i + 1);
+        assert_int_equal(rec.nfields[i], 3);
+        assert_string_equal(rec.file[i], "plain.csv");
+    }
+    assert_string_equal(rec.field[0][0], "a");
+    assert_string_equal(rec.field[1][1], "2");
+    assert_string_equal(rec.field[2][2], "z");
+}
+
+static void test_csv_reader_last_line_without_newline(void **state)
+{
+    struct recorded rec;
+    struct kpi_error err;
+    (void)state;
+    assert_int_equal(READ("nonl.csv", "a,b\n1,2", &rec, &err), 0);
+    assert_int_equal(rec.n, 2);
+    assert_string_equal(rec.field[1][1], "2");
+}
+
+static void test_csv_reader_skips_bom(void **state)
+{
+    struct recorded rec;
+    struct kpi_error err;
+    (void)state;
+    assert_int_equal(READ("bom.csv", "\xEF\xBB\xBFid,name\nK1,x\n", &rec, &err), 0);
+    assert_int_equal(rec.n, 2);
+    assert_string_equal(rec.field[0][0], "id"); /* not "\xEF\xBB\xBFid" */
+    assert_int_equal(rec.line[0], 1);
+    assert_int_equal(rec.line[1], 2);
+}
+
+static void test_csv_reader_crlf(void **state)
+{
+    struct recorded rec;
+    struct kpi_error err;
+    (void)state;
+    assert_int_equal(READ("crlf.csv", "a,b\r\n1,2\r\n3,4\r\n", &rec, &err), 0);
+    assert_int_equal(rec.n, 3);
+    assert_string_equal(rec.field[0][1], "b"); /* no stray '\r' */
+    assert_string_equal(rec.field[1][1], "2");
+    assert_string_equal(rec.field[2][1], "4");
+    assert_int_equal(rec.line[2], 3);
+}
+
+static void test_csv_reader_trims_spaces_around_unquoted_fields(void **state)
+{
+    struct recorded rec;
+    struct kpi_error err;
+    (void)state;
+    assert_int_equal(READ("spaces.csv", " a , b \n 1 ,\" 2 \"\n", &rec, &err), 0);
+    assert_string_equal(rec.field[0][0], "a");
+    assert_string_equal(rec.field[0][1], "b");
+    assert_string_equal(rec.field[1][0], "1");
+    assert_string_equal(rec.field[1][1], " 2 "); /* quoted: kept as written */
+}
+
+static void test_csv_reader_quoted_fields_and_start_lines(void **state)
+{
+    /* line 1: header
+     * line 2-3: a row whose second field holds a line break
+     * line 4: plain
+     * line 5-7: a row whose first field holds two line breaks
+     * line 8: a doubled quote
+     * line 9: plain */
+    static const char text[] = "a,b\n"
+                               "\"x,y\",\"multi\nline\"\n"
+                               "3,4\n"
+                               "\"p\n\nq\",5\n"
+                               "\"say \"\"hi\"\"\",6\n"
+                               "7,8\n";
+    struct recorded rec;
+    struct kpi_error err;
+    (void)state;
+    assert_int_equal(READ("quoted.csv", text, &rec, &err), 0);
+    assert_int_equal(rec.n, 6);
+    assert_int_equal(rec.line[0], 1);
+    assert_int_equal(rec.line[1], 2);
+    assert_int_equal(rec.line[2], 4);
+    assert_int_equal(rec.line[3], 5);
+    assert_int_equal(rec.line[4], 8);
+    assert_int_equal(rec.line[5], 9);
+    assert_string_equal(rec.field[1][0], "x,y");
+    assert_string_equal(rec.field[1][1], "multi\nline");
+    assert_string_equal(rec.field[3][0], "p\n\nq");
+    assert_string_equal(rec.field[4][0], "say \"hi\"");
+    assert_int_equal(rec.nfields[1], 2);
+}
+
+static void test_csv_reader_quoted_crlf_line_numbers(void **state)
+{
+    /* line 1 header; lines 2-3 one row with CRLF inside the quotes; line 4. */
+    struct recorded rec;
+    struct kpi_error err;
+    (void)state;
+    assert_int_equal(READ("qcrlf.csv", "a,b\r\n1,\"x\r\ny\"\r\n2,z\r\n", &rec, &err), 0);
+    assert_int_equal(rec.n, 3);
+    assert_int_equal(rec.line[1], 2);
+    assert_int_equal(rec.line[2], 4);
+}
+
+static void test_csv_reader_skips_blank_lines(void **state)
+{
+    /* Lines: 1 header, 2 blank, 3 row, 4 blank, 5 blank (CRLF), 6 row, 7 blank. */
+    struct recorded rec;
+    struct kpi_error err;
+    (void)state;
+    assert_int_equal(READ("blank.csv", "a,b\n\n1,2\n\n\r\n3,4\n\n", &rec, &err), 0);
+    assert_int_equal(rec.n, 3);
+    assert_int_equal(rec.line[1], 3);
+    assert_int_equal(rec.line[2], 6);
+    assert_int_equal(rec.index[2], 2); /* blank lines do not take an index */
+    assert_string_equal(rec.field[2][0], "3");
+
+    /* With a one-column header too: lines 1 header, 2 blank, 3 row. */
+    assert_int_equal(READ("blank1.csv", "a\n\n1\n\n", &rec, &err), 0);
+    assert_int_equal(rec.n, 2);
+    assert_int_equal(rec.line[1], 3);
+    assert_string_equal(rec.field[1][0], "1");
+}
+
+static void test_csv_reader_ragged_row_names_its_line(void **state)
+{
+    struct recorded rec;
+    struct kpi_error err;
+    (void)state;
+    /* Line 3 holds one field where the header has two. */
+    assert_int_equal(READ("ragged.csv", "a,b\n1,2\n3\n4,5\n", &rec, &err), KPI_EINPUT);
+    assert_int_equal(err.code, KPI_EINPUT);
+    assert_starts_with(err.message, "ragged.csv:3:");
+    /* Reading stopped: the row after it was never handed over. */
+    assert_int_equal(rec.n, 2);
+
+    /* Too many fields is ragged too. */
+    assert_int_equal(READ("ragged2.csv", "a,b\n1,2,3\n", &rec, &err), KPI_EINPUT);
+    assert_starts_with(err.message, "ragged2.csv:2:");
+}
+
+static void test_csv_reader_ragged_row_after_multiline_row(void **state)
+{
+    /* Lines 2-3 are one good row; the ragged row starts on line 4, and a
+     * ragged row that itself spans lines 5-6 would start on 5. */
+    struct recorded rec;
+    struct kpi_error err;
+    (void)state;
+    assert_int_equal(READ("ragged3.csv", "a,b\n\"x\ny\",2\n3\n", &rec, &err), KPI_EINPUT);
+    assert_starts_with(err.message, "ragged3.csv:4:");
+
+    assert_int_equal(READ("ragged4.csv", "a,b\n1,2\n\"p\nq\"\n", &rec, &err), KPI_EINPUT);
+    assert_starts_with(err.message, "ragged4.csv:3:");
+}
+
+static void test_csv_reader_unterminated_quote(void **state)
+{
+    struct recorded rec;
+    struct kpi_error err;
+    (void)state;
+    /* The quote opens on line 2 in the second field and is never closed. */
+    assert_int_equal(READ("unterm.csv", "a,b\n1,\"abc\n2,3\n", &rec, &err), KPI_EINPUT);
+    assert_starts_with(err.message, "unterm.csv:2:");
+    assert_contains(err.message, "unterminated");
+
+    /* The same, opened in the first field of line 3. */
+    assert_int_equal(READ("unterm2.csv", "a,b\n1,2\n\"abc,4\n", &rec, &err), KPI_EINPUT);
+    assert_starts_with(err.message, "unterm2.csv:3:");
+    assert_contains(err.message, "unterminated");
+}
+
+static void test_csv_reader_rejects_nul_byte(void **state)
+{
+    struct recorded rec;
+    struct kpi_error err;
+    (void)state;
+    /* The NUL is on line 2, column 3. */
+    assert_int_equal(READ("nul.csv", "a,b\n1,\0\n", &rec, &err), KPI_EINPUT);
+    assert_starts_with(err.message, "nul.csv:2:");
+    assert_contains(err.message, "NUL");
+    /* The whole file is checked before any row is handed over. */
+    assert_int_equal(rec.n, 0);
+}
+
+static void test_csv_reader_invalid_utf8_hints_cp949(void **state)
+{
+    struct recorded rec;
+    struct kpi_error err;
+    (void)state;
+    /* "경제" in CP949 is B0 E6 C1 A6, on line 2. */
+    assert_int_equal(READ("cp949.csv", "id,name\nK1,\xB0\xE6\xC1\xA6\n", &rec, &err), KPI_EINPUT);
+    assert_starts_with(err.message, "cp949.csv:2:");
+    assert_contains(err.message, "UTF-8");
+    assert_contains(err.message, "CP949");
+    assert_contains(err.message, "iconv -f CP949 -t UTF-8");
+    assert_int_equal(rec.n, 0);
+}
+
+static void test_csv_reader_invalid_utf8_without_cp949_look(void **state)
+{
+    struct recorded rec;
+    struct kpi_error err;
+    (void)state;
+    /* A lone 0xFF on line 3 is neither UTF-8 nor CP949. */
+    assert_int_equal(READ("bad.csv", "a\nok\n\xFF\n", &rec, &err), KPI_EINPUT);
+    assert_starts_with(err.message, "bad.csv:3:");
+    assert_contains(err.message, "UTF-8");
+    assert_not_contains(err.message, "iconv");
+}
+
+static void test_csv_reader_empty_file(void **state)
+{
+    struct recorded rec;
+    struct kpi_error err;
+    (void)state;
+    assert_int_equal(read_bytes("empty.csv", "", 0, &rec, &err), KPI_EINPUT);
+    assert_starts_with(err.message, "empty.csv");
+    assert_int_equal(rec.n, 0);
+    /* Only a BOM, or only blank lines, is empty too. */
+    assert_int_equal(READ("bomonly.csv", "\xEF\xBB\xBF", &rec, &err), KPI_EINPUT);
+    assert_int_equal(READ("blankonly.csv", "\n\n\r\n", &rec, &err), KPI_EINPUT);
+    assert_int_equal(rec.n, 0);
+}
+
+static void test_csv_reader_missing_file_is_io_error(void **state)
+{
+    struct recorded rec = {.stop_at_index = -1};
+    struct kpi_error err = {0};
+    char path[SCRATCH_PATH_MAX];
+    (void)state;
+    scratch_join(path, tmp, "does-not-exist.csv");
+    assert_int_equal(kpi_csv_read(path, "does-not-exist.csv", record_row, &rec, &err), KPI_EIO);
+    assert_contains(err.message, "does-not-exist.csv");
+    /* A folder is not a CSV file either. */
+    assert_int_not_equal(kpi_csv_read(tmp, "folder", record_row, &rec, &err), 0);
+}
+
+static void test_csv_reader_callback_error_stops_reading(void **state)
+{
+    char path[SCRATCH_PATH_MAX];
+    struct recorded rec = {.stop_at_index = 1};
+    struct kpi_error err = {0};
+    (void)state;
+    scratch_write(scratch_join(path, tmp, "stop.csv"), "a\n1\n2\n3\n");
+    assert_int_equal(kpi_csv_read(path, "stop.csv", record_row, &rec, &err), KPI_EINPUT);
+    assert_string_equal(err.message, "stop.csv:2: stopped by the callback");
+    assert_int_equal(rec.n, 2); /* header and row 1, nothing after */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_csv_reader_plain_rows),
+        cmocka_unit_test(test_csv_reader_last_line_without_newline),
+        cmocka_unit_test(test_csv_reader_skips_bom),
+        cmocka_unit_test(test_csv_reader_crlf),
+        cmocka_unit_test(test_csv_reader_trims_spaces_around_unquoted_fields),
+        cmocka_unit_test(test_csv_reader_quoted_fields_and_start_lines),
+        cmocka_unit_test(test_csv_reader_quoted_crlf_line_numbers),
+        cmocka_unit_test(test_csv_reader_skips_blank_lines),
+        cmocka_unit_test(test_csv_reader_ragged_row_names_its_line),
+        cmocka_unit_test(test_csv_reader_ragged_row_after_multiline_row),
+        cmocka_unit_test(test_csv_reader_unterminated_quote),
+        cmocka_unit_test(test_csv_reader_rejects_nul_byte),
+        cmocka_unit_test(test_csv_reader_invalid_utf8_hints_cp949),
+        cmocka_unit_test(test_csv_reader_invalid_utf8_without_cp949_look),
+        cmocka_unit_test(test_csv_reader_empty_file),
+        cmocka_unit_test(test_csv_reader_missing_file_is_io_error),
+        cmocka_unit_test(test_csv_reader_callback_error_stops_reading),
+    };
+    return cmocka_run_group_tests(tests, setup_tmp, NULL);
+}

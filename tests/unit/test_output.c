@@ -1,0 +1,432 @@
+/* Unit tests of the report output: safe department file names, the output
+ * folder check, and the swap of a complete report into place
+ * (docs/formats.md, "Outputs"). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kpieval/report.h"
+#include "kpieval/run.h"
+#include "scratch.h"
+#include "text.h"
+
+static char tmp[SCRATCH_PATH_MAX];
+
+static int setup_tmp(void **state)
+{
+    (void)state;
+    scratch_fresh_dir(tmp, "output");
+    return 0;
+}
+
+/* ---- department file names ---------------------------------------------- */
+
+#define NAME_BUF 512 /* what the department writer passes */
+
+static void department_file(const char *path, size_t i, char *buf, size_t size)
+{
+    struct kpi_department d;
+    const char *slash = strrchr(path, '/');
+    memset(&d, 0, sizeof d);
+    d.path = path;
+    d.name = slash ? slash + 1 : path;
+    d.parent = KPI_NONE;
+    memset(buf, 'Z', size);
+    kpi_report_department_file(&d, i, buf, size);
+}
+
+/* Checks a file name is one safe path component on Linux, macOS and
+ * Windows: no separators or reserved characters, no control bytes, valid
+ * UTF-8, at most 255 bytes, not "." or "..", ends in ".csv". */
+static void assert_safe_name(const char *name, size_t size, const char *from)
+{
+    size_t len = strnlen(name, size);
+    if (len == size)
+        fail_msg("name from '%s' is not terminated within the buffer", from);
+    if (len == 0 || len > 255)
+        fail_msg("name from '%s' is %zu bytes long", from, len);
+    if (!strcmp(name, ".") || !strcmp(name, ".."))
+        fail_msg("name from '%s' is '%s'", from, name);
+    if (len < 4 || strcmp(name + len - 4, ".csv"))
+        fail_msg("name '%s' from '%s' does not end in .csv", name, from);
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        if (*p < 0x20 || *p == 0x7F || strchr("/\\:*?\"<>|", *p))
+            fail_msg("name from '%s' holds byte 0x%02X", from, *p);
+    }
+    if (kpi_text_utf8_invalid_at(name, len) != len)
+        fail_msg("name from '%s' is not valid UTF-8 (cut inside a character?)", from);
+}
+
+static void test_output_department_file_is_safe(void **state)
+{
+    static const char *const paths[] = {
+        "Finance",
+        "경제진흥본부/경제정책과",
+        "a/b/c",
+        "..",
+        ".",
+        "../../etc/passwd",
+        "a\tb\nc\x01"
+        "d\x7f"
+        "e",
+        "CON:*?\"<>|\\x",
+        " spaced ",
+        "NUL",
+    };
+    char buf[NAME_BUF];
+    (void)state;
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        department_file(paths[i], i, buf, sizeof buf);
+        assert_safe_name(buf, sizeof buf, paths[i]);
+    }
+    /* Safe names keep their text. */
+    department_file("Finance", 0, buf, sizeof buf);
+    assert_contains(buf, "Finance");
+    department_file("경제정책과", 2, buf, sizeof buf);
+    assert_contains(buf, "경제정책과");
+}
+
+/* out = prefix followed by n copies of unit. */
+static void repeat(char *out, size_t size, const char *prefix, const char *unit, int n)
+{
+    size_t o = (size_t)snprintf(out, size, "%s", prefix);
+    for (int i = 0; i < n && o < size; i++)
+        o += (size_t)snprintf(out + o, size - o, "%s", unit);
+    assert_true(o < size);
+}
+
+/* The department text kept in a file name: between the "NNN-" prefix and
+ * ".csv". */
+static void kept_text(const char *name, const char **start, size_t *len)
+{
+    const char *dash = strchr(name, '-');
+    assert_non_null(dash);
+    for (const char *p = name; p < dash; p++)
+        assert_true(*p >= '0' && *p <= '9');
+    *start = dash + 1;
+    *len = strlen(*start) - 4;
+}
+
+static void test_output_department_file_long_korean_name(void **state)
+{
+    /* 200 x "가" = 600 bytes: too long for any file system. */
+    char path[700];
+    char buf[NAME_BUF];
+    const char *kept;
+    size_t len;
+    (void)state;
+    repeat(path, sizeof path, "", "가", 200);
+    department_file(path, 0, buf, sizeof buf);
+    assert_safe_name(buf, sizeof buf, "200 x 가");
+    /* Whole characters were kept: a prefix of the path of 3k bytes. */
+    kept_text(buf, &kept, &len);
+    assert_true(len > 0);
+    assert_int_equal(len % 3, 0);
+    assert_memory_equal(kept, path, len);
+
+    /* 146 ASCII bytes then Hangul: wherever the limit falls, the cut must
+     * not land inside a 3-byte character. */
+    for (int shift = 0; shift < 3; shift++) {
+        char ascii[160], mixed[800];
+        memset(ascii, 'a', (size_t)(146 + shift));
+        ascii[146 + shift] = '\0';
+        repeat(mixed, sizeof mixed, ascii, "경", 100);
+        department_file(mixed, 0, buf, sizeof buf);
+        assert_safe_name(buf, sizeof buf, "ASCII then Hangul");
+        kept_text(buf, &kept, &len);
+        assert_memory_equal(kept, mixed, len);
+    }
+}
+
+static void test_output_department_file_small_buffer_keeps_utf8(void **state)
+{
+    /* A caller's smaller buffer must also end on a character boundary. */
+    char path[700];
+    (void)state;
+    repeat(path, sizeof path, "", "가", 100);
+    for (size_t size = 16; size <= 64; size++) {
+        char buf[64];
+        department_file(path, 0, buf, size);
+        size_t len = strnlen(buf, size);
+        if (len == size)
+            fail_msg("size %zu: not terminated", size);
+        if (kpi_text_utf8_invalid_at(buf, len) != len)
+            fail_msg("size %zu: '%s' is cut inside a character", size, buf);
+    }
+}
+
+static void test_output_department_file_unique_by_index(void **state)
+{
+    char a[NAME_BUF], b[NAME_BUF];
+    char long1[800], long2[800], base[800];
+    (void)state;
+    /* "a/b" and "a_b" make the same safe text; the index tells them apart. */
+    department_file("a/b", 3, a, sizeof a);
+    department_file("a_b", 4, b, sizeof b);
+    assert_string_not_equal(a, b);
+    /* Names that differ only beyond the length limit. */
+    repeat(base, sizeof base, "", "가", 150);
+    repeat(long1, sizeof long1, base, "1", 1);
+    repeat(long2, sizeof long2, base, "2", 1);
+    department_file(long1, 10, a, sizeof a);
+    department_file(long2, 11, b, sizeof b);
+    assert_string_not_equal(a, b);
+    /* Same node, same name: stable from run to run. */
+    department_file("a/b", 3, b, sizeof b);
+    department_file("a/b", 3, a, sizeof a);
+    assert_string_equal(a, b);
+    /* Index 999 and beyond still differ from each other. */
+    department_file("x", 999, a, sizeof a);
+    department_file("x", 1000, b, sizeof b);
+    assert_string_not_equal(a, b);
+}
+
+/* ---- the output folder -------------------------------------------------- */
+
+static void test_output_check_target(void **state)
+{
+    char dir[SCRATCH_PATH_MAX], path[SCRATCH_PATH_MAX];
+    struct kpi_error err = {0};
+    (void)state;
+    /* Not there yet: fine. */
+    assert_int_equal(kpi_report_check_target(scratch_join(path, tmp, "absent"), &err), 0);
+    /* Empty: fine. */
+    scratch_fresh_subdir(dir, tmp, "emptydir");
+    assert_int_equal(kpi_report_check_target(dir, &err), 0);
+    /* An earlier report (it has report.json): fine. */
+    scratch_fresh_subdir(dir, tmp, "oldreport");
+    scratch_write_in(dir, "report.json", "{}\n");
+    scratch_write_in(dir, "kpis.csv", "id\n");
+    assert_int_equal(kpi_report_check_target(dir, &err), 0);
+    /* Someone's other files: refused. */
+    scratch_fresh_subdir(dir, tmp, "notreport");
+    scratch_write_in(dir, "thesis.docx", "precious");
+    assert_int_equal(kpi_report_check_target(dir, &err), KPI_EUSAGE);
+    assert_contains(err.message, dir);
+    /* A hidden file alone still makes the folder non-empty. */
+    scratch_fresh_subdir(dir, tmp, "hidden");
+    scratch_write_in(dir, ".keep", "");
+    assert_int_equal(kpi_report_check_target(dir, &err), KPI_EUSAGE);
+    /* A regular file: refused. */
+    scratch_write(scratch_join(path, tmp, "afile"), "x");
+    assert_int_equal(kpi_report_check_target(path, &err), KPI_EUSAGE);
+    /* An empty name: refused. */
+    assert_int_equal(kpi_report_check_target("", &err), KPI_EUSAGE);
+}
+
+/* A small evaluated run to write out. */
+struct written_run {
+    struct kpi_run run;
+    struct kpi_run_options opt;
+    struct kpi_report_params params;
+    struct kpi_report report;
+};
+
+static void make_run(struct written_run *w)
+{
+    static char dir[SCRATCH_PATH_MAX];
+    struct kpi_error err = {0};
+
+    scratch_dataset(dir, tmp, "dataset",
+                    "id,name,department,target,formula\n"
+                    "K1,일자리,경제진흥본부/경제정책과,20,x / 2\n"
+                    "K2,교육,경제진흥본부,10,y\n",
+                    "indicator,input,value\nK1,x,50\n");
+    memset(w, 0, sizeof *w);
+    kpi_run_init(&w->run);
+    w->opt.dataset = dir;
+    w->opt.cap = 120;
+    if (kpi_grades_parse(KPI_DEFAULT_GRADES, &w->opt.grades, &err) != 0)
+        fail_msg("grades: %s", err.message);
+    if (kpi_run_execute(&w->opt, &w->run, &err) != 0)
+        fail_msg("run: %s", err.message);
+    w->params.dataset = dir;
+    w->params.cap = 120;
+    w->params.grades = &w->opt.grades;
+    w->params.instruction_limit = KPI_DEFAULT_INSTRUCTIONS;
+    w->params.memory_limit = KPI_DEFAULT_MEMORY;
+    size_t n;
+    w->report.ds = w->run.ds;
+    w->report.rows = kpi_results_rows(w->run.results, &n);
+    w->report.departments = w->run.departments;
+    w->report.overall = &w->run.overall;
+    w->report.params = &w->params;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* Names in dir other than "." and "..", as one sorted "a|b|c" string. */
+static void list_dir(const char *dir, char *out, size_t size)
+{
+    char names[32][256];
+    size_t n = 0, o = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    assert_non_null(d);
+    while ((e = readdir(d)) && n < 32) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        snprintf(names[n++], sizeof names[0], "%s", e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof names[0], compare_names);
+    out[0] = '\0';
+    for (size_t i = 0; i < n && o < size; i++)
+        o += (size_t)snprintf(out + o, size - o, "%s%s", i ? "|" : "", names[i]);
+}
+
+static void test_output_write_creates_the_report(void **state)
+{
+    struct written_run w;
+    struct kpi_error err = {0};
+    char parent[SCRATCH_PATH_MAX], out[SCRATCH_PATH_MAX], path[SCRATCH_PATH_MAX];
+    char listing[1024];
+    (void)state;
+    make_run(&w);
+    scratch_fresh_subdir(parent, tmp, "fresh");
+    /* Folders above the output are made as needed. */
+    scratch_join(path, parent, "deeper");
+    scratch_join(out, path, "out");
+    if (kpi_report_write(&w.report, out, &err) != 0)
+        fail_msg("write: %s", err.message);
+    list_dir(out, listing, sizeof listing);
+    assert_string_equal(listing, "departments|departments.csv|kpis.csv|report.json");
+    /* One file per department node: 경제진흥본부 and its 경제정책과. */
+    list_dir(scratch_join(path, out, "departments"), listing, sizeof listing);
+    size_t files = listing[0] ? 1 : 0;
+    for (const char *p = listing; *p; p++)
+        files += *p == '|';
+    assert_int_equal(files, 2);
+    /* kpis.csv: the header of formats.md and one row per KPI. */
+    char *kpis = scratch_read(scratch_join(path, out, "kpis.csv"));
+    assert_non_null(kpis);
+    assert_starts_with(kpis, "id,name,department,unit,direction,baseline,target,formula,inputs,"
+                             "actual,achievement,achievement_capped,weight,status,message\n");
+    size_t lines = 0;
+    for (const char *p = kpis; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, 3);
+    /* K1: x / 2 = 25; 25 / 20 x 100 = 125.00, capped 120.00. */
+    assert_contains(kpis, "\nK1,일자리,경제진흥본부/경제정책과,,increase,,20,x / 2,x=50,25,125.00,"
+                          "120.00,1,ok,\n");
+    free(kpis);
+    /* Nothing left beside it. */
+    list_dir(parent, listing, sizeof listing);
+    assert_string_equal(listing, "deeper");
+    list_dir(scratch_join(path, parent, "deeper"), listing, sizeof listing);
+    assert_string_equal(listing, "out");
+    kpi_run_release(&w.run);
+}
+
+static void test_output_write_replaces_an_old_report_completely(void **state)
+{
+    struct written_run w;
+    struct kpi_error err = {0};
+    char parent[SCRATCH_PATH_MAX], out[SCRATCH_PATH_MAX], path[SCRATCH_PATH_MAX];
+    char listing[1024];
+    (void)state;
+    make_run(&w);
+    scratch_fresh_subdir(parent, tmp, "replace");
+    scratch_fresh_subdir(out, parent, "out");
+    /* An earlier report, with a file and a folder the new one lacks. */
+    scratch_write_in(out, "report.json", "{\"old\": true}\n");
+    scratch_write_in(out, "kpis.csv", "old\n");
+    scratch_write_in(out, "stale.csv", "old\n");
+    scratch_mkdir(scratch_join(path, out, "departments"));
+    scratch_write_in(path, "999-gone.csv", "old\n");
+    scratch_mkdir(scratch_join(path, out, "olddir"));
+
+    if (kpi_report_write(&w.report, out, &err) != 0)
+        fail_msg("write: %s", err.message);
+    list_dir(out, listing, sizeof listing);
+    assert_string_equal(listing, "departments|departments.csv|kpis.csv|report.json");
+    assert_false(scratch_exists(scratch_join(path, out, "departments/999-gone.csv")));
+    char *json = scratch_read(scratch_join(path, out, "report.json"));
+    assert_non_null(json);
+    assert_not_contains(json, "\"old\"");
+    free(json);
+    /* No staging or old folder left beside it. */
+    list_dir(parent, listing, sizeof listing);
+    assert_string_equal(listing, "out");
+
+    /* And again: a report replaces the report it wrote itself. */
+    if (kpi_report_write(&w.report, out, &err) != 0)
+        fail_msg("second write: %s", err.message);
+    list_dir(parent, listing, sizeof listing);
+    assert_string_equal(listing, "out");
+    kpi_run_release(&w.run);
+}
+
+static void test_output_write_with_trailing_slash(void **state)
+{
+    /* "--out DIR/" names the same folder as "--out DIR" (shells add the
+     * slash when completing a folder name). */
+    struct written_run w;
+    struct kpi_error err = {0};
+    char parent[SCRATCH_PATH_MAX], out[SCRATCH_PATH_MAX], path[SCRATCH_PATH_MAX];
+    char listing[1024];
+    (void)state;
+    make_run(&w);
+    scratch_fresh_subdir(parent, tmp, "slash");
+    scratch_join(out, parent, "out/");
+    if (kpi_report_write(&w.report, out, &err) != 0)
+        fail_msg("first write: %s", err.message);
+    list_dir(parent, listing, sizeof listing);
+    assert_string_equal(listing, "out");
+    list_dir(scratch_join(path, parent, "out"), listing, sizeof listing);
+    assert_string_equal(listing, "departments|departments.csv|kpis.csv|report.json");
+    /* Replacing it the same way. */
+    if (kpi_report_write(&w.report, out, &err) != 0)
+        fail_msg("second write: %s", err.message);
+    list_dir(parent, listing, sizeof listing);
+    assert_string_equal(listing, "out");
+    list_dir(scratch_join(path, parent, "out"), listing, sizeof listing);
+    assert_string_equal(listing, "departments|departments.csv|kpis.csv|report.json");
+    kpi_run_release(&w.run);
+}
+
+static void test_output_write_refuses_a_foreign_folder(void **state)
+{
+    struct written_run w;
+    struct kpi_error err = {0};
+    char parent[SCRATCH_PATH_MAX], out[SCRATCH_PATH_MAX];
+    char listing[1024];
+    (void)state;
+    make_run(&w);
+    scratch_fresh_subdir(parent, tmp, "foreign");
+    scratch_fresh_subdir(out, parent, "out");
+    scratch_write_in(out, "thesis.docx", "precious");
+    assert_int_equal(kpi_report_write(&w.report, out, &err), KPI_EUSAGE);
+    /* Untouched, and no staging folder made. */
+    list_dir(out, listing, sizeof listing);
+    assert_string_equal(listing, "thesis.docx");
+    list_dir(parent, listing, sizeof listing);
+    assert_string_equal(listing, "out");
+    kpi_run_release(&w.run);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_output_department_file_is_safe),
+        cmocka_unit_test(test_output_department_file_long_korean_name),
+        cmocka_unit_test(test_output_department_file_small_buffer_keeps_utf8),
+        cmocka_unit_test(test_output_department_file_unique_by_index),
+        cmocka_unit_test(test_output_check_target),
+        cmocka_unit_test(test_output_write_creates_the_report),
+        cmocka_unit_test(test_output_write_replaces_an_old_report_completely),
+        cmocka_unit_test(test_output_write_with_trailing_slash),
+        cmocka_unit_test(test_output_write_refuses_a_foreign_folder),
+    };
+    return cmocka_run_group_tests(tests, setup_tmp, NULL);
+}

@@ -1,0 +1,289 @@
+/* Unit tests of grades and the department roll-up (docs/formats.md,
+ * "Roll-up and grades"). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kpieval/rollup.h"
+#include "scratch.h"
+
+static char tmp[SCRATCH_PATH_MAX];
+
+static int setup_tmp(void **state)
+{
+    (void)state;
+    scratch_fresh_dir(tmp, "rollup");
+    return 0;
+}
+
+/* ---- grades ------------------------------------------------------------- */
+
+static void parse_ok(const char *spec, struct kpi_grades *g)
+{
+    struct kpi_error err = {0};
+    if (kpi_grades_parse(spec, g, &err) != 0)
+        fail_msg("'%s' refused: %s", spec, err.message);
+}
+
+static void test_rollup_grades_parse_default(void **state)
+{
+    struct kpi_grades g;
+    (void)state;
+    parse_ok(KPI_DEFAULT_GRADES, &g);
+    assert_int_equal(g.n, 5);
+    static const char *const names[] = {"S", "A", "B", "C", "D"};
+    static const double mins[] = {100, 90, 80, 70, 0};
+    for (size_t i = 0; i < 5; i++) {
+        assert_string_equal(g.bands[i].name, names[i]);
+        assert_near(g.bands[i].min, mins[i], 0);
+    }
+}
+
+static void test_rollup_grades_sorted_highest_first(void **state)
+{
+    struct kpi_grades g;
+    (void)state;
+    parse_ok("D:0,S:100,B:80.5,Excellent:95", &g);
+    assert_int_equal(g.n, 4);
+    assert_string_equal(g.bands[0].name, "S");
+    assert_string_equal(g.bands[1].name, "Excellent");
+    assert_string_equal(g.bands[2].name, "B");
+    assert_near(g.bands[2].min, 80.5, 0);
+    assert_string_equal(g.bands[3].name, "D");
+    /* A single band, a negative minimum, a 15-character name. */
+    parse_ok("pass:-10", &g);
+    assert_int_equal(g.n, 1);
+    assert_near(g.bands[0].min, -10, 0);
+    parse_ok("ABCDEFGHIJKLMNO:1", &g);
+    assert_string_equal(g.bands[0].name, "ABCDEFGHIJKLMNO");
+    /* 16 bands is the most. */
+    parse_ok("a:1,b:2,c:3,d:4,e:5,f:6,g:7,h:8,i:9,j:10,k:11,l:12,m:13,n:14,o:15,p:16", &g);
+    assert_int_equal(g.n, 16);
+    assert_string_equal(g.bands[0].name, "p");
+    assert_string_equal(g.bands[15].name, "a");
+}
+
+static void test_rollup_grades_parse_errors(void **state)
+{
+    static const char *const bad[] = {
+        "",                   /* empty */
+        "S",                  /* no ':' */
+        ":90",                /* empty name */
+        "ABCDEFGHIJKLMNOP:1", /* 16 characters */
+        "A B:1",              /* space in the name */
+        "가:1",               /* not ASCII */
+        "A:",                 /* no minimum */
+        "A:x",                /* minimum not a number */
+        "A:nan",              /* not finite */
+        "A:1e400",            /* out of range */
+        "A:1,A:2",            /* the same grade twice */
+        "A:1,",               /* trailing ',' */
+        "A:1,,B:2",           /* empty band */
+        "A:3,000",            /* ',' splits it: "000" is no band */
+        "a:1,b:2,c:3,d:4,e:5,f:6,g:7,h:8,i:9,j:10,k:11,l:12,m:13,n:14,o:15,p:16,q:17",
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct kpi_grades g;
+        struct kpi_error err = {0};
+        int rc = kpi_grades_parse(bad[i], &g, &err);
+        if (rc != KPI_EUSAGE)
+            fail_msg("'%s': rc %d, expected KPI_EUSAGE", bad[i], rc);
+        assert_int_equal(err.code, KPI_EUSAGE);
+        assert_true(err.message[0] != '\0');
+    }
+}
+
+static void test_rollup_grade_for_boundaries(void **state)
+{
+    struct kpi_grades g;
+    (void)state;
+    parse_ok(KPI_DEFAULT_GRADES, &g);
+    /* A band is reached at its minimum exactly. */
+    assert_string_equal(kpi_grade_for(&g, 120), "S");
+    assert_string_equal(kpi_grade_for(&g, 100), "S");
+    assert_string_equal(kpi_grade_for(&g, 99.999), "A");
+    assert_string_equal(kpi_grade_for(&g, 90), "A");
+    assert_string_equal(kpi_grade_for(&g, 89.99), "B");
+    assert_string_equal(kpi_grade_for(&g, 80), "B");
+    assert_string_equal(kpi_grade_for(&g, 70), "C");
+    assert_string_equal(kpi_grade_for(&g, 69.9), "D");
+    assert_string_equal(kpi_grade_for(&g, 0), "D");
+    /* Below every band: no grade. */
+    assert_string_equal(kpi_grade_for(&g, -0.01), "");
+    /* Bands given out of order are still used highest first. */
+    parse_ok("low:0,high:50", &g);
+    assert_string_equal(kpi_grade_for(&g, 60), "high");
+    assert_string_equal(kpi_grade_for(&g, 49), "low");
+}
+
+/* ---- roll-up ------------------------------------------------------------ */
+
+/* Departments (tree order): empty, empty/x, hq, hq/a, hq/b, hq/b/t, other.
+ *   K1 hq/a    w1 ok   capped 100
+ *   K2 hq/a    w1 ok   capped 50
+ *   K3 hq/b    w2 ok   capped 80
+ *   K4 hq/b/t  w1 ok   achievement 130, capped 110 (the capped value counts)
+ *   K5 hq/b/t  w3 missing
+ *   K6 other   w0 ok   capped 90
+ *   K7 empty/x w1 error
+ *   K8 hq/a    w1 invalid */
+static const char rollup_indicators[] = "id,name,department,target,formula,weight\n"
+                                        "K1,a,hq/a,1,x,1\n"
+                                        "K2,a,hq/a,1,x,1\n"
+                                        "K3,a,hq/b,1,x,2\n"
+                                        "K4,a,hq/b/t,1,x,1\n"
+                                        "K5,a,hq/b/t,1,x,3\n"
+                                        "K6,a,other,1,x,0\n"
+                                        "K7,a,empty/x,1,x,1\n"
+                                        "K8,a,hq/a,1,x,1\n";
+
+enum { D_EMPTY, D_EMPTY_X, D_HQ, D_HQ_A, D_HQ_B, D_HQ_B_T, D_OTHER, N_DEPS };
+
+static void make_rows(struct kpi_result rows[8])
+{
+    memset(rows, 0, 8 * sizeof rows[0]);
+    static const enum kpi_status st[8] = {KPI_STATUS_OK,    KPI_STATUS_OK,      KPI_STATUS_OK,
+                                          KPI_STATUS_OK,    KPI_STATUS_MISSING, KPI_STATUS_OK,
+                                          KPI_STATUS_ERROR, KPI_STATUS_INVALID};
+    static const double achievement[8] = {100, 50, 80, 130, 0, 90, 0, 0};
+    static const double capped[8] = {100, 50, 80, 110, 0, 90, 0, 0};
+    for (size_t i = 0; i < 8; i++) {
+        rows[i].status = st[i];
+        rows[i].achievement = achievement[i];
+        rows[i].achievement_capped = capped[i];
+    }
+}
+
+static void test_rollup_weighted_mean_over_kpis(void **state)
+{
+    char dir[SCRATCH_PATH_MAX];
+    struct kpi_load_options opt = {NULL};
+    struct kpi_error err = {0};
+    kpi_dataset *ds = NULL;
+    struct kpi_grades g;
+    struct kpi_result rows[8];
+    struct kpi_department_summary out[N_DEPS], overall;
+    size_t n;
+    (void)state;
+
+    scratch_dataset(dir, tmp, "tree", rollup_indicators, "indicator,input,value\nK1,x,1\n");
+    if (kpi_dataset_load(dir, &opt, &ds, &err) != 0)
+        fail_msg("load: %s", err.message);
+    const struct kpi_department *deps = kpi_dataset_departments(ds, &n);
+    assert_int_equal(n, N_DEPS);
+    assert_string_equal(deps[D_EMPTY_X].path, "empty/x");
+    assert_string_equal(deps[D_HQ_B_T].path, "hq/b/t");
+    assert_string_equal(deps[D_OTHER].path, "other");
+    parse_ok(KPI_DEFAULT_GRADES, &g);
+    make_rows(rows);
+    memset(out, 0xFF, sizeof out); /* everything must be filled in */
+    kpi_rollup(ds, rows, &g, out, &overall);
+
+    /* hq/a: K1, K2 ok, K8 invalid: (1 x 100 + 1 x 50) / 2 = 75 -> C */
+    assert_int_equal(out[D_HQ_A].kpis, 3);
+    assert_int_equal(out[D_HQ_A].count[KPI_STATUS_OK], 2);
+    assert_int_equal(out[D_HQ_A].count[KPI_STATUS_INVALID], 1);
+    assert_true(out[D_HQ_A].has_achievement);
+    assert_near(out[D_HQ_A].weight, 2, 0);
+    assert_near(out[D_HQ_A].weighted, 150, 1e-9);
+    assert_near(out[D_HQ_A].achievement, 75, 1e-9);
+    assert_string_equal(out[D_HQ_A].grade, "C");
+
+    /* hq/b/t: K4 ok (capped 110), K5 missing: 110 / 1 = 110 -> S */
+    assert_int_equal(out[D_HQ_B_T].kpis, 2);
+    assert_int_equal(out[D_HQ_B_T].count[KPI_STATUS_OK], 1);
+    assert_int_equal(out[D_HQ_B_T].count[KPI_STATUS_MISSING], 1);
+    assert_near(out[D_HQ_B_T].achievement, 110, 1e-9);
+    assert_string_equal(out[D_HQ_B_T].grade, "S");
+
+    /* hq/b: K3 (2 x 80 = 160) and K4 (1 x 110 = 110) = 270 over weight 3
+     * = 90 -> A. (The mean of the children's means would be 95.) */
+    assert_int_equal(out[D_HQ_B].kpis, 3);
+    assert_near(out[D_HQ_B].weight, 3, 0);
+    assert_near(out[D_HQ_B].achievement, 90, 1e-9);
+    assert_string_equal(out[D_HQ_B].grade, "A");
+
+    /* hq: 100 + 50 + 160 + 110 = 420 over weight 1 + 1 + 2 + 1 = 5 = 84
+     * -> B. (The mean of hq/a's 75 and hq/b's 90 would be 82.5.) */
+    assert_int_equal(out[D_HQ].kpis, 6);
+    assert_int_equal(out[D_HQ].count[KPI_STATUS_OK], 4);
+    assert_int_equal(out[D_HQ].count[KPI_STATUS_MISSING], 1);
+    assert_int_equal(out[D_HQ].count[KPI_STATUS_INVALID], 1);
+    assert_near(out[D_HQ].achievement, 84, 1e-9);
+    assert_string_equal(out[D_HQ].grade, "B");
+
+    /* other: the only ok KPI has weight 0: no achievement, no grade. */
+    assert_int_equal(out[D_OTHER].kpis, 1);
+    assert_int_equal(out[D_OTHER].count[KPI_STATUS_OK], 1);
+    assert_false(out[D_OTHER].has_achievement);
+    assert_string_equal(out[D_OTHER].grade, "");
+
+    /* empty/x and empty: no ok KPI at all. */
+    assert_int_equal(out[D_EMPTY_X].count[KPI_STATUS_ERROR], 1);
+    assert_false(out[D_EMPTY_X].has_achievement);
+    assert_string_equal(out[D_EMPTY_X].grade, "");
+    assert_int_equal(out[D_EMPTY].kpis, 1);
+    assert_false(out[D_EMPTY].has_achievement);
+    assert_string_equal(out[D_EMPTY].grade, "");
+
+    /* Overall: every KPI once. ok: K1, K2, K3, K4, K6, weights
+     * 1 + 1 + 2 + 1 + 0 = 5, weighted 100 + 50 + 160 + 110 + 0 = 420:
+     * 420 / 5 = 84. */
+    assert_int_equal(overall.kpis, 8);
+    assert_int_equal(overall.count[KPI_STATUS_OK], 5);
+    assert_int_equal(overall.count[KPI_STATUS_MISSING], 1);
+    assert_int_equal(overall.count[KPI_STATUS_ERROR], 1);
+    assert_int_equal(overall.count[KPI_STATUS_INVALID], 1);
+    assert_near(overall.weight, 5, 0);
+    assert_near(overall.achievement, 84, 1e-9);
+    assert_string_equal(overall.grade, "B");
+    kpi_dataset_free(ds);
+}
+
+static void test_rollup_no_ok_kpi_means_no_achievement(void **state)
+{
+    char dir[SCRATCH_PATH_MAX];
+    struct kpi_load_options opt = {NULL};
+    struct kpi_error err = {0};
+    kpi_dataset *ds = NULL;
+    struct kpi_grades g;
+    struct kpi_result rows[2];
+    struct kpi_department_summary out[1], overall;
+    (void)state;
+    scratch_dataset(dir, tmp, "noneok",
+                    "id,name,department,target,formula\nK1,a,d,1,x\nK2,b,d,1,x\n",
+                    "indicator,input,value\nK1,x,1\n");
+    if (kpi_dataset_load(dir, &opt, &ds, &err) != 0)
+        fail_msg("load: %s", err.message);
+    parse_ok(KPI_DEFAULT_GRADES, &g);
+    memset(rows, 0, sizeof rows);
+    rows[0].status = KPI_STATUS_MISSING;
+    rows[1].status = KPI_STATUS_ERROR;
+    rows[1].achievement_capped = 100; /* ignored: not ok */
+    kpi_rollup(ds, rows, &g, out, &overall);
+    assert_int_equal(out[0].kpis, 2);
+    assert_false(out[0].has_achievement);
+    assert_string_equal(out[0].grade, "");
+    assert_false(overall.has_achievement);
+    assert_string_equal(overall.grade, "");
+    kpi_dataset_free(ds);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rollup_grades_parse_default),
+        cmocka_unit_test(test_rollup_grades_sorted_highest_first),
+        cmocka_unit_test(test_rollup_grades_parse_errors),
+        cmocka_unit_test(test_rollup_grade_for_boundaries),
+        cmocka_unit_test(test_rollup_weighted_mean_over_kpis),
+        cmocka_unit_test(test_rollup_no_ok_kpi_means_no_achievement),
+    };
+    return cmocka_run_group_tests(tests, setup_tmp, NULL);
+}

@@ -1,0 +1,410 @@
+/* Unit tests of the text rules: UTF-8, CP949 guess, names, numbers and the
+ * two number formats of the reports (docs/formats.md, "Numbers" and
+ * "Outputs"). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "scratch.h"
+#include "text.h"
+
+/* ---- UTF-8 --------------------------------------------------------------- */
+
+struct utf8_case {
+    const char *bytes;
+    size_t len;
+    size_t invalid_at; /* == len when valid */
+    const char *why;
+};
+
+#define UTF8(lit, at, why)                                                                         \
+    {                                                                                              \
+        lit, sizeof(lit) - 1, at, why                                                              \
+    }
+#define UTF8_OK(lit, why)                                                                          \
+    {                                                                                              \
+        lit, sizeof(lit) - 1, sizeof(lit) - 1, why                                                 \
+    }
+
+static void check_utf8_cases(const struct utf8_case *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t got = kpi_text_utf8_invalid_at(cases[i].bytes, cases[i].len);
+        if (got != cases[i].invalid_at)
+            fail_msg("%s: invalid_at = %zu, expected %zu", cases[i].why, got, cases[i].invalid_at);
+    }
+}
+
+static void test_text_utf8_accepts_valid_text(void **state)
+{
+    static const struct utf8_case cases[] = {
+        UTF8_OK("", "empty"),
+        UTF8_OK("id,name\n", "ASCII"),
+        UTF8_OK("\xC2\x80", "U+0080, smallest 2-byte"),
+        UTF8_OK("\xDF\xBF", "U+07FF, largest 2-byte"),
+        UTF8_OK("\xE0\xA0\x80", "U+0800, smallest 3-byte"),
+        UTF8_OK("경제정책과", "Hangul"),
+        UTF8_OK("\xED\x9F\xBF", "U+D7FF, just below the surrogates"),
+        UTF8_OK("\xEE\x80\x80", "U+E000, just above the surrogates"),
+        UTF8_OK("\xEF\xBB\xBF", "BOM"),
+        UTF8_OK("\xF0\x90\x80\x80", "U+10000, smallest 4-byte"),
+        UTF8_OK("\xF0\x9F\x98\x80", "emoji"),
+        UTF8_OK("\xF4\x8F\xBF\xBF", "U+10FFFF, the largest code point"),
+    };
+    (void)state;
+    check_utf8_cases(cases, sizeof cases / sizeof cases[0]);
+    /* A NUL is ASCII as far as UTF-8 goes (the CSV reader rejects it). */
+    assert_int_equal(kpi_text_utf8_invalid_at("a\0b", 3), 3);
+}
+
+static void test_text_utf8_rejects_overlong_forms(void **state)
+{
+    static const struct utf8_case cases[] = {
+        UTF8("\xC0\xAF", 0, "'/' as 2 bytes"),
+        UTF8("\xC1\xBF", 0, "U+007F as 2 bytes"),
+        UTF8("\xE0\x80\xAF", 0, "'/' as 3 bytes"),
+        UTF8("\xE0\x9F\xBF", 0, "U+07FF as 3 bytes"),
+        UTF8("\xF0\x80\x80\xAF", 0, "'/' as 4 bytes"),
+        UTF8("\xF0\x8F\xBF\xBF", 0, "U+FFFF as 4 bytes"),
+        UTF8("ab\xC0\x80", 2, "NUL as 2 bytes after ASCII"),
+    };
+    (void)state;
+    check_utf8_cases(cases, sizeof cases / sizeof cases[0]);
+}
+
+static void test_text_utf8_rejects_surrogates_and_beyond(void **state)
+{
+    static const struct utf8_case cases[] = {
+        UTF8("\xED\xA0\x80", 0, "U+D800, first high surrogate"),
+        UTF8("\xED\xAF\xBF", 0, "U+DBFF"),
+        UTF8("\xED\xB0\x80", 0, "U+DC00, first low surrogate"),
+        UTF8("\xED\xBF\xBF", 0, "U+DFFF, last surrogate"),
+        UTF8("x\xED\xA0\x80\xED\xB0\x80", 1, "a CESU-8 surrogate pair"),
+        UTF8("\xF4\x90\x80\x80", 0, "U+110000"),
+        UTF8("\xF5\x80\x80\x80", 0, "lead byte 0xF5"),
+        UTF8("\xFE", 0, "0xFE"),
+        UTF8("\xFF", 0, "0xFF"),
+        UTF8("abc\x80", 3, "lone continuation byte"),
+        UTF8("\xBF", 0, "lone continuation byte 0xBF"),
+    };
+    (void)state;
+    check_utf8_cases(cases, sizeof cases / sizeof cases[0]);
+}
+
+static void test_text_utf8_rejects_truncated_sequences(void **state)
+{
+    static const struct utf8_case cases[] = {
+        UTF8("\xEA", 0, "lead byte alone"),
+        UTF8("ab\xEA\xB2", 2, "3-byte sequence cut at the end"),
+        UTF8("\xEA\xB2"
+             "A",
+             0, "3-byte sequence cut by ASCII"),
+        UTF8("\xC2", 0, "2-byte lead alone"),
+        UTF8("\xF0\x9F\x98", 0, "4-byte sequence missing one byte"),
+        UTF8("경\xEC\xA0", 3, "second syllable cut"),
+    };
+    (void)state;
+    check_utf8_cases(cases, sizeof cases / sizeof cases[0]);
+    /* The bytes after len are not read: "경" cut to 2 bytes by len. */
+    assert_int_equal(kpi_text_utf8_invalid_at("\xEA\xB2\xBD", 2), 0);
+}
+
+/* ---- CP949 ---------------------------------------------------------------- */
+
+static void test_text_cp949_detects_korean_excel_bytes(void **state)
+{
+    /* Bytes from `printf '서울시 경제정책과' | iconv -f UTF-8 -t CP949`. */
+    static const char seoul[] = "\xBC\xAD\xBF\xEF\xBD\xC3 \xB0\xE6\xC1\xA6\xC1\xA4\xC3\xA5\xB0\xFA";
+    /* "경제" is B0 E6 C1 A6 in CP949, inside an ordinary CSV row. */
+    static const char row[] = "KPI-1,\xB0\xE6\xC1\xA6,10\n";
+    (void)state;
+    assert_true(kpi_text_looks_cp949(seoul, sizeof seoul - 1));
+    assert_true(kpi_text_looks_cp949(row, sizeof row - 1));
+    /* Sanity: these bytes are indeed not UTF-8. */
+    assert_true(kpi_text_utf8_invalid_at(seoul, sizeof seoul - 1) < sizeof seoul - 1);
+}
+
+static void test_text_cp949_rejects_other_bytes(void **state)
+{
+    (void)state;
+    assert_false(kpi_text_looks_cp949("", 0));
+    assert_false(kpi_text_looks_cp949("plain ascii,1,2\n", 16)); /* no double bytes */
+    assert_false(kpi_text_looks_cp949("caf\xE9", 4));            /* Latin-1, lead at end */
+    assert_false(kpi_text_looks_cp949("\xB0"
+                                      "1",
+                                      2));                 /* trail byte below 0x41 */
+    assert_false(kpi_text_looks_cp949("\xB0\n", 2));       /* lead then newline */
+    assert_false(kpi_text_looks_cp949("\xFF\xFE", 2));     /* 0xFF is never a lead */
+    assert_false(kpi_text_looks_cp949("\x80\x41", 2));     /* 0x80 is never a lead */
+    assert_false(kpi_text_looks_cp949("\xB0\xE6\xB0", 3)); /* last pair cut */
+}
+
+/* ---- names and ids -------------------------------------------------------- */
+
+static void test_text_lua_names(void **state)
+{
+    static const char *const good[] = {"employed", "_x",   "x1",        "A_b_9", "_",
+                                       "And",      "ends", "nil_count", "gotox", "Function"};
+    static const char *const bad[] = {"", "1x", "a-b", "a b", "a.b", "é", "경제", "x\n", " x"};
+    /* All 22 Lua 5.4 keywords. */
+    static const char *const keywords[] = {
+        "and",      "break",  "do",   "else", "elseif", "end",   "false", "for",
+        "function", "goto",   "if",   "in",   "local",  "nil",   "not",   "or",
+        "repeat",   "return", "then", "true", "until",  "while",
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        if (!kpi_text_is_lua_name(good[i]))
+            fail_msg("'%s' should be a Lua name", good[i]);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (kpi_text_is_lua_name(bad[i]))
+            fail_msg("'%s' should not be a Lua name", bad[i]);
+    }
+    for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++) {
+        if (kpi_text_is_lua_name(keywords[i]))
+            fail_msg("keyword '%s' should not be a Lua name", keywords[i]);
+    }
+    assert_false(kpi_text_is_lua_name(NULL));
+}
+
+static void test_text_kpi_ids(void **state)
+{
+    static const char *const good[] = {"KPI-3", "a.b_c-1", "0", "-", "x.y.z", "ABC_def"};
+    static const char *const bad[] = {"", "a b", "a/b", "경제", "a,b", "KPI-3 ", "a:b", "a\tb"};
+    (void)state;
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        if (!kpi_text_is_kpi_id(good[i]))
+            fail_msg("'%s' should be a KPI id", good[i]);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (kpi_text_is_kpi_id(bad[i]))
+            fail_msg("'%s' should not be a KPI id", bad[i]);
+    }
+    assert_false(kpi_text_is_kpi_id(NULL));
+}
+
+/* ---- number parsing ------------------------------------------------------- */
+
+struct number_case {
+    const char *text;
+    enum kpi_number_problem problem;
+    double value; /* when OK */
+};
+
+static void test_text_parse_number_accepts_plain_numbers(void **state)
+{
+    static const struct number_case cases[] = {
+        {"3000", KPI_NUMBER_OK, 3000},
+        {"-2.5", KPI_NUMBER_OK, -2.5},
+        {"65.0", KPI_NUMBER_OK, 65},
+        {"1e3", KPI_NUMBER_OK, 1000},
+        {"1E3", KPI_NUMBER_OK, 1000},
+        {"2.5e-1", KPI_NUMBER_OK, 0.25},
+        {".5", KPI_NUMBER_OK, 0.5},
+        {" 42 ", KPI_NUMBER_OK, 42},
+        {"   7", KPI_NUMBER_OK, 7},
+        {"0", KPI_NUMBER_OK, 0},
+        {"1.7976931348623157e308", KPI_NUMBER_OK, DBL_MAX},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double v = -12345;
+        enum kpi_number_problem p = kpi_text_parse_number(cases[i].text, &v);
+        if (p != KPI_NUMBER_OK || v != cases[i].value)
+            fail_msg("'%s': problem %d value %.17g, expected ok %.17g", cases[i].text, (int)p, v,
+                     cases[i].value);
+    }
+}
+
+static void test_text_parse_number_long_plain_decimal(void **state)
+{
+    /* "0." then 149 zeros then "1" is 10^-150: a plain decimal well inside
+     * a double's range, however many characters it takes. */
+    char text[200];
+    double v = 0;
+    (void)state;
+    memcpy(text, "0.", 2);
+    memset(text + 2, '0', 149);
+    memcpy(text + 151, "1", 2);
+    assert_int_equal(kpi_text_parse_number(text, &v), KPI_NUMBER_OK);
+    assert_near(v, 1e-150, 1e-165);
+    /* 130 significant digits: 1111...1 (130 ones) is about 1.1e129. */
+    memset(text, '1', 130);
+    text[130] = '\0';
+    assert_int_equal(kpi_text_parse_number(text, &v), KPI_NUMBER_OK);
+    assert_near(v / 1.1111111111111111e129, 1, 1e-15);
+}
+
+static void test_text_parse_number_rejects_with_the_right_problem(void **state)
+{
+    static const struct number_case cases[] = {
+        {"12a", KPI_NUMBER_SYNTAX, 0},
+        {"1.2.3", KPI_NUMBER_SYNTAX, 0},
+        {"abc", KPI_NUMBER_SYNTAX, 0},
+        {"0x10", KPI_NUMBER_SYNTAX, 0}, /* hexadecimal is not accepted */
+        {"1e", KPI_NUMBER_SYNTAX, 0},
+        {"e5", KPI_NUMBER_SYNTAX, 0},
+        {"-", KPI_NUMBER_SYNTAX, 0},
+        {".", KPI_NUMBER_SYNTAX, 0},
+        {"4 2", KPI_NUMBER_SYNTAX, 0},
+        {"", KPI_NUMBER_EMPTY, 0},
+        {"   ", KPI_NUMBER_EMPTY, 0},
+        {"nan", KPI_NUMBER_NONFINITE, 0},
+        {"NaN", KPI_NUMBER_NONFINITE, 0},
+        {"inf", KPI_NUMBER_NONFINITE, 0},
+        {"-inf", KPI_NUMBER_NONFINITE, 0},
+        {"infinity", KPI_NUMBER_NONFINITE, 0},
+        {"1e400", KPI_NUMBER_RANGE, 0},
+        {"-1e400", KPI_NUMBER_RANGE, 0},
+        {"3,000", KPI_NUMBER_THOUSANDS, 0},
+        {"1,234,567.5", KPI_NUMBER_THOUSANDS, 0},
+        {" 3,000 ", KPI_NUMBER_THOUSANDS, 0},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double v = 7.25;
+        enum kpi_number_problem p = kpi_text_parse_number(cases[i].text, &v);
+        if (p != cases[i].problem)
+            fail_msg("'%s': problem %d, expected %d", cases[i].text, (int)p, (int)cases[i].problem);
+        if (v != 7.25)
+            fail_msg("'%s': *out changed on failure", cases[i].text);
+    }
+    /* "12,5" (a European decimal comma) is no number, whatever the reason. */
+    double v = 0;
+    assert_int_not_equal(kpi_text_parse_number("12,5", &v), KPI_NUMBER_OK);
+}
+
+static void test_text_number_problem_phrases(void **state)
+{
+    (void)state;
+    /* The thousands hint tells the user to drop the separator. */
+    assert_contains(kpi_text_number_problem(KPI_NUMBER_THOUSANDS), "separator");
+    assert_contains(kpi_text_number_problem(KPI_NUMBER_EMPTY), "empty");
+    /* Every problem has its own phrase. */
+    for (int a = KPI_NUMBER_EMPTY; a <= KPI_NUMBER_RANGE; a++) {
+        for (int b = a + 1; b <= KPI_NUMBER_RANGE; b++)
+            assert_string_not_equal(kpi_text_number_problem((enum kpi_number_problem)a),
+                                    kpi_text_number_problem((enum kpi_number_problem)b));
+    }
+}
+
+/* ---- formats -------------------------------------------------------------- */
+
+static void test_text_format_number_shortest_15_digits(void **state)
+{
+    char buf[KPI_NUMBER_BUF];
+    (void)state;
+    assert_string_equal(kpi_text_format_number(65, buf), "65");
+    assert_string_equal(kpi_text_format_number(0.5, buf), "0.5");
+    assert_string_equal(kpi_text_format_number(3000, buf), "3000");
+    assert_string_equal(kpi_text_format_number(-2.5, buf), "-2.5");
+    assert_string_equal(kpi_text_format_number(0, buf), "0");
+    /* -0 is written as 0. */
+    assert_string_equal(kpi_text_format_number(-0.0, buf), "0");
+    /* 65.84992343032159 has 16 digits; at 15 the last kept digit 5 is
+     * followed by 9, so it rounds up: 65.8499234303216. */
+    assert_string_equal(kpi_text_format_number(65.84992343032159, buf), "65.8499234303216");
+    /* 0.1 + 0.2 = 0.30000000000000004: zero at 15 digits, so "0.3". */
+    assert_string_equal(kpi_text_format_number(0.1 + 0.2, buf), "0.3");
+    /* 1/3: fifteen 3s. */
+    assert_string_equal(kpi_text_format_number(1.0 / 3.0, buf), "0.333333333333333");
+}
+
+struct rate_case {
+    double x;
+    const char *text;
+    const char *why;
+};
+
+static void test_text_format_rate_half_away_from_zero(void **state)
+{
+    static const struct rate_case cases[] = {
+        /* The double nearest 1.005 is 1.00499999999999989...; at 15
+         * significant digits it is 1.00500000000000, so half rounds up. */
+        {1.005, "1.01", "1.005"},
+        /* 2.675 is stored as 2.67499999999999982...; 15 digits: 2.675. */
+        {2.675, "2.68", "2.675"},
+        {-1.005, "-1.01", "half away from zero for negatives"},
+        {0.004, "0.00", "below half a cent"},
+        {-0.004, "0.00", "a negative that rounds to zero has no sign"},
+        /* 99.995 -> 9999.5 hundredths -> 10000 -> 100.00 (a carry through). */
+        {99.995, "100.00", "carry into a new digit"},
+        {-99.995, "-100.00", "carry, negative"},
+        {0.005, "0.01", "half of the last place"},
+        /* 1e20 has 21 integer digits: 1 then 20 zeros. */
+        {1e20, "100000000000000000000.00", "large"},
+        {120, "120.00", "the default cap"},
+        {0, "0.00", "zero"},
+        {-0.0, "0.00", "negative zero"},
+        {0.5, "0.50", "one decimal"},
+        {65.84992343032159, "65.85", "65.849... -> 65.85"},
+        {12.344999, "12.34", "below half"},
+        {1e-20, "0.00", "tiny"},
+        /* 15 significant digits 123456789012.345 -> .345 rounds to .35. */
+        {123456789012.345, "123456789012.35", "12 integer digits"},
+        /* 1234567890123456789 at 15 digits is 123456789012346 x 10^4. */
+        {1234567890123456789.0, "1234567890123460000.00", "beyond 15 digits"},
+    };
+    char buf[KPI_RATE_BUF];
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        kpi_text_format_rate(cases[i].x, buf);
+        if (strcmp(buf, cases[i].text))
+            fail_msg("%s: %.17g -> \"%s\", expected \"%s\"", cases[i].why, cases[i].x, buf,
+                     cases[i].text);
+    }
+}
+
+static void test_text_format_exact_round_trips(void **state)
+{
+    static const double values[] = {
+        0.1,    0.1 + 0.2, 1.0 / 3.0, 65.84992343032159,  2.675,      -2.5, 1e-300,
+        5e-324, DBL_MAX,   -DBL_MAX,  9007199254740993.0, 123456.789, 1e20, 3000,
+    };
+    char buf[KPI_NUMBER_BUF];
+    (void)state;
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        kpi_text_format_exact(values[i], buf);
+        if (strtod(buf, NULL) != values[i])
+            fail_msg("%.17g -> \"%s\" does not read back", values[i], buf);
+    }
+    /* Shortest: no more digits than needed. */
+    assert_string_equal(kpi_text_format_exact(0.1, buf), "0.1");
+    assert_string_equal(kpi_text_format_exact(65, buf), "65");
+    assert_string_equal(kpi_text_format_exact(-0.0, buf), "0");
+    /* 0.1 + 0.2 needs all 17 digits: 0.30000000000000004. */
+    assert_string_equal(kpi_text_format_exact(0.1 + 0.2, buf), "0.30000000000000004");
+    /* The double 1/3 is 0.333333333333333314...; 16 threes are within half
+     * a unit in the last place (2.8e-17), 15 are not. */
+    assert_string_equal(kpi_text_format_exact(1.0 / 3.0, buf), "0.3333333333333333");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_text_utf8_accepts_valid_text),
+        cmocka_unit_test(test_text_utf8_rejects_overlong_forms),
+        cmocka_unit_test(test_text_utf8_rejects_surrogates_and_beyond),
+        cmocka_unit_test(test_text_utf8_rejects_truncated_sequences),
+        cmocka_unit_test(test_text_cp949_detects_korean_excel_bytes),
+        cmocka_unit_test(test_text_cp949_rejects_other_bytes),
+        cmocka_unit_test(test_text_lua_names),
+        cmocka_unit_test(test_text_kpi_ids),
+        cmocka_unit_test(test_text_parse_number_accepts_plain_numbers),
+        cmocka_unit_test(test_text_parse_number_long_plain_decimal),
+        cmocka_unit_test(test_text_parse_number_rejects_with_the_right_problem),
+        cmocka_unit_test(test_text_number_problem_phrases),
+        cmocka_unit_test(test_text_format_number_shortest_15_digits),
+        cmocka_unit_test(test_text_format_rate_half_away_from_zero),
+        cmocka_unit_test(test_text_format_exact_round_trips),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
