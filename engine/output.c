@@ -143,7 +143,8 @@ int kpi_report_check_target(const char *out_dir, struct kpi_error *err)
         return kpi_error_set(err, KPI_EUSAGE, "--out: empty folder name");
     if (stat(out_dir, &st) != 0)
         return errno == ENOENT ? 0
-                               : kpi_error_set(err, KPI_EUSAGE, "%s: %s", out_dir, strerror(errno));
+                               : kpi_error_set(err, KPI_EUSAGE, "%s: cannot use as the output folder: %s",
+                                               out_dir, strerror(errno));
     if (!S_ISDIR(st.st_mode))
         return kpi_error_set(err, KPI_EUSAGE, "%s: exists and is not a folder", out_dir);
     d = opendir(out_dir);
@@ -166,7 +167,7 @@ int kpi_report_check_target(const char *out_dir, struct kpi_error *err)
 
 int kpi_report_write(const struct kpi_report *rep, const char *out_arg, struct kpi_error *err)
 {
-    char out_dir[4096], staging[4096], old[4096], parent[4096];
+    char out_dir[4096], staging[4160], old[4160], parent[4096];
     size_t n_writers;
     const struct kpi_writer *w = kpi_report_writers(&n_writers);
     struct stat st;

@@ -116,9 +116,15 @@ static int bounded_rep(lua_State *L)
         lua_pushliteral(L, "");
         return 1;
     }
-    if ((lua_Unsigned)n > sb->limits.memory / (l + lsep) + 1)
+    if ((lua_Unsigned)n > sb->limits.memory / (l + lsep) + 1) {
+        /* As good as an allocation over the cap: a memory trip. */
+        if (sb->armed && sb->trip == KPI_TRIP_NONE) {
+            sb->trip = KPI_TRIP_MEMORY;
+            lua_sethook(sb->co, sb->hook, LUA_MASKCOUNT, 1);
+        }
         return luaL_error(L, "string.rep: the result would exceed the memory limit of %I bytes",
                           (lua_Integer)sb->limits.memory);
+    }
     lua_pushvalue(L, lua_upvalueindex(1)); /* [s, n, sep?, rep] */
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, 1);
