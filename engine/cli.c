@@ -69,11 +69,20 @@ static bool parse_positive(const char *s, double *out)
     return kpi_text_parse_number(s, out) == KPI_NUMBER_OK && *out > 0;
 }
 
+static bool all_digits_then(const char *s, const char *suffixes)
+{
+    if (*s < '0' || *s > '9')
+        return false;
+    while (*s >= '0' && *s <= '9')
+        s++;
+    return !*s || (s[1] == '\0' && strchr(suffixes, *s));
+}
+
 static bool parse_count(const char *s, uint64_t *out)
 {
     char *end;
     errno = 0;
-    if (!*s || *s == '-')
+    if (!all_digits_then(s, ""))
         return false;
     unsigned long long v = strtoull(s, &end, 10);
     if (errno || *end || v == 0)
@@ -86,7 +95,7 @@ static bool parse_bytes(const char *s, size_t *out)
 {
     char *end;
     errno = 0;
-    if (!*s || *s == '-')
+    if (!all_digits_then(s, "KkMmGg"))
         return false;
     unsigned long long v = strtoull(s, &end, 10);
     unsigned long long mult = 1;

@@ -92,6 +92,11 @@ static int check_bytes(const char *name, const char *s, size_t len, struct kpi_e
         locate(s, (size_t)(nul - s), &line, &col);
         return kpi_error_set(err, KPI_EINPUT, "%s:%u:%u: NUL byte in the file", name, line, col);
     }
+    if (memchr(s, '\r', len) && !memchr(s, '\n', len))
+        return kpi_error_set(err, KPI_EINPUT,
+                             "%s: lines end in CR alone (an old Mac format); save the file "
+                             "with LF or CRLF line ends, e.g. with \"tr '\\r' '\\n'\"",
+                             name);
     bad = kpi_text_utf8_invalid_at(s, len);
     if (bad < len) {
         locate(s, bad, &line, &col);

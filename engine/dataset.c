@@ -214,13 +214,19 @@ static char *trim(char *s)
     return s;
 }
 
-/* A department path is levels joined by '/', none empty, '.' or '..'. */
+/* A department path is at most KPI_DEPARTMENT_LEVELS_MAX levels joined by
+ * '/', none empty, '.' or '..', in at most KPI_DEPARTMENT_PATH_MAX bytes. */
 static const char *department_problem(const char *path)
 {
+    unsigned levels = 0;
     if (!*path)
         return "is empty";
+    if (strlen(path) > KPI_DEPARTMENT_PATH_MAX)
+        return "is longer than " KPI_STR(KPI_DEPARTMENT_PATH_MAX) " bytes";
     const char *level = path;
     for (;;) {
+        if (++levels > KPI_DEPARTMENT_LEVELS_MAX)
+            return "has more than " KPI_STR(KPI_DEPARTMENT_LEVELS_MAX) " levels";
         const char *slash = strchr(level, '/');
         size_t n = slash ? (size_t)(slash - level) : strlen(level);
         if (n == 0)
@@ -372,10 +378,14 @@ static int on_indicator_row(void *ctx, const struct kpi_csv_row *row, struct kpi
     text = trim(field(row, L->col[COL_WEIGHT]));
     if (*text) {
         parse_number_cell(ds, k, row, "weight", text, &k->weight, &k->bad_weight);
-        if (k->weight < 0)
+        if (k->weight < 0 || k->weight > KPI_WEIGHT_MAX) {
             set_invalid(ds, k,
-                        arena_printf(&ds->arena, "%s:%u: weight '%s' is negative", row->file,
-                                     row->line, text));
+                        arena_printf(&ds->arena, "%s:%u: weight '%s' is %s", row->file,
+                                     row->line, text,
+                                     k->weight < 0 ? "negative"
+                                                   : "larger than " KPI_STR(KPI_WEIGHT_MAX)));
+            k->bad_weight = arena_dup(&ds->arena, text);
+        }
     }
 
     text = trim(row->fields[L->col[COL_FORMULA]]);
@@ -740,14 +750,15 @@ static int build_tree(kpi_dataset *ds, struct kpi_error *err)
         d->parent = KPI_NONE;
         d->depth = 0;
         if (slash) {
-            /* The parent is the nearest earlier node that is a prefix. */
+            /* The parent sorts before its child, so it is in the map. */
+            char parent[KPI_DEPARTMENT_PATH_MAX + 1];
             size_t plen = (size_t)(slash - paths[i]);
-            for (size_t j = i; j-- > 0;) {
-                if (strlen(paths[j]) == plen && !strncmp(paths[j], paths[i], plen)) {
-                    d->parent = (unsigned)j;
-                    d->depth = ds->departments[j].depth + 1;
-                    break;
-                }
+            unsigned j;
+            memcpy(parent, paths[i], plen);
+            parent[plen] = '\0';
+            if (kpi_strmap_get(&nodes, parent, &j)) {
+                d->parent = j;
+                d->depth = ds->departments[j].depth + 1;
             }
         }
         if (kpi_strmap_put(&nodes, paths[i], (unsigned)i, NULL, NULL) < 0) {

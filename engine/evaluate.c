@@ -6,6 +6,7 @@
 
 #include "arena.h"
 #include "formula.h"
+#include "text.h"
 
 struct kpi_results {
     struct kpi_arena arena; /* messages */
@@ -69,6 +70,7 @@ int kpi_evaluate(const kpi_dataset *ds, const struct kpi_eval_options *opt, kpi_
         }
         r->status = st;
         if (st != KPI_STATUS_OK) {
+            kpi_text_utf8_repair(msg); /* Lua strings may hold any bytes */
             r->message = kpi_arena_strndup(&res->arena, msg, strlen(msg));
             if (!r->message) {
                 rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");

@@ -96,16 +96,26 @@ static void push_kpi_table(lua_State *L, const kpi_dataset *ds, const struct kpi
     lua_setfield(L, -2, "weight");
 }
 
-/* Makes a fresh instance of the plugin chunk at the top: its own globals
- * and upvalues, so nothing it keeps outlives this KPI. [-1, +1] */
-static void instantiate_plugin(lua_State *L, kpi_formulas *fe, const char *name)
+/* A plugin chunk is compiled as `local _ENV = ...; <file>` (on the file's
+ * first line, so line numbers hold): each call makes a new _ENV local, so
+ * every instance has its own globals and upvalues, even two instances of
+ * one plugin alive at once. */
+static const char plugin_prefix[] = "local _ENV = ...; ";
+
+/* Pushes a fresh plugin environment. [-0, +1] */
+static void push_plugin_env(lua_State *L, kpi_formulas *fe)
 {
-    lua_newtable(L);                                   /* [chunk, env] */
+    lua_newtable(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, fe->plugin_mt_ref);
     lua_setmetatable(L, -2);
-    if (!lua_setupvalue(L, -2, 1))                     /* [chunk] */
-        lua_pop(L, 1);
-    lua_call(L, 0, 1);                                 /* [fn] */
+}
+
+/* Makes a fresh instance of the plugin chunk at the top, so nothing it
+ * keeps outlives this KPI. [-1, +1] */
+static void instantiate_plugin(lua_State *L, kpi_formulas *fe, const char *name)
+{
+    push_plugin_env(L, fe);                            /* [chunk, env] */
+    lua_call(L, 1, 1);                                 /* [fn] */
     if (!lua_isfunction(L, -1))
         luaL_error(L, "plugin '%s' did not return a function", name);
 }
@@ -216,7 +226,7 @@ static int load_plugin_file(kpi_formulas *fe, const char *path, const char *name
     if (!f)
         return kpi_error_set(err, KPI_EPLUGIN, "%s: cannot open: %s", path, strerror(errno));
     for (;;) {
-        if (len + 4096 > cap) {
+        if (len + 4096 + sizeof plugin_prefix > cap) {
             char *nt = realloc(text, cap = cap ? cap * 2 : 8192);
             if (!nt) {
                 rc = kpi_error_set(err, KPI_ENOMEM, "%s: out of memory", path);
@@ -237,6 +247,9 @@ static int load_plugin_file(kpi_formulas *fe, const char *path, const char *name
         goto out;
     }
     snprintf(chunkname, sizeof chunkname, "@%s", path);
+    memmove(text + sizeof plugin_prefix - 1, text, len);
+    memcpy(text, plugin_prefix, sizeof plugin_prefix - 1);
+    len += sizeof plugin_prefix - 1;
     if (kpi_sandbox_load(fe->sb, text, len, chunkname) != LUA_OK) {
         rc = kpi_error_set(err, KPI_EPLUGIN, "%s", lua_tostring(L, -1));
         lua_pop(L, 1);
@@ -245,11 +258,8 @@ static int load_plugin_file(kpi_formulas *fe, const char *path, const char *name
     /* Try an instance now so a broken plugin stops the run before any
      * KPI is evaluated. */
     lua_pushvalue(L, -1);                              /* [chunk, chunk] */
-    lua_newtable(L);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, fe->plugin_mt_ref);
-    lua_setmetatable(L, -2);
-    lua_setupvalue(L, -2, 1);                          /* [chunk, chunk] */
-    if (kpi_sandbox_call(fe->sb, 0, 1, &trip) != LUA_OK) {
+    push_plugin_env(L, fe);                            /* [chunk, chunk, env] */
+    if (kpi_sandbox_call(fe->sb, 1, 1, &trip) != LUA_OK) {
         rc = kpi_error_set(err, KPI_EPLUGIN, "%s: loading failed: %s", path,
                            lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
         lua_pop(L, 2);
@@ -303,7 +313,8 @@ static int load_plugin_dir(kpi_formulas *fe, const char *dir, struct kpi_error *
         }
         n++;
     }
-    qsort(names, n, sizeof *names, compare_names); /* same order on every machine */
+    if (n)
+        qsort(names, n, sizeof *names, compare_names); /* same order on every machine */
     for (size_t i = 0; i < n && !rc; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s.lua", dir, names[i]);

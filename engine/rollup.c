@@ -1,5 +1,6 @@
 #include "kpieval/rollup.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,7 +94,7 @@ static void add_kpi(struct kpi_department_summary *s, const struct kpi_indicator
 
 static void finish(struct kpi_department_summary *s, const struct kpi_grades *grades)
 {
-    s->has_achievement = s->weight > 0;
+    s->has_achievement = s->weight > 0 && isfinite(s->weighted / s->weight);
     s->achievement = s->has_achievement ? s->weighted / s->weight : 0;
     s->grade = s->has_achievement ? kpi_grade_for(grades, s->achievement) : "";
 }

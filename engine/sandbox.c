@@ -19,10 +19,22 @@ struct kpi_sandbox {
     lua_Hook hook;
     size_t used;         /* bytes held by the state */
     size_t memory_cap;   /* enforced while armed */
+    size_t refused;      /* size of a refused request not yet retried, or 0 */
+    int hook_step;       /* instructions between hook calls just now */
     bool armed;
     uint64_t executed;   /* instructions counted in this evaluation */
     enum kpi_sandbox_trip trip;
 };
+
+/* From now until the end of this evaluation the hook runs at every
+ * instruction, so a limit takes effect at once. */
+static void check_every_instruction(kpi_sandbox *sb)
+{
+    if (sb->hook_step != 1) {
+        sb->hook_step = 1;
+        lua_sethook(sb->co, sb->hook, LUA_MASKCOUNT, 1);
+    }
+}
 
 static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
@@ -35,13 +47,15 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return NULL;
     }
     if (sb->armed && nsize > old && sb->used - old + nsize > sb->memory_cap) {
-        if (sb->trip == KPI_TRIP_NONE) {
-            sb->trip = KPI_TRIP_MEMORY;
-            /* Stop at the next instruction, even if the error is caught. */
-            lua_sethook(sb->co, sb->hook, LUA_MASKCOUNT, 1);
-        }
+        /* Lua often answers a refusal with a full collection and a retry
+         * of the same request. Only a refusal still standing at the next
+         * instruction is a trip; the hook checks from then on. */
+        sb->refused = nsize;
+        check_every_instruction(sb);
         return NULL;
     }
+    if (sb->refused == nsize)
+        sb->refused = 0; /* the retry after a collection fits */
     void *p = realloc(ptr, nsize);
     if (!p)
         return NULL;
@@ -58,20 +72,24 @@ static kpi_sandbox *sandbox_of(lua_State *L)
  * evaluation thread: a yield is not an error, so no pcall in the formula
  * can catch it, and the thread is abandoned. Inside a C function that
  * cannot yield (a table.sort comparator, say) it raises an error instead
- * and fires again at every instruction until it can yield. */
+ * and, now counting every instruction, yields as soon as it can. */
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
     kpi_sandbox *sb = sandbox_of(L);
     (void)ar;
+    if (sb->trip == KPI_TRIP_NONE && sb->refused)
+        sb->trip = KPI_TRIP_MEMORY;
     if (sb->trip == KPI_TRIP_NONE) {
-        sb->executed += HOOK_STEP;
+        sb->executed += (uint64_t)sb->hook_step;
         if (sb->executed <= sb->limits.instructions)
             return;
         sb->trip = KPI_TRIP_INSTRUCTIONS;
-        lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+        check_every_instruction(sb);
     }
-    if (lua_isyieldable(L))
-        lua_yield(L, 0);
+    if (lua_isyieldable(L)) {
+        lua_yield(L, 0); /* a hook yields by returning right after this */
+        return;
+    }
     luaL_error(L, "%s limit exceeded", sb->trip == KPI_TRIP_MEMORY ? "memory" : "instruction");
 }
 
@@ -80,15 +98,19 @@ static int readonly_newindex(lua_State *L)
     return luaL_error(L, "attempt to modify the read-only library table");
 }
 
-/* Like setmetatable, but refuses __gc: a finalizer would run later, in the
- * middle of another KPI's evaluation. */
+/* Like setmetatable, but refuses __gc (a finalizer would run later, in the
+ * middle of another KPI's evaluation) and __close (a handler would run while
+ * an abandoned evaluation is cleaned up, outside any limit). */
 static int safe_setmetatable(lua_State *L)
 {
     if (lua_type(L, 2) == LUA_TTABLE) {
-        lua_getfield(L, 2, "__gc"); /* [t, mt, gc] */
-        if (!lua_isnil(L, -1))
-            return luaL_error(L, "setmetatable: __gc is not allowed in formulas");
-        lua_pop(L, 1);
+        static const char *const refused[] = {"__gc", "__close"};
+        for (size_t i = 0; i < 2; i++) {
+            lua_getfield(L, 2, refused[i]); /* [t, mt, handler] */
+            if (!lua_isnil(L, -1))
+                return luaL_error(L, "setmetatable: %s is not allowed in formulas", refused[i]);
+            lua_pop(L, 1);
+        }
     }
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_argexpected(L, lua_isnoneornil(L, 2) || lua_istable(L, 2), 2, "nil or table");
@@ -120,7 +142,7 @@ static int bounded_rep(lua_State *L)
         /* As good as an allocation over the cap: a memory trip. */
         if (sb->armed && sb->trip == KPI_TRIP_NONE) {
             sb->trip = KPI_TRIP_MEMORY;
-            lua_sethook(sb->co, sb->hook, LUA_MASKCOUNT, 1);
+            check_every_instruction(sb);
         }
         return luaL_error(L, "string.rep: the result would exceed the memory limit of %I bytes",
                           (lua_Integer)sb->limits.memory);
@@ -146,13 +168,72 @@ static int bounded_move(lua_State *L)
     return 1;
 }
 
-struct bounded_function {
+/* True when the value at idx would print as an address ("table: 0x..."),
+ * which differs from run to run. */
+static bool prints_as_address(lua_State *L, int idx)
+{
+    int t = lua_type(L, idx);
+    if (t != LUA_TTABLE && t != LUA_TFUNCTION && t != LUA_TTHREAD && t != LUA_TUSERDATA &&
+        t != LUA_TLIGHTUSERDATA)
+        return false;
+    if (luaL_getmetafield(L, idx, "__tostring") != LUA_TNIL) {
+        lua_pop(L, 1);
+        return false;
+    }
+    return true;
+}
+
+/* tostring without addresses: a table prints as "table", so no result can
+ * depend on where the allocator put it. */
+static int deterministic_tostring(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    if (prints_as_address(L, 1))
+        lua_pushstring(L, luaL_typename(L, 1));
+    else
+        luaL_tolstring(L, 1, NULL);
+    return 1;
+}
+
+/* string.format without addresses: '%p' is refused and tables given to
+ * '%s' print as their type name. */
+static int deterministic_format(lua_State *L)
+{
+    int n = lua_gettop(L);
+    const char *fmt = luaL_checkstring(L, 1);
+    for (const char *p = strchr(fmt, '%'); p; p = strchr(p + 2, '%')) {
+        const char *q = p + 1;
+        if (*q == '%')
+            continue;
+        while (*q && strchr("-+ #0123456789.", *q))
+            q++;
+        if (*q == 'p')
+            return luaL_error(L, "string.format: '%%p' (an address) is not available to formulas");
+        if (!*q)
+            break;
+    }
+    for (int i = 2; i <= n; i++) {
+        if (prints_as_address(L, i)) {
+            lua_pushstring(L, luaL_typename(L, i));
+            lua_replace(L, i);
+        }
+    }
+    lua_pushvalue(L, lua_upvalueindex(1)); /* [fmt, args..., format] */
+    lua_insert(L, 1);
+    lua_call(L, n, 1);
+    return 1;
+}
+
+/* Library functions replaced by a wrapper around the original (its
+ * upvalue): bounded before they loop in C, or made deterministic. */
+struct wrapped_function {
     const char *library, *name;
     lua_CFunction wrapper;
 };
 
-static const struct bounded_function bounded_functions[] = {
+static const struct wrapped_function wrapped_functions[] = {
     {"string", "rep", bounded_rep},
+    {"string", "format", deterministic_format},
     {"table", "move", bounded_move},
 };
 
@@ -178,19 +259,29 @@ static const struct library_filter libraries[] = {
     {"utf8", luaopen_utf8, none_removed},
 };
 
-static int pairs_of_real(lua_State *L)
+/* Iterator of a proxy: next over the real table, an upvalue, so the real
+ * (writable) table itself never reaches the formula. */
+static int proxy_next(lua_State *L)
 {
-    /* __pairs of a proxy: iterate the real table behind it. */
+    lua_settop(L, 2);                          /* [proxy, key] */
+    if (lua_next(L, lua_upvalueindex(1)) == 0) /* [proxy, key', value] */
+        return 0;
+    return 2;
+}
+
+/* __pairs of a proxy: (proxy_next, proxy, nil). */
+static int proxy_pairs(lua_State *L)
+{
     lua_settop(L, 1);
-    luaL_getmetafield(L, 1, "__index");    /* [proxy, real] */
-    lua_pushvalue(L, lua_upvalueindex(1)); /* [proxy, real, next] */
-    lua_insert(L, -2);                     /* [proxy, next, real] */
-    lua_pushnil(L);                        /* [proxy, next, real, nil] */
+    luaL_getmetafield(L, 1, "__index");        /* [proxy, real] */
+    lua_pushcclosure(L, proxy_next, 1);        /* [proxy, iter] */
+    lua_insert(L, 1);                          /* [iter, proxy] */
+    lua_pushnil(L);
     return 3;
 }
 
 /* Replaces the table at the top with a read-only proxy of it. [-1, +1] */
-static void push_proxy(lua_State *L, int next_index)
+static void push_proxy(lua_State *L)
 {
     int real = lua_gettop(L);
     lua_newtable(L);                         /* [real, proxy] */
@@ -199,8 +290,7 @@ static void push_proxy(lua_State *L, int next_index)
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, readonly_newindex);
     lua_setfield(L, -2, "__newindex");
-    lua_pushvalue(L, next_index);
-    lua_pushcclosure(L, pairs_of_real, 1);
+    lua_pushcfunction(L, proxy_pairs);
     lua_setfield(L, -2, "__pairs");
     lua_pushliteral(L, "locked");
     lua_setfield(L, -2, "__metatable");
@@ -211,12 +301,10 @@ static void push_proxy(lua_State *L, int next_index)
 static int setup(lua_State *L)
 {
     kpi_sandbox *sb = lua_touserdata(L, 1);
-    int lib, next_index;
+    int lib;
 
     luaL_requiref(L, "_G", luaopen_base, 1); /* [sb, G] */
-    lua_getfield(L, -1, "next");             /* [sb, G, next] */
-    next_index = lua_gettop(L);
-    lua_newtable(L);                         /* [sb, G, next, lib] */
+    lua_newtable(L);                         /* [sb, G, lib] */
     lib = lua_gettop(L);
     for (const char *const *n = base_allowed; *n; n++) {
         lua_getfield(L, 2, *n);
@@ -224,6 +312,8 @@ static int setup(lua_State *L)
     }
     lua_pushcfunction(L, safe_setmetatable);
     lua_setfield(L, lib, "setmetatable");
+    lua_pushcfunction(L, deterministic_tostring);
+    lua_setfield(L, lib, "tostring");
     lua_pushliteral(L, LUA_VERSION);
     lua_setfield(L, lib, "_VERSION");
 
@@ -234,8 +324,8 @@ static int setup(lua_State *L)
             lua_pushnil(L);
             lua_setfield(L, -2, *n);
         }
-        for (size_t b = 0; b < sizeof bounded_functions / sizeof bounded_functions[0]; b++) {
-            const struct bounded_function *bf = &bounded_functions[b];
+        for (size_t b = 0; b < sizeof wrapped_functions / sizeof wrapped_functions[0]; b++) {
+            const struct wrapped_function *bf = &wrapped_functions[b];
             if (strcmp(bf->library, f->name))
                 continue;
             lua_getfield(L, -1, bf->name);             /* [..., real, original] */
@@ -249,14 +339,14 @@ static int setup(lua_State *L)
             lua_pushliteral(L, "locked");
             lua_setfield(L, -2, "__metatable");
             lua_pop(L, 2);                     /* [..., real] */
-            push_proxy(L, next_index);         /* [..., proxy] */
+            push_proxy(L);         /* [..., proxy] */
             lua_pushliteral(L, "");
             lua_getmetatable(L, -1);           /* [..., proxy, "", smt] */
             lua_pushvalue(L, -3);
             lua_setfield(L, -2, "__index");
             lua_pop(L, 2);                     /* [..., proxy] */
         } else {
-            push_proxy(L, next_index);
+            push_proxy(L);
         }
         lua_setfield(L, lib, f->name);
     }
@@ -274,6 +364,17 @@ static int setup(lua_State *L)
     lua_pushnil(L);
     lua_setfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
     return 0;
+}
+
+/* A fresh evaluation thread; the old one, if any, is left to the garbage
+ * collector without running anything (no pending __close handler runs).
+ * New threads copy the main thread's extra space: the sandbox pointer. */
+static void new_thread(kpi_sandbox *sb)
+{
+    if (sb->co)
+        luaL_unref(sb->L, LUA_REGISTRYINDEX, sb->co_ref);
+    sb->co = lua_newthread(sb->L);
+    sb->co_ref = luaL_ref(sb->L, LUA_REGISTRYINDEX);
 }
 
 kpi_sandbox *kpi_sandbox_new(const struct kpi_sandbox_limits *limits)
@@ -298,9 +399,7 @@ kpi_sandbox *kpi_sandbox_new(const struct kpi_sandbox_limits *limits)
         kpi_sandbox_free(sb);
         return NULL;
     }
-    /* New threads copy the main thread's extra space: the sandbox pointer. */
-    sb->co = lua_newthread(sb->L);
-    sb->co_ref = luaL_ref(sb->L, LUA_REGISTRYINDEX);
+    new_thread(sb);
     return sb;
 }
 
@@ -335,13 +434,18 @@ int kpi_sandbox_call(kpi_sandbox *sb, int nargs, int nresults, enum kpi_sandbox_
 
     sb->executed = 0;
     sb->trip = KPI_TRIP_NONE;
-    sb->memory_cap = sb->used + sb->limits.memory;
+    sb->memory_cap = sb->limits.memory > SIZE_MAX - sb->used ? SIZE_MAX
+                                                             : sb->used + sb->limits.memory;
+    sb->refused = 0;
     sb->armed = true;
+    sb->hook_step = HOOK_STEP;
     lua_xmove(L, co, nargs + 1);                       /* fn and args to co */
     lua_sethook(co, count_hook, LUA_MASKCOUNT, HOOK_STEP);
     status = lua_resume(co, L, nargs, &nres);
     lua_sethook(co, NULL, 0, 0);
     sb->armed = false;
+    if (sb->trip == KPI_TRIP_NONE && sb->refused)
+        sb->trip = KPI_TRIP_MEMORY;                    /* refused, never retried */
     if (status == LUA_OK) {
         if (nresults == LUA_MULTRET)
             nresults = nres;
@@ -365,8 +469,9 @@ int kpi_sandbox_call(kpi_sandbox *sb, int nargs, int nresults, enum kpi_sandbox_
         } else {
             lua_xmove(co, L, 1);                       /* the error object */
         }
-        lua_resetthread(co);                           /* ready for the next call */
-        lua_settop(co, 0);                             /* drop its copy of the error */
+        /* A thread an error or a yield left may have hooks switched off
+         * or handlers pending: never reuse it. */
+        new_thread(sb);
     }
     *trip = sb->trip;
     return status;

@@ -45,6 +45,16 @@ size_t kpi_text_utf8_invalid_at(const char *str, size_t len)
     return len;
 }
 
+void kpi_text_utf8_repair(char *s)
+{
+    size_t len = strlen(s), i = 0;
+    while (i < len) {
+        i += kpi_text_utf8_invalid_at(s + i, len - i);
+        if (i < len)
+            s[i++] = '?';
+    }
+}
+
 bool kpi_text_looks_cp949(const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;

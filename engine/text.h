@@ -14,6 +14,11 @@
 /* Offset of the first byte that is not valid UTF-8, or len when all is. */
 size_t kpi_text_utf8_invalid_at(const char *s, size_t len);
 
+/* Makes s valid UTF-8 in place: every byte that does not start a valid
+ * sequence (a stray byte, a character cut by truncation) becomes '?'.
+ * Messages built from Lua strings pass through this before any report. */
+void kpi_text_utf8_repair(char *s);
+
 /* True when s[0..len) reads as CP949/EUC-KR double-byte Korean text. */
 bool kpi_text_looks_cp949(const char *s, size_t len);
 

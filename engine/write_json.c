@@ -1,5 +1,6 @@
 /* report.json: everything in kpis.csv and departments.csv at full
  * precision, plus the run's parameters, counts and warnings. */
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,10 +36,11 @@ static void put_string_or_null(FILE *f, const char *s)
         fputs("null", f);
 }
 
+/* JSON has no inf or NaN: such a value (never expected) becomes null. */
 static void put_number(FILE *f, double x)
 {
     char buf[KPI_NUMBER_BUF];
-    fputs(kpi_text_format_exact(x, buf), f);
+    fputs(isfinite(x) ? kpi_text_format_exact(x, buf) : "null", f);
 }
 
 static void put_number_or_null(FILE *f, bool present, double x)

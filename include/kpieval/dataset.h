@@ -19,6 +19,13 @@ typedef struct kpi_dataset kpi_dataset;
 
 #define KPI_NONE ((unsigned)-1)
 
+/* Limits on indicators.csv (docs/formats.md). */
+#define KPI_DEPARTMENT_LEVELS_MAX 32
+#define KPI_DEPARTMENT_PATH_MAX 1000 /* bytes */
+#define KPI_WEIGHT_MAX 1e9
+#define KPI_STR_(x) #x
+#define KPI_STR(x) KPI_STR_(x)
+
 enum kpi_direction { KPI_DIRECTION_INCREASE, KPI_DIRECTION_DECREASE };
 
 enum kpi_scoring {

@@ -297,6 +297,60 @@ static void test_sandbox_binary_chunk_refused(void **state)
     kpi_sandbox_free(sb);
 }
 
+/* pairs() over a read-only library table iterates its contents but must
+ * never return the real, writable table behind the proxy. */
+static void test_sandbox_pairs_does_not_hand_out_library_tables(void **state)
+{
+    kpi_sandbox *sb = new_sandbox(0, 0);
+    char out[256];
+    (void)state;
+    /* math.floor and friends are listed... */
+    assert_true(run_number(sb, "local n = 0 for k, v in pairs(math) do n = n + 1 end return n") >
+                10);
+    /* ...but the state value pairs returns is not a writable table. */
+    run_error(sb, "local _, m = pairs(math); m.floor = function() return 999 end; return 1", out,
+              sizeof out);
+    assert_int_equal(run_number(sb, "return math.floor(1.5)"), 1);
+    run_error(sb, "local f, s = pairs(string); s.rep = nil; return 1", out, sizeof out);
+    run_string(sb, "return ('a'):rep(3)", out, sizeof out);
+    assert_string_equal(out, "aaa");
+    kpi_sandbox_free(sb);
+}
+
+static void test_sandbox_close_metamethod_refused(void **state)
+{
+    kpi_sandbox *sb = new_sandbox(0, 0);
+    char out[256];
+    (void)state;
+    run_error(sb,
+              "local c <close> = setmetatable({}, {__close = function() while true do end end})\n"
+              "error('x')",
+              out, sizeof out);
+    assert_non_null(strstr(out, "__close is not allowed"));
+    kpi_sandbox_free(sb);
+}
+
+/* Addresses differ from run to run: no result may depend on them. */
+static void test_sandbox_no_addresses(void **state)
+{
+    kpi_sandbox *sb = new_sandbox(0, 0);
+    char out[256];
+    (void)state;
+    run_string(sb, "return tostring({})", out, sizeof out);
+    assert_string_equal(out, "table");
+    run_string(sb, "return tostring(print or tostring)", out, sizeof out);
+    assert_string_equal(out, "function");
+    run_string(sb, "return string.format('%s|%5.1f', {}, 2.25)", out, sizeof out);
+    assert_string_equal(out, "table|  2.2");
+    run_error(sb, "return string.format('%p', {})", out, sizeof out);
+    assert_non_null(strstr(out, "'%p'"));
+    /* A __tostring of the formula's own still works. */
+    run_string(sb, "return tostring(setmetatable({}, {__tostring = function() return 'x' end}))",
+               out, sizeof out);
+    assert_string_equal(out, "x");
+    kpi_sandbox_free(sb);
+}
+
 /* ---- limits --------------------------------------------------------------- */
 
 /* Runs code in a child process so that a limit that never trips fails the
@@ -333,6 +387,49 @@ static void expect_stopped(const char *code, uint64_t limit, bool need_trip)
 static void expect_instruction_trip(const char *code, uint64_t limit)
 {
     expect_stopped(code, limit, true);
+}
+
+/* Runs `first`, then `second` in the same sandbox, in a child process:
+ * after whatever the first did (a trip caught or not, an error), the second
+ * must still trip the instruction limit. */
+static void expect_second_still_limited(const char *first, const char *second)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(10);
+        struct kpi_sandbox_limits limits = {100000, 1024 * 1024};
+        kpi_sandbox *sb = kpi_sandbox_new(&limits);
+        enum kpi_sandbox_trip trip = KPI_TRIP_NONE;
+        if (!sb || run_raw(sb, first, &trip) < 0)
+            _exit(2);
+        lua_settop(kpi_sandbox_state(sb), 0);
+        int rc = run_raw(sb, second, &trip);
+        _exit(rc != LUA_OK && trip == KPI_TRIP_INSTRUCTIONS ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (WIFSIGNALED(status))
+        fail_msg("after '%s', '%s' ran unlimited (signal %d)", first, second, WTERMSIG(status));
+    if (WEXITSTATUS(status) != 0)
+        fail_msg("after '%s', '%s' ended without an instruction trip", first, second);
+}
+
+/* A limit hit by one evaluation must not switch the hook off for the next
+ * (a hook that raised an error used to leave hooks disabled on the reused
+ * thread). */
+static void test_sandbox_limits_still_apply_after_a_trip(void **state)
+{
+    (void)state;
+    const char *spin = "while true do end";
+    expect_second_still_limited(spin, spin);
+    expect_second_still_limited("while true do pcall(function() while true do end end) end",
+                                "local s = 0 for i = 1, 3e8 do s = s + 1 end return s");
+    expect_second_still_limited("pcall(table.sort, {3, 1, 2}, function() while true do end end)",
+                                spin);
+    expect_second_still_limited("return pcall(string.rep, 'a', 3e7)", spin);
+    expect_second_still_limited("error('plain error')", spin);
 }
 
 static void test_sandbox_instruction_limit_trips(void **state)
@@ -487,6 +584,10 @@ int main(void)
         cmocka_unit_test(test_sandbox_memory_limit_trips_and_state_recovers),
         cmocka_unit_test(test_sandbox_memory_trip_reported_even_when_caught),
         cmocka_unit_test(test_sandbox_limits_reported),
+        cmocka_unit_test(test_sandbox_limits_still_apply_after_a_trip),
+        cmocka_unit_test(test_sandbox_pairs_does_not_hand_out_library_tables),
+        cmocka_unit_test(test_sandbox_close_metamethod_refused),
+        cmocka_unit_test(test_sandbox_no_addresses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
