@@ -203,17 +203,25 @@ static void on_row_end(int c, void *ctx)
 int kpi_csv_read(const char *path, const char *name, kpi_csv_row_fn on_row, void *ctx,
                  struct kpi_error *err)
 {
+    char *data = NULL;
+    size_t len = 0;
+    int rc = read_whole_file(path, name, &data, &len, err);
+    if (!rc)
+        rc = kpi_csv_read_buffer(data, len, name, on_row, ctx, err);
+    free(data);
+    return rc;
+}
+
+int kpi_csv_read_buffer(const char *data, size_t len, const char *name, kpi_csv_row_fn on_row,
+                        void *ctx, struct kpi_error *err)
+{
     struct reader r = {
         .name = name, .on_row = on_row, .ctx = ctx, .err = err, .line = 1, .next_row_line = 1};
     struct csv_parser parser;
-    char *data = NULL;
-    size_t len = 0, pos = 0;
+    size_t pos = 0;
     bool parser_ready = false;
     int rc;
 
-    rc = read_whole_file(path, name, &data, &len, err);
-    if (rc)
-        goto out;
     rc = check_bytes(name, data, len, err);
     if (rc)
         goto out;
@@ -259,7 +267,6 @@ int kpi_csv_read(const char *path, const char *name, kpi_csv_row_fn on_row, void
 out:
     if (parser_ready)
         csv_free(&parser);
-    free(data);
     free(r.buf);
     free(r.offsets);
     free(r.fields);

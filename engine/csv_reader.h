@@ -35,4 +35,8 @@ typedef int (*kpi_csv_row_fn)(void *ctx, const struct kpi_csv_row *row, struct k
 int kpi_csv_read(const char *path, const char *name, kpi_csv_row_fn on_row, void *ctx,
                  struct kpi_error *err);
 
+/* The same over data[0..len) in memory (for tests and fuzzing). */
+int kpi_csv_read_buffer(const char *data, size_t len, const char *name, kpi_csv_row_fn on_row,
+                        void *ctx, struct kpi_error *err);
+
 #endif
