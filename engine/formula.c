@@ -14,8 +14,21 @@
 
 enum mode { MODE_FORMULA, MODE_SCORING };
 
+/* A plugin file read once, so the sandbox can be rebuilt from memory
+ * (workers cannot open files). */
+struct plugin_source {
+    char *name;   /* what formulas call it */
+    char *path;   /* for messages */
+    char *text;   /* plugin_prefix + the file */
+    size_t len;
+};
+
 struct kpi_formulas {
     kpi_sandbox *sb;
+    struct kpi_sandbox_limits limits;
+    struct plugin_source *sources; /* in shadowing order */
+    size_t n_sources, cap_sources;
+    bool tripped;           /* a limit was hit since the state was built */
     const kpi_dataset *ds;
     int plugins_ref;        /* name -> plugin chunk */
     int compiled_ref;       /* expression id + 1 -> function, or error string */
@@ -212,15 +225,14 @@ static int compare_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int load_plugin_file(kpi_formulas *fe, const char *path, const char *name,
+/* Reads a plugin file into fe->sources; compiling waits for build_state. */
+static int read_plugin_file(kpi_formulas *fe, const char *path, const char *name,
                             struct kpi_error *err)
 {
-    lua_State *L = kpi_sandbox_state(fe->sb);
     FILE *f = fopen(path, "rb");
+    struct plugin_source *src;
     char *text = NULL;
     size_t len = 0, cap = 0;
-    char chunkname[4200];
-    enum kpi_sandbox_trip trip;
     int rc = 0;
 
     if (!f)
@@ -234,7 +246,7 @@ static int load_plugin_file(kpi_formulas *fe, const char *path, const char *name
             }
             text = nt;
         }
-        size_t got = fread(text + len, 1, cap - len, f);
+        size_t got = fread(text + len, 1, cap - len - sizeof plugin_prefix, f);
         len += got;
         if (got == 0)
             break;
@@ -246,42 +258,77 @@ static int load_plugin_file(kpi_formulas *fe, const char *path, const char *name
                            path);
         goto out;
     }
-    snprintf(chunkname, sizeof chunkname, "@%s", path);
     memmove(text + sizeof plugin_prefix - 1, text, len);
     memcpy(text, plugin_prefix, sizeof plugin_prefix - 1);
     len += sizeof plugin_prefix - 1;
-    if (kpi_sandbox_load(fe->sb, text, len, chunkname) != LUA_OK) {
-        rc = kpi_error_set(err, KPI_EPLUGIN, "%s", lua_tostring(L, -1));
-        lua_pop(L, 1);
+    if (fe->n_sources == fe->cap_sources) {
+        size_t ncap = fe->cap_sources ? fe->cap_sources * 2 : 16;
+        struct plugin_source *ns = realloc(fe->sources, ncap * sizeof *ns);
+        if (!ns) {
+            rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
+            goto out;
+        }
+        fe->sources = ns;
+        fe->cap_sources = ncap;
+    }
+    src = &fe->sources[fe->n_sources];
+    src->name = strdup(name);
+    src->path = strdup(path);
+    src->text = text;
+    src->len = len;
+    if (!src->name || !src->path) {
+        free(src->name);
+        free(src->path);
+        rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
         goto out;
+    }
+    fe->n_sources++;
+    text = NULL;
+out:
+    free(text);
+    fclose(f);
+    return rc;
+}
+
+/* Compiles a plugin, checks that an instance is a function and registers
+ * it (a later source of the same name replaces an earlier one). */
+static int install_plugin(kpi_formulas *fe, const struct plugin_source *src,
+                          struct kpi_error *err)
+{
+    lua_State *L = kpi_sandbox_state(fe->sb);
+    char chunkname[4200];
+    enum kpi_sandbox_trip trip;
+
+    snprintf(chunkname, sizeof chunkname, "@%s", src->path);
+    if (kpi_sandbox_load(fe->sb, src->text, src->len, chunkname) != LUA_OK) {
+        int rc = kpi_error_set(err, KPI_EPLUGIN, "%s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return rc;
     }
     /* Try an instance now so a broken plugin stops the run before any
      * KPI is evaluated. */
     lua_pushvalue(L, -1);                              /* [chunk, chunk] */
     push_plugin_env(L, fe);                            /* [chunk, chunk, env] */
     if (kpi_sandbox_call(fe->sb, 1, 1, &trip) != LUA_OK) {
-        rc = kpi_error_set(err, KPI_EPLUGIN, "%s: loading failed: %s", path,
-                           lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
+        int rc = kpi_error_set(err, KPI_EPLUGIN, "%s: loading failed: %s", src->path,
+                               lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
         lua_pop(L, 2);
-        goto out;
+        return rc;
     }
     if (!lua_isfunction(L, -1)) {
         char what[80];
         describe_value(L, -1, what, sizeof what);
-        rc = kpi_error_set(err, KPI_EPLUGIN,
-                           "%s: the file must return a function (it returned %s)", path, what);
         lua_pop(L, 2);
-        goto out;
+        return kpi_error_set(err, KPI_EPLUGIN,
+                             "%s: the file must return a function (it returned %s)", src->path,
+                             what);
     }
     lua_pop(L, 1);                                     /* [chunk] */
     lua_rawgeti(L, LUA_REGISTRYINDEX, fe->plugins_ref);
     lua_insert(L, -2);                                 /* [plugins, chunk] */
-    lua_setfield(L, -2, name);                         /* plugins[name] = chunk */
+    lua_setfield(L, -2, src->name);                    /* plugins[name] = chunk */
     lua_pop(L, 1);
-out:
-    free(text);
-    fclose(f);
-    return rc;
+    return 0;
 }
 
 static int load_plugin_dir(kpi_formulas *fe, const char *dir, struct kpi_error *err)
@@ -324,7 +371,7 @@ static int load_plugin_dir(kpi_formulas *fe, const char *dir, struct kpi_error *
                                "could call it",
                                path, names[i]);
         else
-            rc = load_plugin_file(fe, path, names[i], err);
+            rc = read_plugin_file(fe, path, names[i], err);
     }
 out:
     for (size_t i = 0; i < n; i++)
@@ -336,52 +383,53 @@ out:
 
 /* ---- expressions -------------------------------------------------------- */
 
-/* Compiles every distinct formula text as `return (<text>)`, else as a
- * block; stores the function, or the first attempt's error message. */
-static int compile_expressions(kpi_formulas *fe, struct kpi_error *err)
+/* Pushes the compiled expression `id`, compiling it on first use: as
+ * `return (<text>)`, else as a block; a text that does not compile leaves
+ * the first attempt's error message instead. [-0, +1] */
+static void push_compiled(kpi_formulas *fe, unsigned id)
 {
     lua_State *L = kpi_sandbox_state(fe->sb);
     size_t n;
     const char *const *texts = kpi_dataset_expressions(fe->ds, &n);
-    char *buf = NULL;
-    size_t cap = 0;
 
     lua_rawgeti(L, LUA_REGISTRYINDEX, fe->compiled_ref); /* [compiled] */
-    for (size_t i = 0; i < n; i++) {
-        size_t len = strlen(texts[i]);
-        if (len + 16 > cap) {
-            char *nb = realloc(buf, cap = len + 16);
-            if (!nb) {
-                free(buf);
-                lua_pop(L, 1);
-                return kpi_error_set(err, KPI_ENOMEM, "out of memory");
-            }
-            buf = nb;
-        }
-        /* The parentheses keep one value and stop a plugin call from being
-         * a tail call, which would lose the formula's line in messages. A
-         * formula ending in a -- comment needs the ')' on a line of its own;
-         * one with statements compiles as a block. The first attempt's
-         * message is the one kept when none compiles. */
-        int m = snprintf(buf, cap, "return (%s)", texts[i]);
-        if (kpi_sandbox_load(fe->sb, buf, (size_t)m, "=formula") != LUA_OK) {
-            /* [compiled, msg] */
-            m = snprintf(buf, cap, "return (%s\n)", texts[i]);
-            if (kpi_sandbox_load(fe->sb, buf, (size_t)m, "=formula") != LUA_OK) {
-                lua_pop(L, 1);                           /* [compiled, msg] */
-                kpi_sandbox_load(fe->sb, texts[i], len, "=formula");
-            }
-            /* [compiled, msg, fn|msg2] */
-            if (lua_isfunction(L, -1))
-                lua_remove(L, -2);                       /* [compiled, fn] */
-            else
-                lua_pop(L, 1);                           /* [compiled, msg] */
-        }
-        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    if (lua_rawgeti(L, -1, (lua_Integer)id + 1) != LUA_TNIL) {
+        lua_remove(L, -2);                               /* [fn|msg] */
+        return;
     }
-    lua_pop(L, 1);
-    free(buf);
-    return 0;
+    lua_pop(L, 1);                                       /* [compiled] */
+    const char *text = texts[id];
+    size_t len = strlen(text);
+    luaL_Buffer b;
+    /* The parentheses keep one value and stop a plugin call from being a
+     * tail call, which would lose the formula's line in messages. A
+     * formula ending in a -- comment needs the ')' on a line of its own;
+     * one with statements compiles as a block. */
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, "return (");
+    luaL_addlstring(&b, text, len);
+    luaL_addstring(&b, ")");
+    luaL_pushresult(&b);                                 /* [compiled, src] */
+    size_t m;
+    const char *src = lua_tolstring(L, -1, &m);
+    if (kpi_sandbox_load(fe->sb, src, m, "=formula") != LUA_OK) {
+        /* [compiled, src, msg] */
+        lua_pushfstring(L, "return (%s\n)", text);      /* [compiled, src, msg, src2] */
+        src = lua_tolstring(L, -1, &m);
+        if (kpi_sandbox_load(fe->sb, src, m, "=formula") != LUA_OK) {
+            lua_pop(L, 1);                               /* [compiled, src, msg, src2] */
+            kpi_sandbox_load(fe->sb, text, len, "=formula");
+        }
+        lua_remove(L, -2);                               /* [compiled, src, msg, fn|msg2] */
+        if (lua_isfunction(L, -1))
+            lua_remove(L, -2);                           /* [compiled, src, fn] */
+        else
+            lua_pop(L, 1);                               /* [compiled, src, msg] */
+    }
+    lua_remove(L, -2);                                   /* [compiled, fn|msg] */
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -3, (lua_Integer)id + 1);             /* compiled[id+1] = fn|msg */
+    lua_remove(L, -2);                                   /* [fn|msg] */
 }
 
 /* ---- evaluation --------------------------------------------------------- */
@@ -397,9 +445,7 @@ static enum kpi_status run_expression(kpi_formulas *fe, const struct kpi_indicat
     enum kpi_status status = KPI_STATUS_ERROR;
     int rc;
 
-    lua_rawgeti(L, LUA_REGISTRYINDEX, fe->compiled_ref);
-    lua_rawgeti(L, -1, (lua_Integer)id + 1);           /* [env, compiled, fn|msg] */
-    lua_remove(L, -2);                                 /* [env, fn|msg] */
+    push_compiled(fe, id);                             /* [env, fn|msg] */
     if (!lua_isfunction(L, -1)) {
         convert_message(lua_tostring(L, -1), k, what, msg, KPI_MESSAGE_MAX);
         lua_settop(L, top);
@@ -411,6 +457,8 @@ static enum kpi_status run_expression(kpi_formulas *fe, const struct kpi_indicat
     fe->current = k;
     fe->missing[0] = '\0';
     rc = kpi_sandbox_call(fe->sb, 0, 1, &trip);        /* [result|err] */
+    if (trip != KPI_TRIP_NONE)
+        fe->tripped = true;
     const struct kpi_sandbox_limits *lim = kpi_sandbox_limits(fe->sb);
     if (trip == KPI_TRIP_INSTRUCTIONS) {
         snprintf(msg, KPI_MESSAGE_MAX, "%s: %s stopped: instruction limit of %llu exceeded", k->id,
@@ -452,14 +500,13 @@ enum kpi_status kpi_formulas_eval(kpi_formulas *fe, const struct kpi_indicator *
     /* A scoring expression that cannot compile makes the KPI invalid
      * before anything runs. */
     if (k->scoring == KPI_SCORING_EXPRESSION) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, fe->compiled_ref);
-        lua_rawgeti(L, -1, (lua_Integer)k->scoring_id + 1); /* [compiled, fn|msg] */
+        push_compiled(fe, k->scoring_id);              /* [fn|msg] */
         if (!lua_isfunction(L, -1)) {
             convert_message(lua_tostring(L, -1), k, "scoring", msg, KPI_MESSAGE_MAX);
-            lua_pop(L, 2);
+            lua_pop(L, 1);
             return KPI_STATUS_INVALID;
         }
-        lua_pop(L, 2);
+        lua_pop(L, 1);
     }
 
     /* A fresh environment: the inputs, then names resolved on demand. */
@@ -500,23 +547,15 @@ enum kpi_status kpi_formulas_eval_scoring(kpi_formulas *fe, const struct kpi_ind
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
-int kpi_formulas_new(const kpi_dataset *ds, const struct kpi_sandbox_limits *limits,
-                     const char *const *dirs, size_t n_dirs, kpi_formulas **out,
-                     struct kpi_error *err)
+/* A new sandbox with the plugins installed from fe->sources. */
+static int build_state(kpi_formulas *fe, struct kpi_error *err)
 {
-    kpi_formulas *fe = calloc(1, sizeof *fe);
     lua_State *L;
     int rc = 0;
 
-    *out = NULL;
-    if (!fe)
-        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
-    fe->ds = ds;
-    fe->sb = kpi_sandbox_new(limits);
-    if (!fe->sb) {
-        free(fe);
-        return kpi_error_set(err, KPI_ELUA, "cannot create the Lua sandbox (out of memory)");
-    }
+    fe->sb = kpi_sandbox_new(&fe->limits);
+    if (!fe->sb)
+        return kpi_error_set(err, KPI_ENOMEM, "cannot create the Lua sandbox (out of memory)");
     L = kpi_sandbox_state(fe->sb);
     lua_newtable(L);
     fe->plugins_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -533,10 +572,29 @@ int kpi_formulas_new(const kpi_dataset *ds, const struct kpi_sandbox_limits *lim
     lua_setfield(L, -2, "input");
     lua_pop(L, 1);
 
+    for (size_t i = 0; i < fe->n_sources && !rc; i++)
+        rc = install_plugin(fe, &fe->sources[i], err);
+    fe->tripped = false;
+    return rc;
+}
+
+int kpi_formulas_new(const kpi_dataset *ds, const struct kpi_sandbox_limits *limits,
+                     const char *const *dirs, size_t n_dirs, kpi_formulas **out,
+                     struct kpi_error *err)
+{
+    kpi_formulas *fe = calloc(1, sizeof *fe);
+    int rc = 0;
+
+    *out = NULL;
+    if (!fe)
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    fe->ds = ds;
+    if (limits)
+        fe->limits = *limits; /* else zeros: the sandbox's defaults */
     for (size_t i = 0; i < n_dirs && !rc; i++)
         rc = load_plugin_dir(fe, dirs[i], err);
     if (!rc)
-        rc = compile_expressions(fe, err);
+        rc = build_state(fe, err);
     if (rc) {
         kpi_formulas_free(fe);
         return rc;
@@ -545,10 +603,28 @@ int kpi_formulas_new(const kpi_dataset *ds, const struct kpi_sandbox_limits *lim
     return 0;
 }
 
+int kpi_formulas_rebuild(kpi_formulas *fe, struct kpi_error *err)
+{
+    kpi_sandbox_free(fe->sb);
+    fe->sb = NULL;
+    return build_state(fe, err);
+}
+
+bool kpi_formulas_tripped(const kpi_formulas *fe)
+{
+    return fe->tripped;
+}
+
 void kpi_formulas_free(kpi_formulas *fe)
 {
     if (!fe)
         return;
     kpi_sandbox_free(fe->sb);
+    for (size_t i = 0; i < fe->n_sources; i++) {
+        free(fe->sources[i].name);
+        free(fe->sources[i].path);
+        free(fe->sources[i].text);
+    }
+    free(fe->sources);
     free(fe);
 }

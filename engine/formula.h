@@ -11,6 +11,7 @@
 #ifndef KPIEVAL_FORMULA_H
 #define KPIEVAL_FORMULA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "kpieval/dataset.h"
@@ -26,6 +27,13 @@ int kpi_formulas_new(const kpi_dataset *ds, const struct kpi_sandbox_limits *lim
                      const char *const *dirs, size_t n_dirs, kpi_formulas **out,
                      struct kpi_error *err);
 void kpi_formulas_free(kpi_formulas *fe);
+
+/* True when an evaluation hit a limit since the state was (re)built. */
+bool kpi_formulas_tripped(const kpi_formulas *fe);
+
+/* Replaces the Lua state with a new one built from the plugin sources
+ * kept in memory (after a limit trip, the old state is not trusted). */
+int kpi_formulas_rebuild(kpi_formulas *fe, struct kpi_error *err);
 
 #define KPI_MESSAGE_MAX 512
 
