@@ -36,6 +36,9 @@ static const char usage_text[] =
     "  --formulas DIR        more plugin formulas; may repeat, later ones shadow\n"
     "  --max-instructions N  Lua instructions per formula (default 1000000)\n"
     "  --max-memory BYTES    Lua memory per formula, K/M/G suffixes (default 32M)\n"
+    "  --time-limit SECONDS  wall time per formula (default 2)\n"
+    "  --jobs N              worker processes (default: one per CPU)\n"
+    "  --in-process          evaluate without worker processes (debugging only)\n"
     "  --quiet               print only errors\n"
     "\n"
     "exit status: 0 all KPIs ok, 1 some KPIs not ok (reports written),\n"
@@ -124,6 +127,9 @@ static int parse_options(struct cli *c, int argc, char **argv, bool allow_out)
         if (!strcmp(a, "--quiet")) {
             c->quiet = true;
             takes_value = false;
+        } else if (!strcmp(a, "--in-process")) {
+            c->opt.in_process = true;
+            takes_value = false;
         } else if (a[0] != '-' || !strcmp(a, "-")) {
             if (c->opt.dataset)
                 return usage_error(c, "more than one dataset given ('%s')", a);
@@ -148,6 +154,14 @@ static int parse_options(struct cli *c, int argc, char **argv, bool allow_out)
         } else if (!strcmp(a, "--max-instructions")) {
             if (!parse_count(v, &c->opt.instruction_limit))
                 return usage_error(c, "--max-instructions '%s': expected a whole number > 0", v);
+        } else if (!strcmp(a, "--time-limit")) {
+            if (!parse_positive(v, &c->opt.time_limit) || c->opt.time_limit > 86400)
+                return usage_error(c, "--time-limit '%s': expected seconds, > 0 and <= 86400", v);
+        } else if (!strcmp(a, "--jobs")) {
+            uint64_t jobs;
+            if (!parse_count(v, &jobs) || jobs > 256)
+                return usage_error(c, "--jobs '%s': expected a whole number from 1 to 256", v);
+            c->opt.jobs = (unsigned)jobs;
         } else if (!strcmp(a, "--max-memory")) {
             if (!parse_bytes(v, &c->opt.memory_limit))
                 return usage_error(c, "--max-memory '%s': expected bytes, e.g. 32M", v);

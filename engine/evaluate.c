@@ -3,13 +3,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "formula.h"
-#include "text.h"
+#include "worker.h"
 
+/* Rows live in shared memory (workers) or on the heap (in process). */
 struct kpi_results {
-    struct kpi_arena arena; /* messages */
+    kpi_workers *workers;
+    struct kpi_arena arena; /* in-process messages */
     struct kpi_result *rows;
     size_t n;
 };
@@ -20,67 +23,76 @@ const char *kpi_status_name(enum kpi_status status)
     return (unsigned)status < KPI_STATUS_COUNT ? names[status] : "error";
 }
 
+/* Debugging mode: every KPI in this process, one sandbox, rebuilt after a
+ * limit trip. A formula that crashes Lua crashes the run here. */
+static int evaluate_in_process(const kpi_dataset *ds, kpi_formulas *fe, kpi_results *res,
+                               struct kpi_error *err)
+{
+    size_t n;
+    const struct kpi_indicator *ks = kpi_dataset_indicators(ds, &n);
+    char msg[KPI_MESSAGE_MAX];
+
+    for (size_t i = 0; i < n; i++) {
+        struct kpi_result *r = &res->rows[i];
+        if (kpi_formulas_eval_kpi(fe, &ks[i], r, msg)) {
+            r->message = kpi_arena_strndup(&res->arena, msg, strlen(msg));
+            if (!r->message)
+                return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+        }
+        if (kpi_formulas_tripped(fe)) {
+            int rc = kpi_formulas_rebuild(fe, err);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
 int kpi_evaluate(const kpi_dataset *ds, const struct kpi_eval_options *opt, kpi_results **out,
                  struct kpi_error *err)
 {
-    struct kpi_sandbox_limits limits = {opt->instruction_limit, opt->memory_limit};
-    const struct kpi_indicator *ks;
+    struct kpi_sandbox_limits limits = {opt->instruction_limit, opt->memory_limit,
+                                        opt->time_limit};
     kpi_formulas *fe = NULL;
     kpi_results *res = NULL;
     size_t n;
-    char msg[KPI_MESSAGE_MAX];
     int rc;
 
     *out = NULL;
-    ks = kpi_dataset_indicators(ds, &n);
+    kpi_dataset_indicators(ds, &n);
     res = calloc(1, sizeof *res);
-    if (!res) {
-        rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
-        goto out;
-    }
+    if (!res)
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
     kpi_arena_init(&res->arena);
-    res->rows = calloc(n ? n : 1, sizeof *res->rows);
-    if (!res->rows) {
-        rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
-        goto out;
-    }
     res->n = n;
 
+    /* Loading the plugins here, before any worker starts, makes a broken
+     * plugin stop the run at once; the workers inherit this state. */
     rc = kpi_formulas_new(ds, &limits, opt->plugin_dirs, opt->n_plugin_dirs, &fe, err);
     if (rc)
         goto out;
 
-    for (size_t i = 0; i < n; i++) {
-        const struct kpi_indicator *k = &ks[i];
-        struct kpi_result *r = &res->rows[i];
-        enum kpi_status st;
-
-        if (k->invalid) {
-            r->status = KPI_STATUS_INVALID;
-            r->message = k->invalid;
-            continue;
+    if (opt->in_process) {
+        res->rows = calloc(n ? n : 1, sizeof *res->rows);
+        if (!res->rows) {
+            rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
+            goto out;
         }
-        st = kpi_formulas_eval(fe, k, &r->actual, msg);
-        r->has_actual = st == KPI_STATUS_OK;
-        if (st == KPI_STATUS_OK && k->scoring == KPI_SCORING_EXPRESSION) {
-            st = kpi_formulas_eval_scoring(fe, k, r->actual, &r->score_value, msg);
-            r->has_score_value = st == KPI_STATUS_OK;
-            if (st == KPI_STATUS_MISSING)
-                st = KPI_STATUS_ERROR;
-        }
-        r->status = st;
-        if (st != KPI_STATUS_OK) {
-            kpi_text_utf8_repair(msg); /* Lua strings may hold any bytes */
-            r->message = kpi_arena_strndup(&res->arena, msg, strlen(msg));
-            if (!r->message) {
-                rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
-                goto out;
-            }
+        rc = evaluate_in_process(ds, fe, res, err);
+    } else {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        unsigned jobs = opt->jobs ? opt->jobs : cpus > 0 ? (unsigned)cpus : 1;
+        rc = kpi_workers_new(n, jobs, &res->workers, err);
+        if (!rc) {
+            res->rows = kpi_workers_rows(res->workers);
+            rc = kpi_workers_run(res->workers, ds, fe,
+                                 opt->time_limit > 0 ? opt->time_limit : KPI_DEFAULT_SECONDS, err);
         }
     }
+    if (rc)
+        goto out;
     *out = res;
     res = NULL;
-    rc = 0;
 out:
     kpi_formulas_free(fe);
     kpi_results_free(res);
@@ -97,7 +109,10 @@ void kpi_results_free(kpi_results *res)
 {
     if (!res)
         return;
+    if (res->workers)
+        kpi_workers_free(res->workers);
+    else
+        free(res->rows);
     kpi_arena_release(&res->arena);
-    free(res->rows);
     free(res);
 }

@@ -463,6 +463,9 @@ static enum kpi_status run_expression(kpi_formulas *fe, const struct kpi_indicat
     if (trip == KPI_TRIP_INSTRUCTIONS) {
         snprintf(msg, KPI_MESSAGE_MAX, "%s: %s stopped: instruction limit of %llu exceeded", k->id,
                  what, (unsigned long long)lim->instructions);
+    } else if (trip == KPI_TRIP_TIME) {
+        snprintf(msg, KPI_MESSAGE_MAX, "%s: %s stopped: time limit of %g s exceeded", k->id, what,
+                 lim->seconds);
     } else if (trip == KPI_TRIP_MEMORY) {
         snprintf(msg, KPI_MESSAGE_MAX, "%s: %s stopped: memory limit of %zu bytes exceeded",
                  k->id, what, lim->memory);
@@ -627,4 +630,35 @@ void kpi_formulas_free(kpi_formulas *fe)
     }
     free(fe->sources);
     free(fe);
+}
+
+bool kpi_formulas_eval_kpi(kpi_formulas *fe, const struct kpi_indicator *k, struct kpi_result *r,
+                           char msg[KPI_MESSAGE_MAX])
+{
+    enum kpi_status st;
+
+    memset(r, 0, sizeof *r);
+    if (k->invalid) {
+        r->status = KPI_STATUS_INVALID;
+        r->message = k->invalid; /* lives in the dataset */
+        return false;
+    }
+    st = kpi_formulas_eval(fe, k, &r->actual, msg);
+    r->has_actual = st == KPI_STATUS_OK;
+    if (st == KPI_STATUS_OK && k->scoring == KPI_SCORING_EXPRESSION) {
+        st = kpi_formulas_eval_scoring(fe, k, r->actual, &r->score_value, msg);
+        r->has_score_value = st == KPI_STATUS_OK;
+        if (st == KPI_STATUS_MISSING)
+            st = KPI_STATUS_ERROR;
+    }
+    r->status = st;
+    if (st == KPI_STATUS_OK)
+        return false;
+    kpi_text_utf8_repair(msg); /* Lua strings may hold any bytes */
+    return true;
+}
+
+size_t kpi_formulas_memory_limit(const kpi_formulas *fe)
+{
+    return fe->limits.memory ? fe->limits.memory : KPI_DEFAULT_MEMORY;
 }

@@ -28,6 +28,9 @@ int kpi_formulas_new(const kpi_dataset *ds, const struct kpi_sandbox_limits *lim
                      struct kpi_error *err);
 void kpi_formulas_free(kpi_formulas *fe);
 
+/* The memory limit of one evaluation, in bytes. */
+size_t kpi_formulas_memory_limit(const kpi_formulas *fe);
+
 /* True when an evaluation hit a limit since the state was (re)built. */
 bool kpi_formulas_tripped(const kpi_formulas *fe);
 
@@ -48,5 +51,11 @@ enum kpi_status kpi_formulas_eval(kpi_formulas *fe, const struct kpi_indicator *
 enum kpi_status kpi_formulas_eval_scoring(kpi_formulas *fe, const struct kpi_indicator *k,
                                           double actual, double *value,
                                           char msg[KPI_MESSAGE_MAX]);
+
+/* Evaluates KPI k completely (formula, then its scoring expression) into
+ * *r. Returns true when r needs the message written into msg (valid UTF-8);
+ * false for ok, and for invalid KPIs whose message the dataset holds. */
+bool kpi_formulas_eval_kpi(kpi_formulas *fe, const struct kpi_indicator *k, struct kpi_result *r,
+                           char msg[KPI_MESSAGE_MAX]);
 
 #endif

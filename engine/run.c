@@ -56,6 +56,9 @@ int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, stru
         .n_plugin_dirs = n_plugin_dirs,
         .instruction_limit = opt->instruction_limit,
         .memory_limit = opt->memory_limit,
+        .time_limit = opt->time_limit,
+        .jobs = opt->jobs,
+        .in_process = opt->in_process,
     };
     rc = kpi_evaluate(run->ds, &eval, &run->results, err);
     if (rc)
@@ -86,6 +89,7 @@ int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, stru
         .instruction_limit = opt->instruction_limit ? opt->instruction_limit
                                                     : KPI_DEFAULT_INSTRUCTIONS,
         .memory_limit = opt->memory_limit ? opt->memory_limit : KPI_DEFAULT_MEMORY,
+        .time_limit = opt->time_limit > 0 ? opt->time_limit : KPI_DEFAULT_SECONDS,
     };
     struct kpi_report report = {run->ds, rows, run->departments, &run->overall, &params};
     rc = kpi_report_write(&report, opt->out, err);

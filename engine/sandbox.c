@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -21,6 +22,7 @@ struct kpi_sandbox {
     size_t memory_cap;   /* enforced while armed */
     size_t refused;      /* size of a refused request not yet retried, or 0 */
     int hook_step;       /* instructions between hook calls just now */
+    int64_t deadline;    /* kpi_sandbox_now() value the evaluation must end by */
     bool armed;
     uint64_t executed;   /* instructions counted in this evaluation */
     enum kpi_sandbox_trip trip;
@@ -34,6 +36,13 @@ static void check_every_instruction(kpi_sandbox *sb)
         sb->hook_step = 1;
         lua_sethook(sb->co, sb->hook, LUA_MASKCOUNT, 1);
     }
+}
+
+int64_t kpi_sandbox_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -81,16 +90,25 @@ static void count_hook(lua_State *L, lua_Debug *ar)
         sb->trip = KPI_TRIP_MEMORY;
     if (sb->trip == KPI_TRIP_NONE) {
         sb->executed += (uint64_t)sb->hook_step;
-        if (sb->executed <= sb->limits.instructions)
-            return;
-        sb->trip = KPI_TRIP_INSTRUCTIONS;
+        if (sb->executed <= sb->limits.instructions) {
+            /* The clock is read once per HOOK_STEP instructions (a vDSO
+             * call, tens of nanoseconds). */
+            if (sb->hook_step == 1 || kpi_sandbox_now() < sb->deadline)
+                return;
+            sb->trip = KPI_TRIP_TIME;
+        } else {
+            sb->trip = KPI_TRIP_INSTRUCTIONS;
+        }
         check_every_instruction(sb);
     }
     if (lua_isyieldable(L)) {
         lua_yield(L, 0); /* a hook yields by returning right after this */
         return;
     }
-    luaL_error(L, "%s limit exceeded", sb->trip == KPI_TRIP_MEMORY ? "memory" : "instruction");
+    luaL_error(L, "%s limit exceeded",
+               sb->trip == KPI_TRIP_MEMORY ? "memory"
+               : sb->trip == KPI_TRIP_TIME ? "time"
+                                           : "instruction");
 }
 
 static int readonly_newindex(lua_State *L)
@@ -385,6 +403,7 @@ kpi_sandbox *kpi_sandbox_new(const struct kpi_sandbox_limits *limits)
     sb->limits.instructions = limits && limits->instructions ? limits->instructions
                                                              : KPI_DEFAULT_INSTRUCTIONS;
     sb->limits.memory = limits && limits->memory ? limits->memory : KPI_DEFAULT_MEMORY;
+    sb->limits.seconds = limits && limits->seconds > 0 ? limits->seconds : KPI_DEFAULT_SECONDS;
     sb->library_ref = LUA_NOREF;
     sb->L = lua_newstate(sandbox_alloc, sb);
     if (!sb->L) {
@@ -439,6 +458,7 @@ int kpi_sandbox_call(kpi_sandbox *sb, int nargs, int nresults, enum kpi_sandbox_
     sb->refused = 0;
     sb->armed = true;
     sb->hook_step = HOOK_STEP;
+    sb->deadline = kpi_sandbox_now() + (int64_t)(sb->limits.seconds * 1e9);
     lua_xmove(L, co, nargs + 1);                       /* fn and args to co */
     lua_sethook(co, count_hook, LUA_MASKCOUNT, HOOK_STEP);
     status = lua_resume(co, L, nargs, &nres);
@@ -465,6 +485,7 @@ int kpi_sandbox_call(kpi_sandbox *sb, int nargs, int nresults, enum kpi_sandbox_
         if (status == LUA_YIELD) {
             status = LUA_ERRRUN;
             lua_pushstring(L, sb->trip == KPI_TRIP_MEMORY ? "memory limit exceeded"
+                              : sb->trip == KPI_TRIP_TIME ? "time limit exceeded"
                                                           : "instruction limit exceeded");
         } else {
             lua_xmove(co, L, 1);                       /* the error object */

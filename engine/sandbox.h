@@ -23,6 +23,7 @@ typedef struct kpi_sandbox kpi_sandbox;
 struct kpi_sandbox_limits {
     uint64_t instructions; /* VM instructions per evaluation */
     size_t memory;         /* bytes the state may grow by during one evaluation */
+    double seconds;        /* wall time per evaluation, checked at every hook call */
 };
 
 
@@ -30,8 +31,12 @@ struct kpi_sandbox_limits {
 enum kpi_sandbox_trip {
     KPI_TRIP_NONE,
     KPI_TRIP_INSTRUCTIONS,
-    KPI_TRIP_MEMORY
+    KPI_TRIP_MEMORY,
+    KPI_TRIP_TIME
 };
+
+/* Nanoseconds of CLOCK_MONOTONIC. */
+int64_t kpi_sandbox_now(void);
 
 /* A new sandbox, or NULL when out of memory. */
 kpi_sandbox *kpi_sandbox_new(const struct kpi_sandbox_limits *limits);

@@ -175,8 +175,10 @@ int kpi_write_report_json(const struct kpi_report *rep, const char *dir, struct 
         fputs(i ? ", " : "", f);
         put_string(f, p->plugin_dirs[i]);
     }
-    fprintf(f, "], \"instruction_limit\": %llu, \"memory_limit\": %zu},\n",
+    fprintf(f, "], \"instruction_limit\": %llu, \"memory_limit\": %zu, \"time_limit\": ",
             (unsigned long long)p->instruction_limit, p->memory_limit);
+    put_number(f, p->time_limit);
+    fputs("},\n", f);
 
     fputs("  \"counts\": {", f);
     put_counts(f, rep->overall);

@@ -36,12 +36,16 @@ struct kpi_result {
 
 #define KPI_DEFAULT_INSTRUCTIONS 1000000ULL      /* VM instructions per evaluation */
 #define KPI_DEFAULT_MEMORY (32u * 1024 * 1024)   /* bytes per evaluation */
+#define KPI_DEFAULT_SECONDS 2.0                  /* wall time per evaluation */
 
 struct kpi_eval_options {
     const char *const *plugin_dirs;   /* a later folder shadows an earlier one */
     size_t n_plugin_dirs;
     uint64_t instruction_limit;       /* 0: KPI_DEFAULT_INSTRUCTIONS */
     size_t memory_limit;              /* 0: KPI_DEFAULT_MEMORY */
+    double time_limit;                /* seconds; 0: KPI_DEFAULT_SECONDS */
+    unsigned jobs;                    /* worker processes; 0: one per online CPU */
+    bool in_process;                  /* evaluate here, without workers (debugging) */
 };
 
 typedef struct kpi_results kpi_results;

@@ -29,6 +29,7 @@ struct kpi_report_params {
     size_t n_plugin_dirs;
     uint64_t instruction_limit;
     size_t memory_limit;
+    double time_limit;             /* seconds */
 };
 
 struct kpi_report {

@@ -9,6 +9,7 @@
 #ifndef KPIEVAL_RUN_H
 #define KPIEVAL_RUN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,9 @@ struct kpi_run_options {
     size_t n_formula_dirs;
     uint64_t instruction_limit;       /* 0: default */
     size_t memory_limit;              /* 0: default */
+    double time_limit;                /* seconds; 0: default */
+    unsigned jobs;                    /* worker processes; 0: one per CPU */
+    bool in_process;                  /* no workers (debugging) */
 };
 
 struct kpi_run {

@@ -132,7 +132,7 @@ static struct fixture open_limited(const char *const *dirs, size_t n_dirs, uint6
 {
     struct fixture fx = {0};
     struct kpi_load_options opt = {NULL};
-    struct kpi_sandbox_limits limits = {instructions, memory};
+    struct kpi_sandbox_limits limits = {instructions, memory, 0};
     struct kpi_error err = {0};
     if (kpi_dataset_load(main_dataset, &opt, &fx.ds, &err) != 0)
         fail_msg("load: %s", err.message);

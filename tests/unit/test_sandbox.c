@@ -92,7 +92,7 @@ static void run_error(kpi_sandbox *sb, const char *code, char *out, size_t size)
 
 static kpi_sandbox *new_sandbox(uint64_t instructions, size_t memory)
 {
-    struct kpi_sandbox_limits limits = {instructions, memory};
+    struct kpi_sandbox_limits limits = {instructions, memory, 0};
     kpi_sandbox *sb = kpi_sandbox_new(&limits);
     assert_non_null(sb);
     return sb;
@@ -363,7 +363,7 @@ static void expect_stopped(const char *code, uint64_t limit, bool need_trip)
     assert_true(pid >= 0);
     if (pid == 0) {
         alarm(10);
-        struct kpi_sandbox_limits limits = {limit, 0};
+        struct kpi_sandbox_limits limits = {limit, 0, 0};
         kpi_sandbox *sb = kpi_sandbox_new(&limits);
         enum kpi_sandbox_trip trip = KPI_TRIP_NONE;
         if (!sb)
@@ -399,7 +399,7 @@ static void expect_second_still_limited(const char *first, const char *second)
     assert_true(pid >= 0);
     if (pid == 0) {
         alarm(10);
-        struct kpi_sandbox_limits limits = {100000, 1024 * 1024};
+        struct kpi_sandbox_limits limits = {100000, 1024 * 1024, 0};
         kpi_sandbox *sb = kpi_sandbox_new(&limits);
         enum kpi_sandbox_trip trip = KPI_TRIP_NONE;
         if (!sb || run_raw(sb, first, &trip) < 0)

@@ -1,0 +1,450 @@
+#include "worker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/syscall.h>
+
+#include "arena.h"
+
+#define NONE SIZE_MAX
+#define MESSAGE_SPACE (32u * 1024 * 1024) /* per worker slot, reserved, not committed */
+#define STARTUP_FAILURES_MAX 3
+#define POLL_NS 2000000L                  /* supervisor wake-up, 2 ms */
+
+/* A worker slot: written by its worker, read by the supervisor. */
+struct slot {
+    _Atomic size_t pos;       /* next position of `order` to evaluate */
+    _Atomic size_t end;       /* end of the chunk being worked on */
+    _Atomic size_t current;   /* KPI in flight, or NONE */
+    _Atomic int64_t started;  /* when it started (kpi_sandbox_now) */
+    _Atomic size_t msg_used;  /* bytes used of the slot's message space */
+    char *messages;           /* MESSAGE_SPACE bytes of shared memory */
+};
+
+struct shared {
+    _Atomic size_t next;      /* next unclaimed position of `order` */
+    size_t count;             /* positions in this round */
+};
+
+struct kpi_workers {
+    void *map;                /* the whole shared mapping */
+    size_t map_size;
+    struct shared *sh;
+    struct slot *slots;
+    unsigned jobs;
+    struct kpi_result *rows;  /* n */
+    _Atomic unsigned char *done; /* n: 1 once a row is written */
+    uint32_t *order;          /* n: KPI indices of this round */
+    size_t n;
+    struct kpi_arena arena;   /* supervisor's messages for crashed KPIs */
+};
+
+static size_t round_up(size_t x, size_t to)
+{
+    return (x + to - 1) / to * to;
+}
+
+int kpi_workers_new(size_t n_kpis, unsigned jobs, kpi_workers **out, struct kpi_error *err)
+{
+    kpi_workers *w = calloc(1, sizeof *w);
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t off_slots, off_rows, off_done, off_order, off_msgs, size;
+
+    *out = NULL;
+    if (!w)
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    if (jobs == 0)
+        jobs = 1;
+    off_slots = round_up(sizeof(struct shared), 64);
+    off_rows = round_up(off_slots + jobs * sizeof(struct slot), 64);
+    off_done = round_up(off_rows + n_kpis * sizeof(struct kpi_result), 64);
+    off_order = round_up(off_done + n_kpis, 64);
+    off_msgs = round_up(off_order + n_kpis * sizeof(uint32_t), page);
+    size = off_msgs + (size_t)jobs * MESSAGE_SPACE;
+    if (n_kpis > UINT32_MAX) {
+        free(w);
+        return kpi_error_set(err, KPI_EUSAGE, "more than %u KPIs in one run", UINT32_MAX);
+    }
+    /* Mapped before the workers fork, so it sits at the same address in
+     * every process and pointers into it (messages) stay valid. */
+    w->map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE,
+                  -1, 0);
+    if (w->map == MAP_FAILED) {
+        free(w);
+        return kpi_error_set(err, KPI_ENOMEM, "cannot map %zu bytes of shared memory: %s", size,
+                             strerror(errno));
+    }
+    w->map_size = size;
+    w->sh = w->map;
+    w->slots = (struct slot *)((char *)w->map + off_slots);
+    w->rows = (struct kpi_result *)((char *)w->map + off_rows);
+    w->done = (_Atomic unsigned char *)((char *)w->map + off_done);
+    w->order = (uint32_t *)((char *)w->map + off_order);
+    w->jobs = jobs;
+    w->n = n_kpis;
+    for (unsigned s = 0; s < jobs; s++)
+        w->slots[s].messages = (char *)w->map + off_msgs + (size_t)s * MESSAGE_SPACE;
+    kpi_arena_init(&w->arena);
+    *out = w;
+    return 0;
+}
+
+void kpi_workers_free(kpi_workers *w)
+{
+    if (!w)
+        return;
+    munmap(w->map, w->map_size);
+    kpi_arena_release(&w->arena);
+    free(w);
+}
+
+struct kpi_result *kpi_workers_rows(kpi_workers *w)
+{
+    return w->rows;
+}
+
+/* ---- the worker side ---------------------------------------------------- */
+
+/* Only what evaluation needs: memory, time, ending. Anything else (open,
+ * socket, fork, exec, kill of another process ...) kills the worker with
+ * SIGSYS, which the supervisor reports against the KPI in flight. */
+static void install_seccomp(void)
+{
+#if defined(__x86_64__)
+#define KPI_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define KPI_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
+#ifdef KPI_AUDIT_ARCH
+#define ALLOW(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
+                  BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, KPI_AUDIT_ARCH, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        ALLOW(__NR_read),
+        ALLOW(__NR_write),
+        ALLOW(__NR_mmap),
+        ALLOW(__NR_munmap),
+        ALLOW(__NR_mremap),
+        ALLOW(__NR_mprotect),
+        ALLOW(__NR_madvise),
+#ifdef __NR_brk
+        ALLOW(__NR_brk),
+#endif
+        ALLOW(__NR_clock_gettime),
+        ALLOW(__NR_rt_sigreturn),
+        ALLOW(__NR_rt_sigprocmask),
+        ALLOW(__NR_getpid),
+        ALLOW(__NR_gettid),
+        ALLOW(__NR_tgkill),
+        ALLOW(__NR_futex),
+        ALLOW(__NR_exit),
+        ALLOW(__NR_exit_group),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+    };
+#undef ALLOW
+    struct sock_fprog prog = {(unsigned short)(sizeof filter / sizeof filter[0]), filter};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0)
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+#endif
+}
+
+/* The process-level fence around a worker. Sanitizer builds, and runs
+ * with KPIEVAL_NO_CONFINE set (valgrind, gdb), keep standard error and
+ * skip the address-space limit and seccomp, which those tools need. */
+static void confine(size_t memory_limit)
+{
+    bool tools = getenv("KPIEVAL_NO_CONFINE") != NULL;
+#if defined(__SANITIZE_ADDRESS__)
+    tools = true;
+#endif
+    struct rlimit none = {0, 0}, cpu = {3600, 3600};
+
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the supervisor */
+    setrlimit(RLIMIT_CPU, &cpu);      /* a runaway guard; the watchdog acts first */
+    setrlimit(RLIMIT_FSIZE, &none);
+    setrlimit(RLIMIT_CORE, &none);
+    if (tools) {
+        for (int fd = 0; fd < 2; fd++)
+            close(fd);
+        return;
+    }
+    /* Address space: what the worker maps now (the inherited dataset and
+     * Lua state) plus one evaluation's memory limit and allocator slack. */
+    unsigned long pages = 0;
+    FILE *statm = fopen("/proc/self/statm", "r");
+    if (statm) {
+        if (fscanf(statm, "%lu", &pages) != 1)
+            pages = 0;
+        fclose(statm);
+    }
+    /* No descriptors at all: results go through shared memory. */
+    for (int fd = 0; fd < 3; fd++)
+        close(fd);
+#ifdef SYS_close_range
+    syscall(SYS_close_range, 3U, ~0U, 0U);
+#endif
+    setrlimit(RLIMIT_NOFILE, &none);
+    if (pages) {
+        rlim_t bytes = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + 2 * (rlim_t)memory_limit +
+                       (rlim_t)256 * 1024 * 1024;
+        struct rlimit as = {bytes, bytes};
+        setrlimit(RLIMIT_AS, &as);
+    }
+    install_seccomp();
+}
+
+static void worker_main(kpi_workers *w, unsigned s, const kpi_dataset *ds, kpi_formulas *fe,
+                        size_t chunk, size_t memory_limit)
+{
+    struct slot *sl = &w->slots[s];
+    size_t n_kpis;
+    const struct kpi_indicator *ks = kpi_dataset_indicators(ds, &n_kpis);
+    char msg[KPI_MESSAGE_MAX];
+    struct kpi_error err;
+
+    confine(memory_limit);
+    for (;;) {
+        size_t p = atomic_load(&sl->pos), end = atomic_load(&sl->end);
+        if (p >= end) {
+            size_t start = atomic_fetch_add(&w->sh->next, chunk);
+            if (start >= w->sh->count)
+                break;
+            end = start + chunk < w->sh->count ? start + chunk : w->sh->count;
+            atomic_store(&sl->end, end);
+            atomic_store(&sl->pos, start);
+            continue;
+        }
+        size_t i = w->order[p];
+        struct kpi_result r;
+        atomic_store(&sl->started, kpi_sandbox_now());
+        atomic_store(&sl->current, i);
+        if (kpi_formulas_eval_kpi(fe, &ks[i], &r, msg)) {
+            size_t len = strlen(msg) + 1, used = atomic_load(&sl->msg_used);
+            if (used + len <= MESSAGE_SPACE) {
+                memcpy(sl->messages + used, msg, len);
+                r.message = sl->messages + used;
+                atomic_store(&sl->msg_used, used + len);
+            } else {
+                r.message = "message dropped: the worker's message space is full";
+            }
+        }
+        w->rows[i] = r;
+        atomic_store(&w->done[i], 1);
+        atomic_store(&sl->current, NONE);
+        atomic_store(&sl->pos, p + 1);
+        if (kpi_formulas_tripped(fe) && kpi_formulas_rebuild(fe, &err) != 0)
+            _exit(3); /* the supervisor starts a new worker */
+    }
+    _exit(0);
+}
+
+/* ---- the supervisor side ------------------------------------------------ */
+
+static const char *signal_name(int sig, char buf[32])
+{
+    const char *abbrev = sigabbrev_np(sig);
+    if (abbrev)
+        snprintf(buf, 32, "SIG%s", abbrev);
+    else
+        snprintf(buf, 32, "signal %d", sig);
+    return buf;
+}
+
+/* Records why the KPI in flight on a dead worker failed. */
+static void fail_in_flight(kpi_workers *w, const kpi_dataset *ds, size_t i, int status,
+                           bool timed_out, double seconds)
+{
+    size_t n;
+    const struct kpi_indicator *ks = kpi_dataset_indicators(ds, &n);
+    char msg[KPI_MESSAGE_MAX], sig[32];
+    struct kpi_result *r = &w->rows[i];
+
+    if (timed_out)
+        snprintf(msg, sizeof msg,
+                 "%s: formula stopped: time limit of %g s exceeded (inside a library call; "
+                 "the worker was killed)",
+                 ks[i].id, seconds);
+    else if (WIFSIGNALED(status))
+        snprintf(msg, sizeof msg, "%s: worker crashed: %s", ks[i].id,
+                 signal_name(WTERMSIG(status), sig));
+    else
+        snprintf(msg, sizeof msg, "%s: worker crashed: exit status %d", ks[i].id,
+                 WEXITSTATUS(status));
+    memset(r, 0, sizeof *r);
+    r->status = KPI_STATUS_ERROR;
+    r->message = kpi_arena_strndup(&w->arena, msg, strlen(msg));
+    if (!r->message)
+        r->message = "worker crashed";
+    atomic_store(&w->done[i], 1);
+}
+
+struct running {
+    pid_t pid;
+    bool timed_out;     /* killed by the watchdog */
+    size_t pos_at_start;
+    unsigned failures;  /* deaths in a row with no KPI done */
+};
+
+static pid_t spawn(kpi_workers *w, unsigned s, const kpi_dataset *ds, kpi_formulas *fe,
+                   size_t chunk, size_t memory_limit)
+{
+    fflush(NULL); /* nothing buffered twice */
+    pid_t pid = fork();
+    if (pid == 0)
+        worker_main(w, s, ds, fe, chunk, memory_limit);
+    return pid;
+}
+
+/* One round over w->order[0..count): returns 0, or fails when workers
+ * keep dying before doing anything. */
+static int run_round(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe, double seconds,
+                     size_t memory_limit, struct kpi_error *err)
+{
+    unsigned jobs = w->jobs;
+    struct running *run = calloc(jobs ? jobs : 1, sizeof *run);
+    unsigned alive = 0;
+    size_t chunk = w->sh->count / ((size_t)jobs * 16);
+    int64_t limit_ns = (int64_t)(seconds * 1e9);
+    int64_t grace_ns = limit_ns / 4 + 200000000; /* the hook stops Lua code first */
+    int rc = 0;
+
+    if (!run)
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    if (chunk < 1)
+        chunk = 1;
+    if (chunk > 1024)
+        chunk = 1024;
+    atomic_store(&w->sh->next, 0);
+    if (jobs > w->sh->count)
+        jobs = (unsigned)w->sh->count;
+    for (unsigned s = 0; s < jobs; s++) {
+        struct slot *sl = &w->slots[s];
+        atomic_store(&sl->pos, 0);
+        atomic_store(&sl->end, 0);
+        atomic_store(&sl->current, NONE);
+        run[s] = (struct running){0};
+        run[s].pid = spawn(w, s, ds, fe, chunk, memory_limit);
+        if (run[s].pid < 0) {
+            rc = kpi_error_set(err, KPI_EIO, "cannot start a worker process: %s",
+                               strerror(errno));
+            break;
+        }
+        alive++;
+    }
+    while (alive > 0) {
+        int status;
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+        if (pid < 0 && errno != EINTR && errno != ECHILD)
+            break;
+        if (pid > 0) {
+            unsigned s = 0;
+            while (s < jobs && run[s].pid != pid)
+                s++;
+            if (s == jobs)
+                continue; /* not ours */
+            struct slot *sl = &w->slots[s];
+            bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+            size_t cur = atomic_load(&sl->current);
+            run[s].pid = 0;
+            alive--;
+            if (clean)
+                continue;
+            if (cur != NONE) {
+                fail_in_flight(w, ds, cur, status, run[s].timed_out, seconds);
+                atomic_store(&sl->pos, atomic_load(&sl->pos) + 1);
+                atomic_store(&sl->current, NONE);
+                run[s].failures = 0;
+            } else if (atomic_load(&sl->pos) == run[s].pos_at_start) {
+                if (++run[s].failures > STARTUP_FAILURES_MAX) {
+                    char sig[32];
+                    rc = kpi_error_set(err, KPI_EIO, "worker processes keep dying at start (%s)",
+                                       WIFSIGNALED(status) ? signal_name(WTERMSIG(status), sig)
+                                                           : "exit status");
+                    break;
+                }
+            }
+            /* A new worker takes over the slot's chunk where it stopped. */
+            run[s].timed_out = false;
+            run[s].pos_at_start = atomic_load(&sl->pos);
+            run[s].pid = spawn(w, s, ds, fe, chunk, memory_limit);
+            if (run[s].pid < 0) {
+                rc = kpi_error_set(err, KPI_EIO, "cannot start a worker process: %s",
+                                   strerror(errno));
+                break;
+            }
+            alive++;
+            continue;
+        }
+        /* The watchdog: a KPI far past its time limit is stuck where the
+         * hook cannot reach (a long C call); only a kill stops it. */
+        int64_t now = kpi_sandbox_now();
+        for (unsigned s = 0; s < jobs; s++) {
+            struct slot *sl = &w->slots[s];
+            if (run[s].pid > 0 && !run[s].timed_out && atomic_load(&sl->current) != NONE &&
+                now - atomic_load(&sl->started) > limit_ns + grace_ns) {
+                run[s].timed_out = true;
+                kill(run[s].pid, SIGKILL);
+            }
+        }
+        struct timespec ts = {0, POLL_NS};
+        nanosleep(&ts, NULL);
+    }
+    if (rc) {
+        for (unsigned s = 0; s < jobs; s++) {
+            if (run[s].pid > 0) {
+                kill(run[s].pid, SIGKILL);
+                waitpid(run[s].pid, NULL, 0);
+            }
+        }
+    }
+    free(run);
+    return rc;
+}
+
+int kpi_workers_run(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe, double seconds,
+                    struct kpi_error *err)
+{
+    size_t count = 0, previous = SIZE_MAX;
+    int rc = 0;
+
+    for (size_t i = 0; i < w->n; i++) {
+        atomic_store(&w->done[i], 0);
+        w->order[i] = (uint32_t)i;
+    }
+    count = w->n;
+    /* A KPI can be left undone only when a worker died between claiming a
+     * chunk and recording it; another round picks such KPIs up. */
+    while (count > 0 && count < previous && !rc) {
+        w->sh->count = count;
+        rc = run_round(w, ds, fe, seconds, kpi_formulas_memory_limit(fe), err);
+        previous = count;
+        count = 0;
+        for (size_t i = 0; i < w->n; i++) {
+            if (!atomic_load(&w->done[i]))
+                w->order[count++] = (uint32_t)i;
+        }
+    }
+    if (!rc && count > 0)
+        rc = kpi_error_set(err, KPI_EIO, "%zu KPIs could not be evaluated by any worker", count);
+    return rc;
+}

@@ -1,0 +1,38 @@
+/*
+ * worker.h - evaluation in supervised worker processes: a crashed or stuck
+ * worker costs the one KPI it was evaluating, never the run.
+ *
+ * Provides kpi_workers (opaque; _new/_free): result rows in memory shared
+ * with the workers, and kpi_workers_run(), which forks workers that each
+ * reuse one sandbox, hand KPIs out in chunks, kill a worker whose KPI
+ * overruns its time limit, record a crash against the KPI in flight, and
+ * start a new worker. Workers run confined (resource limits, no file
+ * descriptors, a seccomp filter). Relies on formula.h and POSIX.
+ * Memory: rows and their messages stay valid until kpi_workers_free().
+ */
+#ifndef KPIEVAL_WORKER_H
+#define KPIEVAL_WORKER_H
+
+#include <stddef.h>
+
+#include "formula.h"
+#include "kpieval/dataset.h"
+#include "kpieval/evaluate.h"
+
+typedef struct kpi_workers kpi_workers;
+
+/* Maps shared memory for n_kpis result rows and `jobs` workers. */
+int kpi_workers_new(size_t n_kpis, unsigned jobs, kpi_workers **out, struct kpi_error *err);
+void kpi_workers_free(kpi_workers *w);
+
+/* The shared result rows, one per KPI. */
+struct kpi_result *kpi_workers_rows(kpi_workers *w);
+
+/* Evaluates every KPI of ds with fe (validated by the caller; each worker
+ * inherits a copy) and writes the rows. seconds: the wall-time limit of
+ * one evaluation, after which a worker stuck in a library call is killed.
+ * Fails only when workers cannot be started at all. */
+int kpi_workers_run(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe, double seconds,
+                    struct kpi_error *err);
+
+#endif
