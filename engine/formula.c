@@ -137,7 +137,7 @@ static void instantiate_plugin(lua_State *L, kpi_formulas *fe, const char *name)
  * error that says so, not a missing input. */
 static const char *const forbidden_names[] = {
     "collectgarbage", "coroutine", "debug", "dofile", "getfenv", "io", "load", "loadfile",
-    "loadstring", "module", "os", "package", "print", "rawset", "require", "setfenv", NULL,
+    "loadstring", "module", "next", "os", "package", "print", "rawset", "require", "setfenv", NULL,
 };
 
 /* __index of the environments: upvalue 1 is the kpi_formulas, upvalue 2

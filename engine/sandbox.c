@@ -256,7 +256,7 @@ static const struct wrapped_function wrapped_functions[] = {
 };
 
 static const char *const base_allowed[] = {
-    "assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall", "rawequal",
+    "assert", "error", "getmetatable", "ipairs", "pcall", "rawequal",
     "rawget", "rawlen", "select", "tonumber", "tostring", "type", "xpcall", NULL,
 };
 
@@ -277,29 +277,94 @@ static const struct library_filter libraries[] = {
     {"utf8", luaopen_utf8, none_removed},
 };
 
-/* Iterator of a proxy: next over the real table, an upvalue, so the real
- * (writable) table itself never reaches the formula. */
-static int proxy_next(lua_State *L)
+/* Deterministic iteration. Lua seeds its string hashes afresh in every
+ * state, so the order of next() differs between runs and between workers;
+ * pairs() here visits keys in a fixed order instead: numbers ascending,
+ * then strings in byte order, then booleans (false first), then the rest. */
+static int key_rank(lua_State *L, int idx)
 {
-    lua_settop(L, 2);                          /* [proxy, key] */
-    if (lua_next(L, lua_upvalueindex(1)) == 0) /* [proxy, key', value] */
+    switch (lua_type(L, idx)) {
+    case LUA_TNUMBER: return 0;
+    case LUA_TSTRING: return 1;
+    case LUA_TBOOLEAN: return 2;
+    default: return 3;
+    }
+}
+
+static int key_less(lua_State *L)
+{
+    int ra = key_rank(L, 1), rb = key_rank(L, 2);
+    if (ra != rb)
+        lua_pushboolean(L, ra < rb);
+    else if (ra == 0 || ra == 1)
+        lua_pushboolean(L, lua_compare(L, 1, 2, LUA_OPLT));
+    else if (ra == 2)
+        lua_pushboolean(L, !lua_toboolean(L, 1) && lua_toboolean(L, 2));
+    else
+        lua_pushboolean(L, 0);
+    return 1;
+}
+
+/* Upvalues: the sorted keys, the position. State: the table (or proxy). */
+static int sorted_next(lua_State *L)
+{
+    lua_Integer i = lua_tointeger(L, lua_upvalueindex(2)) + 1;
+    if (lua_rawgeti(L, lua_upvalueindex(1), i) == LUA_TNIL) /* [t, ctl, key] */
         return 0;
+    lua_pushinteger(L, i);
+    lua_replace(L, lua_upvalueindex(2));
+    lua_pushvalue(L, -1);
+    lua_gettable(L, 1);                                   /* [t, ctl, key, value] */
     return 2;
 }
 
-/* __pairs of a proxy: (proxy_next, proxy, nil). */
-static int proxy_pairs(lua_State *L)
+/* Pushes (iterator, state, nil) over the keys of the table at `source`,
+ * reading values through `state`. Upvalue 1 of the caller: table.sort. */
+static int push_sorted_pairs(lua_State *L, int source, int state)
 {
-    lua_settop(L, 1);
-    luaL_getmetafield(L, 1, "__index");        /* [proxy, real] */
-    lua_pushcclosure(L, proxy_next, 1);        /* [proxy, iter] */
-    lua_insert(L, 1);                          /* [iter, proxy] */
+    lua_Integer n = 0;
+    lua_newtable(L);                                      /* [..., keys] */
+    int keys = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, source) != 0) {
+        lua_pop(L, 1);                                    /* [..., keys, key] */
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, keys, ++n);
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));                /* table.sort */
+    lua_pushvalue(L, keys);
+    lua_pushcfunction(L, key_less);
+    lua_call(L, 2, 0);
+    lua_pushinteger(L, 0);                                /* [..., keys, 0] */
+    lua_pushcclosure(L, sorted_next, 2);                  /* [..., iter] */
+    lua_pushvalue(L, state);
     lua_pushnil(L);
     return 3;
 }
 
+static int deterministic_pairs(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    if (luaL_getmetafield(L, 1, "__pairs") != LUA_TNIL) { /* [t, mm] */
+        lua_pushvalue(L, 1);
+        lua_call(L, 1, 3);
+        return 3;
+    }
+    luaL_checktype(L, 1, LUA_TTABLE);
+    return push_sorted_pairs(L, 1, 1);
+}
+
+/* __pairs of a proxy: the real table's keys, values read through the
+ * proxy, so the real (writable) table never reaches the formula. */
+static int proxy_pairs(lua_State *L)
+{
+    lua_settop(L, 1);
+    luaL_getmetafield(L, 1, "__index");                   /* [proxy, real] */
+    return push_sorted_pairs(L, 2, 1);
+}
+
 /* Replaces the table at the top with a read-only proxy of it. [-1, +1] */
-static void push_proxy(lua_State *L)
+static void push_proxy(lua_State *L, int sort_index)
 {
     int real = lua_gettop(L);
     lua_newtable(L);                         /* [real, proxy] */
@@ -308,7 +373,8 @@ static void push_proxy(lua_State *L)
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, readonly_newindex);
     lua_setfield(L, -2, "__newindex");
-    lua_pushcfunction(L, proxy_pairs);
+    lua_pushvalue(L, sort_index);
+    lua_pushcclosure(L, proxy_pairs, 1);
     lua_setfield(L, -2, "__pairs");
     lua_pushliteral(L, "locked");
     lua_setfield(L, -2, "__metatable");
@@ -322,7 +388,11 @@ static int setup(lua_State *L)
     int lib;
 
     luaL_requiref(L, "_G", luaopen_base, 1); /* [sb, G] */
-    lua_newtable(L);                         /* [sb, G, lib] */
+    luaL_requiref(L, "table", luaopen_table, 0);
+    lua_getfield(L, -1, "sort");             /* [sb, G, table, sort] */
+    lua_remove(L, -2);                       /* [sb, G, sort] */
+    int sort_index = lua_gettop(L);
+    lua_newtable(L);                         /* [sb, G, sort, lib] */
     lib = lua_gettop(L);
     for (const char *const *n = base_allowed; *n; n++) {
         lua_getfield(L, 2, *n);
@@ -332,6 +402,9 @@ static int setup(lua_State *L)
     lua_setfield(L, lib, "setmetatable");
     lua_pushcfunction(L, deterministic_tostring);
     lua_setfield(L, lib, "tostring");
+    lua_pushvalue(L, sort_index);
+    lua_pushcclosure(L, deterministic_pairs, 1);
+    lua_setfield(L, lib, "pairs");
     lua_pushliteral(L, LUA_VERSION);
     lua_setfield(L, lib, "_VERSION");
 
@@ -357,14 +430,14 @@ static int setup(lua_State *L)
             lua_pushliteral(L, "locked");
             lua_setfield(L, -2, "__metatable");
             lua_pop(L, 2);                     /* [..., real] */
-            push_proxy(L);         /* [..., proxy] */
+            push_proxy(L, sort_index);         /* [..., proxy] */
             lua_pushliteral(L, "");
             lua_getmetatable(L, -1);           /* [..., proxy, "", smt] */
             lua_pushvalue(L, -3);
             lua_setfield(L, -2, "__index");
             lua_pop(L, 2);                     /* [..., proxy] */
         } else {
-            push_proxy(L);
+            push_proxy(L, sort_index);
         }
         lua_setfield(L, lib, f->name);
     }
