@@ -300,7 +300,8 @@ static void fail_in_flight(kpi_workers *w, const kpi_dataset *ds, size_t i, int 
 
 struct running {
     pid_t pid;
-    bool timed_out;     /* killed by the watchdog */
+    bool timed_out;     /* killed by the watchdog ... */
+    size_t killed_kpi;  /* ... for overrunning this KPI */
     size_t pos_at_start;
     unsigned failures;  /* deaths in a row with no KPI done */
 };
@@ -369,7 +370,11 @@ static int run_round(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe, do
             alive--;
             if (clean)
                 continue;
-            if (cur != NONE) {
+            if (cur != NONE && run[s].timed_out && cur != run[s].killed_kpi) {
+                /* Killed for the KPI before, just as it moved on: this one
+                 * did nothing wrong; the next worker evaluates it again. */
+                atomic_store(&sl->current, NONE);
+            } else if (cur != NONE) {
                 fail_in_flight(w, ds, cur, status, run[s].timed_out, seconds);
                 atomic_store(&sl->pos, atomic_load(&sl->pos) + 1);
                 atomic_store(&sl->current, NONE);
@@ -403,6 +408,7 @@ static int run_round(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe, do
             if (run[s].pid > 0 && !run[s].timed_out && atomic_load(&sl->current) != NONE &&
                 now - atomic_load(&sl->started) > limit_ns + grace_ns) {
                 run[s].timed_out = true;
+                run[s].killed_kpi = atomic_load(&sl->current);
                 kill(run[s].pid, SIGKILL);
             }
         }
