@@ -66,9 +66,18 @@ int kpi_evaluate(const kpi_dataset *ds, const struct kpi_eval_options *opt, kpi_
     kpi_arena_init(&res->arena);
     res->n = n;
 
-    /* Loading the plugins here, before any worker starts, makes a broken
-     * plugin stop the run at once; the workers inherit this state. */
+    /* Plugins are read and compiled here, before any worker starts; the
+     * workers inherit this state. */
     rc = kpi_formulas_new(ds, &limits, opt->plugin_dirs, opt->n_plugin_dirs, &fe, err);
+    if (rc)
+        goto out;
+
+    /* A broken plugin stops the run before any KPI is evaluated. */
+    if (opt->in_process)
+        rc = kpi_formulas_check_plugins(fe, NULL, NULL, err);
+    else
+        rc = kpi_workers_check_plugins(
+            fe, opt->time_limit > 0 ? opt->time_limit : KPI_DEFAULT_SECONDS, err);
     if (rc)
         goto out;
 

@@ -136,8 +136,9 @@ static void instantiate_plugin(lua_State *L, kpi_formulas *fe, const char *name)
 /* Standard Lua names left out of the sandbox on purpose: using one is an
  * error that says so, not a missing input. */
 static const char *const forbidden_names[] = {
-    "collectgarbage", "coroutine", "debug", "dofile", "getfenv", "io", "load", "loadfile",
-    "loadstring", "module", "next", "os", "package", "print", "rawset", "require", "setfenv", NULL,
+    "_G",   "collectgarbage", "coroutine", "debug",   "dofile", "getfenv", "io",
+    "load", "loadfile",       "loadstring", "module", "next",   "os",      "package",
+    "print", "rawset",        "require",   "setfenv", "warn",   NULL,
 };
 
 /* __index of the environments: upvalue 1 is the kpi_formulas, upvalue 2
@@ -290,10 +291,30 @@ out:
     return rc;
 }
 
-/* Compiles a plugin, checks that an instance is a function and registers
- * it (a later source of the same name replaces an earlier one). */
+/* Compiles a plugin and registers it (a later source of the same name
+ * replaces an earlier one). Running it is kpi_formulas_check_plugins'. */
 static int install_plugin(kpi_formulas *fe, const struct plugin_source *src,
                           struct kpi_error *err)
+{
+    lua_State *L = kpi_sandbox_state(fe->sb);
+    char chunkname[4200];
+
+    snprintf(chunkname, sizeof chunkname, "@%s", src->path);
+    if (kpi_sandbox_load(fe->sb, src->text, src->len, chunkname) != LUA_OK) {
+        int rc = kpi_error_set(err, KPI_EPLUGIN, "%s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return rc;
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, fe->plugins_ref);
+    lua_insert(L, -2);                                 /* [plugins, chunk] */
+    lua_setfield(L, -2, src->name);                    /* plugins[name] = chunk */
+    lua_pop(L, 1);
+    return 0;
+}
+
+/* Runs one plugin's top level under the limits and checks that it returns
+ * a function. */
+static int check_plugin(kpi_formulas *fe, const struct plugin_source *src, struct kpi_error *err)
 {
     lua_State *L = kpi_sandbox_state(fe->sb);
     char chunkname[4200];
@@ -305,29 +326,47 @@ static int install_plugin(kpi_formulas *fe, const struct plugin_source *src,
         lua_pop(L, 1);
         return rc;
     }
-    /* Try an instance now so a broken plugin stops the run before any
-     * KPI is evaluated. */
-    lua_pushvalue(L, -1);                              /* [chunk, chunk] */
-    push_plugin_env(L, fe);                            /* [chunk, chunk, env] */
+    push_plugin_env(L, fe);                            /* [chunk, env] */
     if (kpi_sandbox_call(fe->sb, 1, 1, &trip) != LUA_OK) {
-        int rc = kpi_error_set(err, KPI_EPLUGIN, "%s: loading failed: %s", src->path,
-                               lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
-        lua_pop(L, 2);
-        return rc;
+        const struct kpi_sandbox_limits *lim = kpi_sandbox_limits(fe->sb);
+        char why[128];
+        if (trip == KPI_TRIP_INSTRUCTIONS)
+            snprintf(why, sizeof why, "instruction limit of %llu exceeded",
+                     (unsigned long long)lim->instructions);
+        else if (trip == KPI_TRIP_MEMORY)
+            snprintf(why, sizeof why, "memory limit of %zu bytes exceeded", lim->memory);
+        else if (trip == KPI_TRIP_TIME)
+            snprintf(why, sizeof why, "time limit of %g s exceeded", lim->seconds);
+        else
+            snprintf(why, sizeof why, "%.120s",
+                     lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
+        lua_pop(L, 1);
+        if (trip != KPI_TRIP_NONE)
+            kpi_formulas_rebuild(fe, NULL);
+        return kpi_error_set(err, KPI_EPLUGIN, "%s: loading failed: %s", src->path, why);
     }
     if (!lua_isfunction(L, -1)) {
         char what[80];
         describe_value(L, -1, what, sizeof what);
-        lua_pop(L, 2);
+        lua_pop(L, 1);
         return kpi_error_set(err, KPI_EPLUGIN,
                              "%s: the file must return a function (it returned %s)", src->path,
                              what);
     }
-    lua_pop(L, 1);                                     /* [chunk] */
-    lua_rawgeti(L, LUA_REGISTRYINDEX, fe->plugins_ref);
-    lua_insert(L, -2);                                 /* [plugins, chunk] */
-    lua_setfield(L, -2, src->name);                    /* plugins[name] = chunk */
     lua_pop(L, 1);
+    return 0;
+}
+
+int kpi_formulas_check_plugins(kpi_formulas *fe, void (*progress)(void *ctx, const char *path),
+                               void *ctx, struct kpi_error *err)
+{
+    for (size_t i = 0; i < fe->n_sources; i++) {
+        if (progress)
+            progress(ctx, fe->sources[i].path);
+        int rc = check_plugin(fe, &fe->sources[i], err);
+        if (rc)
+            return rc;
+    }
     return 0;
 }
 
@@ -383,6 +422,24 @@ out:
 
 /* ---- expressions -------------------------------------------------------- */
 
+/* True when text starts with a statement keyword, so that when it does not
+ * compile, the message of compiling it as a block is the one that helps. */
+static bool looks_like_statements(const char *text)
+{
+    static const char *const keywords[] = {"local", "return", "if", "for", "while",
+                                           "repeat", "do", "goto", "break"};
+    while (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r')
+        text++;
+    for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++) {
+        size_t n = strlen(keywords[i]);
+        if (!strncmp(text, keywords[i], n) && !(text[n] == '_' || (text[n] >= '0' && text[n] <= '9') ||
+                                                 (text[n] >= 'A' && text[n] <= 'Z') ||
+                                                 (text[n] >= 'a' && text[n] <= 'z')))
+            return true;
+    }
+    return false;
+}
+
 /* Pushes the compiled expression `id`, compiling it on first use: as
  * `return (<text>)`, else as a block; a text that does not compile leaves
  * the first attempt's error message instead. [-0, +1] */
@@ -418,7 +475,11 @@ static void push_compiled(kpi_formulas *fe, unsigned id)
         src = lua_tolstring(L, -1, &m);
         if (kpi_sandbox_load(fe->sb, src, m, "=formula") != LUA_OK) {
             lua_pop(L, 1);                               /* [compiled, src, msg, src2] */
-            kpi_sandbox_load(fe->sb, text, len, "=formula");
+            if (kpi_sandbox_load(fe->sb, text, len, "=formula") != LUA_OK &&
+                looks_like_statements(text)) {
+                lua_pushvalue(L, -1);                    /* [.., msg, src2, msg3, msg3] */
+                lua_replace(L, -4);                      /* keep the block's message */
+            }
         }
         lua_remove(L, -2);                               /* [compiled, src, msg, fn|msg2] */
         if (lua_isfunction(L, -1))

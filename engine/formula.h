@@ -21,12 +21,21 @@
 typedef struct kpi_formulas kpi_formulas;
 
 /* Plugin folders in shadowing order (a later one wins); folders that do
- * not exist are skipped. Fails with KPI_EPLUGIN when a plugin file does not
- * compile or does not return a function. */
+ * not exist are skipped. Fails with KPI_EPLUGIN when a plugin file cannot
+ * be read or does not compile; running the plugins is a separate check,
+ * kpi_formulas_check_plugins(). */
 int kpi_formulas_new(const kpi_dataset *ds, const struct kpi_sandbox_limits *limits,
                      const char *const *dirs, size_t n_dirs, kpi_formulas **out,
                      struct kpi_error *err);
 void kpi_formulas_free(kpi_formulas *fe);
+
+/* Runs every plugin file's top level once, under the limits, and checks
+ * that it returns a function (KPI_EPLUGIN naming the file otherwise).
+ * progress, when given, is called with each file's path before it runs.
+ * A C call that never returns cannot be stopped here: workers call this
+ * in a supervised child (kpi_workers_check_plugins). */
+int kpi_formulas_check_plugins(kpi_formulas *fe, void (*progress)(void *ctx, const char *path),
+                               void *ctx, struct kpi_error *err);
 
 /* The memory limit of one evaluation, in bytes. */
 size_t kpi_formulas_memory_limit(const kpi_formulas *fe);

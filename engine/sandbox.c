@@ -21,6 +21,7 @@ struct kpi_sandbox {
     size_t used;         /* bytes held by the state */
     size_t memory_cap;   /* enforced while armed */
     size_t refused;      /* size of a refused request not yet retried, or 0 */
+    bool refuse_all;     /* a limit was hit where no yield is possible */
     int hook_step;       /* instructions between hook calls just now */
     int64_t deadline;    /* kpi_sandbox_now() value the evaluation must end by */
     bool armed;
@@ -55,6 +56,8 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         sb->used -= old;
         return NULL;
     }
+    if (sb->armed && sb->refuse_all && nsize > old)
+        return NULL; /* a limit was hit: the evaluation is being stopped */
     if (sb->armed && nsize > old && sb->used - old + nsize > sb->memory_cap) {
         /* Lua often answers a refusal with a full collection and a retry
          * of the same request. Only a refusal still standing at the next
@@ -105,10 +108,12 @@ static void count_hook(lua_State *L, lua_Debug *ar)
         lua_yield(L, 0); /* a hook yields by returning right after this */
         return;
     }
-    luaL_error(L, "%s limit exceeded",
-               sb->trip == KPI_TRIP_MEMORY ? "memory"
-               : sb->trip == KPI_TRIP_TIME ? "time"
-                                           : "instruction");
+    /* Cannot yield here (inside a C call such as table.sort). A runtime
+     * error would run xpcall message handlers, which could loop with the
+     * hook off; a memory error runs none. So refuse every allocation from
+     * now on and ask for one. */
+    sb->refuse_all = true;
+    lua_newuserdatauv(L, 64, 0);
 }
 
 static int readonly_newindex(lua_State *L)
@@ -328,6 +333,10 @@ static int push_sorted_pairs(lua_State *L, int source, int state)
     lua_pushnil(L);
     while (lua_next(L, source) != 0) {
         lua_pop(L, 1);                                    /* [..., keys, key] */
+        if (key_rank(L, -1) == 3)
+            return luaL_error(L, "pairs: a table with %s keys has no fixed order; "
+                                 "keep such keys in a list and use ipairs",
+                              luaL_typename(L, -1));
         lua_pushvalue(L, -1);
         lua_rawseti(L, keys, ++n);
     }
@@ -531,12 +540,14 @@ int kpi_sandbox_call(kpi_sandbox *sb, int nargs, int nresults, enum kpi_sandbox_
     sb->refused = 0;
     sb->armed = true;
     sb->hook_step = HOOK_STEP;
+    sb->refuse_all = false;
     sb->deadline = kpi_sandbox_now() + (int64_t)(sb->limits.seconds * 1e9);
     lua_xmove(L, co, nargs + 1);                       /* fn and args to co */
     lua_sethook(co, count_hook, LUA_MASKCOUNT, HOOK_STEP);
     status = lua_resume(co, L, nargs, &nres);
     lua_sethook(co, NULL, 0, 0);
     sb->armed = false;
+    sb->refuse_all = false;
     if (sb->trip == KPI_TRIP_NONE && sb->refused)
         sb->trip = KPI_TRIP_MEMORY;                    /* refused, never retried */
     if (status == LUA_OK) {

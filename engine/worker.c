@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -171,7 +172,7 @@ static void install_seccomp(void)
 /* The process-level fence around a worker. Sanitizer builds, and runs
  * with KPIEVAL_NO_CONFINE set (valgrind, gdb), keep standard error and
  * skip the address-space limit and seccomp, which those tools need. */
-static void confine(size_t memory_limit)
+static void confine(size_t memory_limit, int keep_fd)
 {
     bool tools = getenv("KPIEVAL_NO_CONFINE") != NULL;
 #if defined(__SANITIZE_ADDRESS__)
@@ -183,9 +184,15 @@ static void confine(size_t memory_limit)
     setrlimit(RLIMIT_CPU, &cpu);      /* a runaway guard; the watchdog acts first */
     setrlimit(RLIMIT_FSIZE, &none);
     setrlimit(RLIMIT_CORE, &none);
+    /* keep_fd (a pipe to the supervisor, or -1) becomes descriptor 0. */
+    if (keep_fd >= 0 && keep_fd != 0) {
+        dup2(keep_fd, 0);
+        close(keep_fd);
+    } else if (keep_fd < 0) {
+        close(0);
+    }
     if (tools) {
-        for (int fd = 0; fd < 2; fd++)
-            close(fd);
+        close(1);
         return;
     }
     /* Address space: what the worker maps now (the inherited dataset and
@@ -197,9 +204,9 @@ static void confine(size_t memory_limit)
             pages = 0;
         fclose(statm);
     }
-    /* No descriptors at all: results go through shared memory. */
-    for (int fd = 0; fd < 3; fd++)
-        close(fd);
+    /* No other descriptors: results go through shared memory. */
+    close(1);
+    close(2);
 #ifdef SYS_close_range
     syscall(SYS_close_range, 3U, ~0U, 0U);
 #endif
@@ -222,7 +229,7 @@ static void worker_main(kpi_workers *w, unsigned s, const kpi_dataset *ds, kpi_f
     char msg[KPI_MESSAGE_MAX];
     struct kpi_error err;
 
-    confine(memory_limit);
+    confine(memory_limit, -1);
     for (;;) {
         size_t p = atomic_load(&sl->pos), end = atomic_load(&sl->end);
         if (p >= end) {
@@ -452,5 +459,103 @@ int kpi_workers_run(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe, dou
     }
     if (!rc && count > 0)
         rc = kpi_error_set(err, KPI_EIO, "%zu KPIs could not be evaluated by any worker", count);
+    return rc;
+}
+
+/* ---- checking plugins in a child ---------------------------------------- */
+
+static void write_all(int fd, const char *s, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = write(fd, s, n);
+        if (k <= 0)
+            return;
+        s += k;
+        n -= (size_t)k;
+    }
+}
+
+static void report_progress(void *ctx, const char *path)
+{
+    char line[4200];
+    int n = snprintf(line, sizeof line, "P%s\n", path);
+    (void)ctx;
+    write_all(0, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+int kpi_workers_check_plugins(kpi_formulas *fe, double seconds, struct kpi_error *err)
+{
+    int fds[2];
+    char buf[8192], current[4200] = "";
+    size_t used = 0;
+    int64_t limit_ns = (int64_t)(seconds * 1e9), grace_ns = limit_ns / 4 + 200000000;
+    int64_t deadline;
+    int rc = 0, status;
+    bool finished = false;
+
+    if (pipe(fds) != 0)
+        return kpi_error_set(err, KPI_EIO, "cannot create a pipe: %s", strerror(errno));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return kpi_error_set(err, KPI_EIO, "cannot start a process: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        struct kpi_error child_err = {0, ""};
+        char line[KPI_ERROR_MESSAGE_MAX + 32];
+        close(fds[0]);
+        confine(kpi_formulas_memory_limit(fe), fds[1]);
+        int crc = kpi_formulas_check_plugins(fe, report_progress, NULL, &child_err);
+        int n = snprintf(line, sizeof line, "R%d %s\n", crc, crc ? child_err.message : "");
+        write_all(0, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+        _exit(0);
+    }
+    close(fds[1]);
+    deadline = kpi_sandbox_now() + limit_ns + grace_ns;
+    while (!finished) {
+        int64_t left = deadline - kpi_sandbox_now();
+        struct timeval tv = {(time_t)(left / 1000000000), (suseconds_t)(left % 1000000000 / 1000)};
+        fd_set set;
+        FD_ZERO(&set);
+        FD_SET(fds[0], &set);
+        if (left <= 0 || select(fds[0] + 1, &set, NULL, NULL, &tv) == 0) {
+            kill(pid, SIGKILL);
+            rc = kpi_error_set(err, KPI_EPLUGIN,
+                               "%s: loading failed: time limit of %g s exceeded (the top level "
+                               "runs too long)",
+                               *current ? current : "formulas", seconds);
+            break;
+        }
+        ssize_t k = read(fds[0], buf + used, sizeof buf - 1 - used);
+        if (k <= 0) {
+            rc = kpi_error_set(err, KPI_EPLUGIN, "%s: loading the plugin crashed the checker",
+                               *current ? current : "formulas");
+            break;
+        }
+        used += (size_t)k;
+        buf[used] = '\0';
+        char *nl;
+        while ((nl = memchr(buf, '\n', used))) {
+            *nl = '\0';
+            if (buf[0] == 'P') {
+                snprintf(current, sizeof current, "%.4000s", buf + 1);
+                deadline = kpi_sandbox_now() + limit_ns + grace_ns; /* per plugin */
+            } else if (buf[0] == 'R') {
+                char *space = strchr(buf, ' ');
+                int crc = atoi(buf + 1);
+                if (crc)
+                    rc = kpi_error_set(err, crc, "%s", space ? space + 1 : "plugin error");
+                finished = true;
+            }
+            used -= (size_t)(nl + 1 - buf);
+            memmove(buf, nl + 1, used);
+        }
+        if (used == sizeof buf - 1)
+            used = 0; /* an overlong line: drop it */
+    }
+    close(fds[0]);
+    waitpid(pid, &status, 0);
     return rc;
 }

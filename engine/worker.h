@@ -35,4 +35,9 @@ struct kpi_result *kpi_workers_rows(kpi_workers *w);
 int kpi_workers_run(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe, double seconds,
                     struct kpi_error *err);
 
+/* kpi_formulas_check_plugins() in a confined child process, each plugin
+ * bounded by the time limit even inside a C call. Returns its result:
+ * 0, or KPI_EPLUGIN naming the file. */
+int kpi_workers_check_plugins(kpi_formulas *fe, double seconds, struct kpi_error *err);
+
 #endif

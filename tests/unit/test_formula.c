@@ -500,7 +500,15 @@ static void expect_plugin_error(const char *folder, const char *file, const char
     scratch_write_bytes(scratch_join(path, dir, file), bytes, len);
     dirs[0] = dir;
     assert_int_equal(kpi_dataset_load(main_dataset, &opt, &ds, &err), 0);
+    /* Reading and compiling may already fail; otherwise running the
+     * plugins' top levels must. */
     int rc = kpi_formulas_new(ds, NULL, dirs, 1, &fe, &err);
+    if (rc == 0) {
+        assert_non_null(fe);
+        rc = kpi_formulas_check_plugins(fe, NULL, NULL, &err);
+        kpi_formulas_free(fe);
+        fe = NULL;
+    }
     if (rc != KPI_EPLUGIN)
         fail_msg("%s/%s: rc %d, expected KPI_EPLUGIN: %s", folder, file, rc, err.message);
     assert_int_equal(err.code, KPI_EPLUGIN);

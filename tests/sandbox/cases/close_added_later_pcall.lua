@@ -1,0 +1,12 @@
+-- expect: error
+-- message: instruction limit
+-- why: here the handler does run, inside pcall, while the error unwinds
+--   (where Lua cannot yield); it loops and must be stopped by the limit.
+local mt = {}
+local t = setmetatable({}, mt)
+mt.__close = function() while true do end end
+pcall(function()
+  local guard <close> = t
+  error('unwind')
+end)
+return 75

@@ -1,0 +1,5 @@
+-- expect: error
+-- message: _ENV
+-- why: _ENV set to nil; the next name lookup fails with an ordinary error.
+_ENV = nil
+return x

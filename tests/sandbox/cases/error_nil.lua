@@ -1,0 +1,3 @@
+-- expect: error
+-- why: error(nil): an error without an error object.
+error(nil)

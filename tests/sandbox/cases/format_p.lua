@@ -1,0 +1,4 @@
+-- expect: error
+-- message: %p
+-- why: string.format('%p') prints an address.
+return #string.format('%p', {})

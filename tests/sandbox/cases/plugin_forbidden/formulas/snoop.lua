@@ -1,0 +1,2 @@
+-- reads the environment when called
+return function() return #os.getenv('HOME') end

@@ -1,0 +1,9 @@
+-- expect: stop
+-- stderr: stuck.lua
+-- stderr: time limit
+-- args: --time-limit 1
+-- timeout: 30
+-- why: a plugin whose top level hangs inside a C function: the load-time
+--   check must be bounded by the wall-time limit as well, or kpieval
+--   never finishes.
+stuck(x)

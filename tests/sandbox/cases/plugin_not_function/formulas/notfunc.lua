@@ -1,0 +1,2 @@
+-- returns a number, not a function
+return 42

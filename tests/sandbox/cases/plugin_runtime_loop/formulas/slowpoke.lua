@@ -1,0 +1,2 @@
+-- loops when called
+return function(v) while true do end return v end

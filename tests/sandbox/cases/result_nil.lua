@@ -1,0 +1,4 @@
+-- expect: error
+-- message: nil
+-- why: a formula that returns nothing usable; the message says what came back.
+return nil
