@@ -57,6 +57,8 @@ static int grow_array(void **array, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
+#define KPI_KPI_MESSAGE_MAX 512 /* bytes in a KPI message, with its NUL */
+
 static const char *arena_printf(struct kpi_arena *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -67,10 +69,14 @@ static const char *arena_printf(struct kpi_arena *a, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    /* Messages are bounded (docs/security.md) and cut between characters. */
     if (n < 0)
         n = 0;
-    if ((size_t)n >= sizeof buf)
-        n = sizeof buf - 1;
+    if (n > KPI_KPI_MESSAGE_MAX - 1) {
+        n = KPI_KPI_MESSAGE_MAX - 1;
+        while (n > 0 && ((unsigned char)buf[n] & 0xC0) == 0x80)
+            n--;
+    }
     return kpi_arena_strndup(a, buf, (size_t)n);
 }
 
@@ -381,7 +387,7 @@ static int on_indicator_row(void *ctx, const struct kpi_csv_row *row, struct kpi
         if (k->weight < 0 || k->weight > KPI_WEIGHT_MAX) {
             set_invalid(ds, k,
                         arena_printf(&ds->arena, "%s:%u: weight '%s' is %s", row->file,
-                                     row->line, text,
+                                     row->line, clip(text, c),
                                      k->weight < 0 ? "negative"
                                                    : "larger than " KPI_STR(KPI_WEIGHT_MAX)));
             k->bad_weight = arena_dup(&ds->arena, text);
@@ -583,6 +589,7 @@ static int attach_inputs(kpi_dataset *ds, struct actual_loader *L, struct kpi_er
 {
     struct ranked_input *ranked = NULL;
     size_t cap_ranked = 0;
+    char c[64];
     int rc = 0;
 
     if (L->n_rows)
@@ -608,7 +615,8 @@ static int attach_inputs(kpi_dataset *ds, struct actual_loader *L, struct kpi_er
                                              "(first at line %u)",
                                              ra->line, ra->name, k->id,
                                              ds->period ? " in period '" : "",
-                                             ds->period ? ds->period : "", ds->period ? "'" : "",
+                                             ds->period ? clip(ds->period, c) : "",
+                                             ds->period ? "'" : "",
                                              L->rows[i + b].line));
                     break;
                 }

@@ -1,6 +1,7 @@
 #include "formula.h"
 
 #include <dirent.h>
+#include <setjmp.h>
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -360,10 +361,21 @@ static int check_plugin(kpi_formulas *fe, const struct plugin_source *src, struc
 int kpi_formulas_check_plugins(kpi_formulas *fe, void (*progress)(void *ctx, const char *path),
                                void *ctx, struct kpi_error *err)
 {
-    for (size_t i = 0; i < fe->n_sources; i++) {
+    jmp_buf guard;
+    volatile size_t i;
+
+    if (setjmp(guard)) {
+        kpi_sandbox_guard(fe->sb, NULL);
+        fe->tripped = true;
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory checking the plugins");
+    }
+    for (i = 0; i < fe->n_sources; i++) {
         if (progress)
             progress(ctx, fe->sources[i].path);
+        kpi_sandbox_guard(fe->sb, &guard);
         int rc = check_plugin(fe, &fe->sources[i], err);
+        if (fe->sb)
+            kpi_sandbox_guard(fe->sb, NULL);
         if (rc)
             return rc;
     }
@@ -615,11 +627,17 @@ enum kpi_status kpi_formulas_eval_scoring(kpi_formulas *fe, const struct kpi_ind
 static int build_state(kpi_formulas *fe, struct kpi_error *err)
 {
     lua_State *L;
-    int rc = 0;
+    volatile int rc = 0;
+    jmp_buf guard;
 
     fe->sb = kpi_sandbox_new(&fe->limits);
     if (!fe->sb)
         return kpi_error_set(err, KPI_ENOMEM, "cannot create the Lua sandbox (out of memory)");
+    if (setjmp(guard)) {
+        kpi_sandbox_guard(fe->sb, NULL);
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory building the Lua sandbox");
+    }
+    kpi_sandbox_guard(fe->sb, &guard);
     L = kpi_sandbox_state(fe->sb);
     lua_newtable(L);
     fe->plugins_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -638,6 +656,7 @@ static int build_state(kpi_formulas *fe, struct kpi_error *err)
 
     for (size_t i = 0; i < fe->n_sources && !rc; i++)
         rc = install_plugin(fe, &fe->sources[i], err);
+    kpi_sandbox_guard(fe->sb, NULL);
     fe->tripped = false;
     return rc;
 }
@@ -693,10 +712,13 @@ void kpi_formulas_free(kpi_formulas *fe)
     free(fe);
 }
 
+static bool eval_guarded(kpi_formulas *fe, const struct kpi_indicator *k, struct kpi_result *r,
+                         char msg[KPI_MESSAGE_MAX]);
+
 bool kpi_formulas_eval_kpi(kpi_formulas *fe, const struct kpi_indicator *k, struct kpi_result *r,
                            char msg[KPI_MESSAGE_MAX])
 {
-    enum kpi_status st;
+    jmp_buf guard;
 
     memset(r, 0, sizeof *r);
     if (k->invalid) {
@@ -704,6 +726,28 @@ bool kpi_formulas_eval_kpi(kpi_formulas *fe, const struct kpi_indicator *k, stru
         r->message = k->invalid; /* lives in the dataset */
         return false;
     }
+    if (setjmp(guard)) {
+        /* Out of memory in the host's own Lua calls: this KPI fails and
+         * the state is rebuilt before the next one. */
+        kpi_sandbox_guard(fe->sb, NULL);
+        fe->tripped = true;
+        fe->current = NULL;
+        memset(r, 0, sizeof *r);
+        r->status = KPI_STATUS_ERROR;
+        snprintf(msg, KPI_MESSAGE_MAX, "%s: out of memory in the evaluator", k->id);
+        return true;
+    }
+    kpi_sandbox_guard(fe->sb, &guard);
+    bool has_message = eval_guarded(fe, k, r, msg);
+    kpi_sandbox_guard(fe->sb, NULL);
+    return has_message;
+}
+
+static bool eval_guarded(kpi_formulas *fe, const struct kpi_indicator *k, struct kpi_result *r,
+                         char msg[KPI_MESSAGE_MAX])
+{
+    enum kpi_status st;
+
     st = kpi_formulas_eval(fe, k, &r->actual, msg);
     r->has_actual = st == KPI_STATUS_OK;
     if (st == KPI_STATUS_OK && k->scoring == KPI_SCORING_EXPRESSION) {

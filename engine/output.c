@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "writers.h"
@@ -80,27 +81,65 @@ void kpi_report_department_file(const struct kpi_department *d, size_t i, char *
 
 /* ---- folders ------------------------------------------------------------ */
 
-static int remove_tree(const char *path)
+/* Removes the entries of the open folder fd, recursively. Uses no heap
+ * (getdents64 into a stack buffer), so a failed run can clean up its
+ * staging folder even when it failed for want of memory. */
+static int empty_dir_at(int fd, int depth)
 {
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return errno == ENOENT ? 0 : -1;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *e;
-        if (!d)
-            return -1;
-        while ((e = readdir(d))) {
-            char child[4096];
+    char buf[4096];
+    int rc = 0;
+
+    if (depth > 64)
+        return -1;
+    for (;;) {
+        long n = syscall(SYS_getdents64, fd, buf, sizeof buf);
+        int removed = 0;
+        if (n <= 0)
+            return n < 0 ? -1 : rc;
+        for (long off = 0; off < n;) {
+            struct linux_dirent64 {
+                unsigned long long d_ino;
+                long long d_off;
+                unsigned short d_reclen;
+                unsigned char d_type;
+                char d_name[];
+            } *e = (struct linux_dirent64 *)(buf + off);
+            off += e->d_reclen;
             if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
                 continue;
-            snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-            remove_tree(child);
+            if (unlinkat(fd, e->d_name, 0) == 0) {
+                removed++;
+                continue;
+            }
+            int sub = openat(fd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+            if (sub < 0) {
+                rc = -1;
+                continue;
+            }
+            if (empty_dir_at(sub, depth + 1) != 0)
+                rc = -1;
+            close(sub);
+            if (unlinkat(fd, e->d_name, AT_REMOVEDIR) != 0)
+                rc = -1;
+            else
+                removed++;
         }
-        closedir(d);
-        return rmdir(path);
+        /* Entries were removed while reading: start over from the top,
+         * unless this pass could remove nothing more. */
+        if (!removed)
+            return rc;
+        lseek(fd, 0, SEEK_SET);
     }
-    return unlink(path);
+}
+
+static int remove_tree(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : unlink(path);
+    int rc = empty_dir_at(fd, 0);
+    close(fd);
+    return rmdir(path) == 0 ? rc : -1;
 }
 
 /* mkdir -p for the folders above path. */

@@ -1,5 +1,6 @@
 #include "sandbox.h"
 
+#include <setjmp.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@ struct kpi_sandbox {
     int library_ref;     /* registry ref of the allowed-names table */
 
     lua_Hook hook;
+    jmp_buf *guard;      /* where a Lua panic jumps to, or NULL */
     size_t used;         /* bytes held by the state */
     size_t memory_cap;   /* enforced while armed */
     size_t refused;      /* size of a refused request not yet retried, or 0 */
@@ -466,6 +468,25 @@ static int setup(lua_State *L)
     return 0;
 }
 
+/* Lua calls this on an error outside any protected call: in practice, out
+ * of memory inside a host-side API call. With a guard armed it jumps back
+ * to it (the state stays consistent; the caller rebuilds it); without one
+ * Lua would abort the process. */
+static int on_panic(lua_State *L)
+{
+    kpi_sandbox *sb = sandbox_of(L);
+    if (sb && sb->guard)
+        longjmp(*sb->guard, 1);
+    return 0;
+}
+
+jmp_buf *kpi_sandbox_guard(kpi_sandbox *sb, jmp_buf *guard)
+{
+    jmp_buf *previous = sb->guard;
+    sb->guard = guard;
+    return previous;
+}
+
 /* A fresh evaluation thread; the old one, if any, is left to the garbage
  * collector without running anything (no pending __close handler runs).
  * New threads copy the main thread's extra space: the sandbox pointer. */
@@ -479,7 +500,7 @@ static void new_thread(kpi_sandbox *sb)
 
 kpi_sandbox *kpi_sandbox_new(const struct kpi_sandbox_limits *limits)
 {
-    kpi_sandbox *sb = calloc(1, sizeof *sb);
+    kpi_sandbox *volatile sb = calloc(1, sizeof *sb);
     if (!sb)
         return NULL;
     sb->limits.instructions = limits && limits->instructions ? limits->instructions
@@ -494,6 +515,14 @@ kpi_sandbox *kpi_sandbox_new(const struct kpi_sandbox_limits *limits)
     }
     sb->hook = count_hook;
     *(kpi_sandbox **)lua_getextraspace(sb->L) = sb;
+    lua_atpanic(sb->L, on_panic);
+    jmp_buf guard;
+    sb->guard = &guard;
+    if (setjmp(guard)) {
+        sb->guard = NULL;
+        kpi_sandbox_free(sb);
+        return NULL;
+    }
     lua_pushcfunction(sb->L, setup);
     lua_pushlightuserdata(sb->L, sb);
     if (lua_pcall(sb->L, 1, 0, 0) != LUA_OK) {
@@ -501,6 +530,7 @@ kpi_sandbox *kpi_sandbox_new(const struct kpi_sandbox_limits *limits)
         return NULL;
     }
     new_thread(sb);
+    sb->guard = NULL;
     return sb;
 }
 
@@ -542,6 +572,7 @@ int kpi_sandbox_call(kpi_sandbox *sb, int nargs, int nresults, enum kpi_sandbox_
     sb->hook_step = HOOK_STEP;
     sb->refuse_all = false;
     sb->deadline = kpi_sandbox_now() + (int64_t)(sb->limits.seconds * 1e9);
+    lua_checkstack(co, nargs + 2);
     lua_xmove(L, co, nargs + 1);                       /* fn and args to co */
     lua_sethook(co, count_hook, LUA_MASKCOUNT, HOOK_STEP);
     status = lua_resume(co, L, nargs, &nres);

@@ -11,6 +11,7 @@
 #ifndef KPIEVAL_SANDBOX_H
 #define KPIEVAL_SANDBOX_H
 
+#include <setjmp.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +57,12 @@ int kpi_sandbox_load(kpi_sandbox *sb, const char *text, size_t len, const char *
  * call and disarmed after it. Returns the lua_pcall status; *trip tells
  * whether a limit was hit, even when the code caught the error itself. */
 int kpi_sandbox_call(kpi_sandbox *sb, int nargs, int nresults, enum kpi_sandbox_trip *trip);
+
+/* Arms a guard: a Lua error outside any protected call (out of memory in
+ * a host-side API call) longjmps to it instead of aborting. Returns the
+ * previous guard, to restore afterwards. After a jump the state is not to
+ * be trusted: rebuild it. */
+jmp_buf *kpi_sandbox_guard(kpi_sandbox *sb, jmp_buf *guard);
 
 /* The limits in force. */
 const struct kpi_sandbox_limits *kpi_sandbox_limits(const kpi_sandbox *sb);

@@ -182,8 +182,9 @@ static void confine(size_t memory_limit, int keep_fd)
 
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the supervisor */
     setrlimit(RLIMIT_CPU, &cpu);      /* a runaway guard; the watchdog acts first */
-    setrlimit(RLIMIT_FSIZE, &none);
     setrlimit(RLIMIT_CORE, &none);
+    if (!tools)
+        setrlimit(RLIMIT_FSIZE, &none); /* tools write their reports to files */
     /* keep_fd (a pipe to the supervisor, or -1) becomes descriptor 0. */
     if (keep_fd >= 0 && keep_fd != 0) {
         dup2(keep_fd, 0);
