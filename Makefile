@@ -4,7 +4,7 @@ DEPS = cmake gcc make pkg-config python3 lua5.4 liblua5.4-dev libcsv-dev libcmoc
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all build deps demo test sanitize clean
+.PHONY: all build deps demo test sanitize valgrind fuzz clean
 
 all: build
 
@@ -42,5 +42,22 @@ test: deps build
 sanitize:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DKPIEVAL_SANITIZE=ON -DKPIEVAL_WERROR=ON -DCMAKE_BUILD_TYPE=Debug"
 
+# The whole suite under valgrind memcheck: test programs through CMake's
+# emulator prefix, every kpieval run of the test scripts through
+# KPIEVAL_TEST_WRAPPER. Tests labelled `timing` (which limit trips first)
+# are left out: valgrind's slowdown changes their outcome, not their truth.
+VALGRIND = valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect --vgdb=no -q
+empty :=
+space := $(empty) $(empty)
+valgrind:
+	$(MAKE) deps DEPS="$(DEPS) valgrind"
+	$(MAKE) build BUILD=build-valgrind CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=Debug '-DCMAKE_CROSSCOMPILING_EMULATOR=$(subst $(space),;,$(VALGRIND))'"
+	cd build-valgrind && KPIEVAL_NO_CONFINE=1 KPIEVAL_TEST_WRAPPER="$(VALGRIND)" ctest --output-on-failure -j $(JOBS) -LE timing
+
+# libFuzzer under ASan+UBSan for FUZZ_SECONDS per target (tests/fuzz/README.md).
+FUZZ_SECONDS ?= 60
+fuzz:
+	tests/fuzz/run_fuzz.sh $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD) build-asan out
+	rm -rf $(BUILD) build-asan build-valgrind build-fuzz out

@@ -406,10 +406,11 @@ class Run:
                "TMPDIR": os.path.join(scratch, "tmp"),
                "LANG": "C.UTF-8"}
         for k, v in os.environ.items():  # sanitizer builds (make sanitize)
-            if k.startswith(("ASAN_", "UBSAN_", "LSAN_")):
+            if k.startswith(("ASAN_", "UBSAN_", "LSAN_")) or k == "KPIEVAL_NO_CONFINE":
                 env[k] = v
         env.update(env_extra or {})
-        self.argv = [binary] + argv
+        # KPIEVAL_TEST_WRAPPER (make valgrind) runs the binary under a tool.
+        self.argv = shlex.split(os.environ.get("KPIEVAL_TEST_WRAPPER", "")) + [binary] + argv
         self.timeout = timeout
         self.started = time.monotonic()
         self.proc = subprocess.Popen(self.argv, cwd=os.path.join(scratch, "cwd"), env=env,
@@ -476,6 +477,11 @@ class Checker:
 
     def run_basics(self, run, label):
         ok = True
+        if os.environ.get("KPIEVAL_TEST_WRAPPER") and re.search(rb"^==\d+== ", run.stderr, re.M):
+            self.fail("%s: %s reported errors:\n%s" % (
+                label, os.environ["KPIEVAL_TEST_WRAPPER"].split()[0],
+                run.stderr.decode("utf-8", "replace")))
+            ok = False
         if run.hung:
             self.fail("%s: kpieval did not finish within %d s (killed)" % (label, run.timeout))
             ok = False
