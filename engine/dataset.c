@@ -641,6 +641,20 @@ static int compare_period(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* "'2018', '2019'" for messages, clipped to the buffer. */
+static void list_periods(const char *const *periods, size_t n, char *buf, size_t size)
+{
+    size_t o = 0, i;
+    char c[64];
+    buf[0] = '\0';
+    for (i = 0; i < n && o + 80 < size; i++) {
+        int k = snprintf(buf + o, size - o, "%s'%s'", i ? ", " : "", clip(periods[i], c));
+        o += k > 0 ? (size_t)k : 0;
+    }
+    if (i < n)
+        snprintf(buf + o, size - o, ", ...");
+}
+
 static int load_actuals(kpi_dataset *ds, const char *path, const char *want_period,
                         struct kpi_error *err)
 {
@@ -667,11 +681,8 @@ static int load_actuals(kpi_dataset *ds, const char *path, const char *want_peri
             goto out;
         }
         if (!L.period_matched) {
-            char list[512] = "";
-            size_t o = 0;
-            for (size_t i = 0; i < L.n_periods && o < sizeof list - 64; i++)
-                o += (size_t)snprintf(list + o, sizeof list - o, "%s'%s'", i ? ", " : "",
-                                      L.period_list[i]);
+            char list[512];
+            list_periods(L.period_list, L.n_periods, list, sizeof list);
             rc = kpi_error_set(err, KPI_EUSAGE,
                                "actuals.csv: no rows for period '%s' (periods found: %s)",
                                want_period, L.n_periods ? list : "none");
@@ -679,11 +690,8 @@ static int load_actuals(kpi_dataset *ds, const char *path, const char *want_peri
         }
         ds->period = arena_dup(&ds->arena, want_period);
     } else if (L.n_periods > 1) {
-        char list[512] = "";
-        size_t o = 0;
-        for (size_t i = 0; i < L.n_periods && o < sizeof list - 64; i++)
-            o += (size_t)snprintf(list + o, sizeof list - o, "%s'%s'", i ? ", " : "",
-                                  L.period_list[i]);
+        char list[512];
+        list_periods(L.period_list, L.n_periods, list, sizeof list);
         rc = kpi_error_set(err, KPI_EUSAGE,
                            "actuals.csv: rows for %zu periods (%s); choose one with --period",
                            L.n_periods, list);
