@@ -10,6 +10,7 @@
 
 #include <lua.h>
 
+#include "kpieval/generate.h"
 #include "kpieval/run.h"
 #include "kpieval/score.h"
 #include "text.h"
@@ -26,6 +27,7 @@
 static const char usage_text[] =
     "usage: kpieval run DATASET --out DIR [options]\n"
     "       kpieval check DATASET [options]\n"
+    "       kpieval generate N DIR [--seed S]\n"
     "       kpieval help | version\n"
     "\n"
     "options:\n"
@@ -336,6 +338,43 @@ static int cmd_check(struct cli *c, int argc, char **argv)
     return evaluate(c, argc, argv, false);
 }
 
+/* kpieval generate N DIR [--seed S]: a synthetic plan for benchmarks. */
+static int cmd_generate(struct cli *c, int argc, char **argv)
+{
+    struct kpi_error err;
+    const char *operands[2] = {NULL, NULL};
+    size_t n_operands = 0;
+    uint64_t n = 0, seed = KPI_GENERATE_DEFAULT_SEED;
+
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--seed")) {
+            if (i + 1 == argc)
+                return usage_error(c, "%s", "option '--seed' needs a value");
+            if (!parse_count(argv[i + 1], &seed) && strcmp(argv[i + 1], "0"))
+                return usage_error(c, "--seed '%s': expected a whole number", argv[i + 1]);
+            if (!strcmp(argv[i + 1], "0"))
+                seed = 0;
+            i++;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return usage_error(c, "unknown option '%s'", argv[i]);
+        } else if (n_operands == 2) {
+            return usage_error(c, "generate: unexpected '%s'", argv[i]);
+        } else {
+            operands[n_operands++] = argv[i];
+        }
+    }
+    if (n_operands != 2)
+        return usage_error(c, "%s", "generate needs N (the number of KPIs) and a folder");
+    if (!parse_count(operands[0], &n) || n > 100000000)
+        return usage_error(c, "generate: N '%s': expected a whole number from 1 to 100000000",
+                           operands[0]);
+    if (kpi_generate((unsigned long)n, seed, operands[1], &err)) {
+        fprintf(c->errs, "kpieval: error: %s\n", err.message);
+        return KPI_EXIT_INPUT;
+    }
+    return KPI_EXIT_OK;
+}
+
 static int cmd_help(struct cli *c, int argc, char **argv)
 {
     (void)argc;
@@ -356,7 +395,7 @@ static const struct {
     const char *name;
     int (*run)(struct cli *c, int argc, char **argv);
 } commands[] = {
-    {"run", cmd_run},         {"check", cmd_check},       {"help", cmd_help},
+    {"run", cmd_run},         {"check", cmd_check},       {"generate", cmd_generate},       {"help", cmd_help},
     {"--help", cmd_help},     {"-h", cmd_help},           {"version", cmd_version},
     {"--version", cmd_version},
 };
