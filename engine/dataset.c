@@ -795,6 +795,27 @@ out:
     return rc;
 }
 
+/* ---- canonical order ---------------------------------------------------- */
+
+/* Tree order of the departments, then id: the order of every report, so
+ * that reports do not depend on the order of rows in the files, and a
+ * department's subtree is one run of KPIs. */
+static int compare_tree_order(const void *pa, const void *pb)
+{
+    const struct kpi_indicator *a = pa, *b = pb;
+    if (a->department_id != b->department_id)
+        return a->department_id < b->department_id ? -1 : 1;
+    return strcmp(a->id, b->id);
+}
+
+static void sort_indicators(kpi_dataset *ds)
+{
+    qsort(ds->indicators, ds->n_indicators, sizeof *ds->indicators, compare_tree_order);
+    /* The id map is only needed to attach actuals; its indices are stale now. */
+    kpi_strmap_release(&ds->ids);
+    kpi_strmap_init(&ds->ids);
+}
+
 /* ---- public ------------------------------------------------------------- */
 
 int kpi_dataset_load(const char *dir, const struct kpi_load_options *opt, kpi_dataset **out,
@@ -845,6 +866,7 @@ int kpi_dataset_load(const char *dir, const struct kpi_load_options *opt, kpi_da
     rc = load_actuals(ds, path, opt ? opt->period : NULL, err);
     if (rc)
         goto out;
+    sort_indicators(ds);
     *out = ds;
     ds = NULL;
 out:

@@ -99,6 +99,16 @@ static void finish(struct kpi_department_summary *s, const struct kpi_grades *gr
     s->grade = s->has_achievement ? kpi_grade_for(grades, s->achievement) : "";
 }
 
+/* Adds a finished child's totals into its parent. */
+static void add_summary(struct kpi_department_summary *to, const struct kpi_department_summary *s)
+{
+    to->kpis += s->kpis;
+    for (int k = 0; k < KPI_STATUS_COUNT; k++)
+        to->count[k] += s->count[k];
+    to->weight += s->weight;
+    to->weighted += s->weighted;
+}
+
 void kpi_rollup(const kpi_dataset *ds, const struct kpi_result *rows,
                 const struct kpi_grades *grades, struct kpi_department_summary *out,
                 struct kpi_department_summary *overall)
@@ -107,15 +117,26 @@ void kpi_rollup(const kpi_dataset *ds, const struct kpi_result *rows,
     const struct kpi_indicator *ks = kpi_dataset_indicators(ds, &n_kpis);
     const struct kpi_department *deps = kpi_dataset_departments(ds, &n_deps);
 
+    /* Sums are taken in one fixed order, so the figures do not depend on
+     * the order of input rows and a shard's totals merge exactly: first a
+     * department's own KPIs in report order, then each child's total, the
+     * children in tree order; the overall figure is the sum of the
+     * top-level departments in tree order. */
     memset(overall, 0, sizeof *overall);
     memset(out, 0, n_deps * sizeof *out);
-    for (size_t i = 0; i < n_kpis; i++) {
-        add_kpi(overall, &ks[i], &rows[i]);
-        /* Each KPI counts once in its department and in every ancestor. */
-        for (unsigned d = ks[i].department_id; d != KPI_NONE; d = deps[d].parent)
-            add_kpi(&out[d], &ks[i], &rows[i]);
+    for (size_t i = 0; i < n_kpis; i++)
+        add_kpi(&out[ks[i].department_id], &ks[i], &rows[i]);
+    /* Children come after their parent in tree order: walking backwards
+     * finishes every child before it is added to its parent. Siblings must
+     * be added first to last, so collect each parent's children in order. */
+    for (size_t d = n_deps; d-- > 0;) {
+        for (size_t c = d + 1; c < n_deps && deps[c].depth > deps[d].depth; c++)
+            if (deps[c].parent == d)
+                add_summary(&out[d], &out[c]);
+        finish(&out[d], grades);
     }
     for (size_t d = 0; d < n_deps; d++)
-        finish(&out[d], grades);
+        if (deps[d].parent == KPI_NONE)
+            add_summary(overall, &out[d]);
     finish(overall, grades);
 }

@@ -151,48 +151,32 @@ int kpi_write_department_files(const struct kpi_report *rep, const char *dir,
     size_t n_deps, n_kpis;
     const struct kpi_department *deps = kpi_dataset_departments(rep->ds, &n_deps);
     const struct kpi_indicator *ks = kpi_dataset_indicators(rep->ds, &n_kpis);
-    size_t *first = calloc(n_deps + 1, sizeof *first); /* KPIs by department, counting sort */
-    size_t *order = malloc((n_kpis ? n_kpis : 1) * sizeof *order);
     char sub[4096], name[512];
+    size_t first = 0; /* the first KPI of department d's subtree */
     int rc = 0;
 
-    if (!first || !order) {
-        rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < n_kpis; i++)
-        first[ks[i].department_id + 1]++;
-    for (size_t d = 0; d < n_deps; d++)
-        first[d + 1] += first[d];
-    for (size_t i = 0; i < n_kpis; i++)
-        order[first[ks[i].department_id]++] = i;
-    for (size_t d = n_deps; d > 0; d--)
-        first[d] = first[d - 1];
-    first[0] = 0;
-
     snprintf(sub, sizeof sub, "%s/departments", dir);
-    if (mkdir(sub, 0777) != 0) {
-        rc = kpi_error_set(err, KPI_EIO, "%s: cannot create: %s", sub, strerror(errno));
-        goto out;
-    }
+    if (mkdir(sub, 0777) != 0)
+        return kpi_error_set(err, KPI_EIO, "%s: cannot create: %s", sub, strerror(errno));
     for (size_t d = 0; d < n_deps && !rc; d++) {
-        /* Tree order puts a department's subtree in one run of nodes. */
-        size_t end = d + 1;
-        while (end < n_deps && deps[end].depth > deps[d].depth)
+        /* KPIs are in tree order, so a department's subtree is one run of
+         * them, and the runs of successive departments start in order. */
+        while (first < n_kpis && ks[first].department_id < d)
+            first++;
+        size_t end_dep = d + 1;
+        while (end_dep < n_deps && deps[end_dep].depth > deps[d].depth)
+            end_dep++;
+        size_t end = first;
+        while (end < n_kpis && ks[end].department_id < end_dep)
             end++;
         kpi_report_department_file(&deps[d], d, name, sizeof name);
         FILE *f = kpi_output_open(sub, name, err);
-        if (!f) {
-            rc = err ? err->code : KPI_EIO;
-            break;
-        }
+        if (!f)
+            return err ? err->code : KPI_EIO;
         fputs(kpis_header, f);
-        for (size_t j = first[d]; j < first[end]; j++)
-            put_kpi_row(f, &ks[order[j]], &rep->rows[order[j]]);
+        for (size_t j = first; j < end; j++)
+            put_kpi_row(f, &ks[j], &rep->rows[j]);
         rc = kpi_output_close(f, name, err);
     }
-out:
-    free(first);
-    free(order);
     return rc;
 }

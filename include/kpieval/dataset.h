@@ -84,6 +84,9 @@ int kpi_dataset_load(const char *dir, const struct kpi_load_options *opt, kpi_da
                      struct kpi_error *err);
 void kpi_dataset_free(kpi_dataset *ds);
 
+/* Indicators in report order: by department in tree order, then by id in
+ * byte order, whatever the order of the rows in indicators.csv. The KPIs
+ * of a department and everything beneath it are one contiguous run. */
 const struct kpi_indicator *kpi_dataset_indicators(const kpi_dataset *ds, size_t *n);
 const struct kpi_department *kpi_dataset_departments(const kpi_dataset *ds, size_t *n);
 

@@ -145,8 +145,13 @@ static const char rollup_indicators[] = "id,name,department,target,formula,weigh
 
 enum { D_EMPTY, D_EMPTY_X, D_HQ, D_HQ_A, D_HQ_B, D_HQ_B_T, D_OTHER, N_DEPS };
 
-static void make_rows(struct kpi_result rows[8])
+/* Rows follow the dataset's report order (tree order, then id), so each
+ * row is filled from the table above by its KPI's number. */
+static void make_rows(const kpi_dataset *ds, struct kpi_result rows[8])
 {
+    size_t n;
+    const struct kpi_indicator *ks = kpi_dataset_indicators(ds, &n);
+    assert_int_equal(n, 8);
     memset(rows, 0, 8 * sizeof rows[0]);
     static const enum kpi_status st[8] = {KPI_STATUS_OK,    KPI_STATUS_OK,      KPI_STATUS_OK,
                                           KPI_STATUS_OK,    KPI_STATUS_MISSING, KPI_STATUS_OK,
@@ -154,9 +159,10 @@ static void make_rows(struct kpi_result rows[8])
     static const double achievement[8] = {100, 50, 80, 130, 0, 90, 0, 0};
     static const double capped[8] = {100, 50, 80, 110, 0, 90, 0, 0};
     for (size_t i = 0; i < 8; i++) {
-        rows[i].status = st[i];
-        rows[i].achievement = achievement[i];
-        rows[i].achievement_capped = capped[i];
+        size_t k = (size_t)(ks[i].id[1] - '1'); /* "K1" -> 0 */
+        rows[i].status = st[k];
+        rows[i].achievement = achievement[k];
+        rows[i].achievement_capped = capped[k];
     }
 }
 
@@ -181,7 +187,7 @@ static void test_rollup_weighted_mean_over_kpis(void **state)
     assert_string_equal(deps[D_HQ_B_T].path, "hq/b/t");
     assert_string_equal(deps[D_OTHER].path, "other");
     parse_ok(KPI_DEFAULT_GRADES, &g);
-    make_rows(rows);
+    make_rows(ds, rows);
     memset(out, 0xFF, sizeof out); /* everything must be filled in */
     kpi_rollup(ds, rows, &g, out, &overall);
 
