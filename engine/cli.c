@@ -7,6 +7,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <lua.h>
 
@@ -14,6 +17,7 @@
 #include "kpieval/run.h"
 #include "kpieval/score.h"
 #include "text.h"
+#include "writers.h"
 
 #ifndef KPIEVAL_VERSION
 #define KPIEVAL_VERSION "0.1.0"
@@ -27,6 +31,7 @@
 static const char usage_text[] =
     "usage: kpieval run DATASET --out DIR [options]\n"
     "       kpieval check DATASET [options]\n"
+    "       kpieval merge OUT PART... [--quiet]\n"
     "       kpieval generate N DIR [--seed S]\n"
     "       kpieval help | version\n"
     "\n"
@@ -41,7 +46,12 @@ static const char usage_text[] =
     "  --time-limit SECONDS  wall time per formula (default 2)\n"
     "  --jobs N              worker processes (default: one per CPU)\n"
     "  --in-process          evaluate without worker processes (debugging only)\n"
-    "  --quiet               print only errors\n"
+    "  --shard I/N           only the top-level departments of shard I of N,\n"
+    "                        as a partial report for `kpieval merge`\n"
+    "  --wait                wait while another run writes the same --out\n"
+    "  --max-errors N        more than N KPIs in error: write nothing, exit 2\n"
+    "  --log json            events as JSON lines on stderr, for log collectors\n"
+    "  --quiet               print only errors (and no progress bar)\n"
     "\n"
     "exit status: 0 all KPIs ok, 1 some KPIs not ok (reports written),\n"
     "2 usage or input error (nothing written)\n";
@@ -50,7 +60,9 @@ struct cli {
     FILE *out, *errs;
     struct kpi_run_options opt;
     const char *formula_dirs[64];
-    bool quiet;
+    bool quiet, log_json, bar;
+    double started, last_bar;
+    size_t last_done;
 };
 
 static int usage_error(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -132,6 +144,9 @@ static int parse_options(struct cli *c, int argc, char **argv, bool allow_out)
         } else if (!strcmp(a, "--in-process")) {
             c->opt.in_process = true;
             takes_value = false;
+        } else if (!strcmp(a, "--wait")) {
+            c->opt.wait = true;
+            takes_value = false;
         } else if (a[0] != '-' || !strcmp(a, "-")) {
             if (c->opt.dataset)
                 return usage_error(c, "more than one dataset given ('%s')", a);
@@ -164,6 +179,26 @@ static int parse_options(struct cli *c, int argc, char **argv, bool allow_out)
             if (!parse_count(v, &jobs) || jobs > 256)
                 return usage_error(c, "--jobs '%s': expected a whole number from 1 to 256", v);
             c->opt.jobs = (unsigned)jobs;
+        } else if (!strcmp(a, "--max-errors")) {
+            uint64_t n = 0;
+            if (strcmp(v, "0") && (!parse_count(v, &n) || n > SIZE_MAX))
+                return usage_error(c, "--max-errors '%s': expected a whole number >= 0", v);
+            c->opt.has_max_errors = true;
+            c->opt.max_errors = (size_t)n;
+        } else if (!strcmp(a, "--log")) {
+            if (strcmp(v, "json") && strcmp(v, "text"))
+                return usage_error(c, "--log '%s': expected 'json' or 'text'", v);
+            c->log_json = !strcmp(v, "json");
+        } else if (!strcmp(a, "--shard") && allow_out) {
+            unsigned si = 0, sn = 0;
+            size_t d1 = strspn(v, "0123456789");
+            size_t d2 = v[d1] == '/' ? strspn(v + d1 + 1, "0123456789") : 0;
+            if (!d1 || d1 > 6 || !d2 || d2 > 6 || v[d1 + 1 + d2] ||
+                sscanf(v, "%u/%u", &si, &sn) != 2 || sn < 1 || sn > 100000 || si < 1 || si > sn)
+                return usage_error(c, "--shard '%s': expected I/N with 1 <= I <= N, e.g. 2/8",
+                                   v);
+            c->opt.shard_index = si;
+            c->opt.shard_count = sn;
         } else if (!strcmp(a, "--max-memory")) {
             if (!parse_bytes(v, &c->opt.memory_limit))
                 return usage_error(c, "--max-memory '%s': expected bytes, e.g. 32M", v);
@@ -178,6 +213,106 @@ static int parse_options(struct cli *c, int argc, char **argv, bool allow_out)
     if (allow_out && !c->opt.out)
         return usage_error(c, "%s", "--out DIR is required");
     return 0;
+}
+
+/* ---- progress and logs -------------------------------------------------- */
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Starts a --log json line: {"time": "...", "event": "NAME" */
+static void log_begin(struct cli *c, const char *event)
+{
+    struct timeval tv;
+    struct tm tm;
+    char when[32] = "";
+    gettimeofday(&tv, NULL);
+    if (gmtime_r(&tv.tv_sec, &tm))
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    fprintf(c->errs, "{\"time\": \"%s.%03dZ\", \"event\": \"%s\"", when,
+            (int)(tv.tv_usec / 1000), event);
+}
+
+static void log_end(struct cli *c)
+{
+    fputs("}\n", c->errs);
+    fflush(c->errs);
+}
+
+static void log_counts(struct cli *c, const struct kpi_department_summary *s)
+{
+    fprintf(c->errs, ", \"kpis\": %u, \"ok\": %u, \"missing\": %u, \"error\": %u, \"invalid\": %u",
+            s->kpis, s->count[KPI_STATUS_OK], s->count[KPI_STATUS_MISSING],
+            s->count[KPI_STATUS_ERROR], s->count[KPI_STATUS_INVALID]);
+}
+
+static void log_message(struct cli *c, const char *event, const char *message)
+{
+    log_begin(c, event);
+    fputs(", \"message\": ", c->errs);
+    kpi_json_put_string(c->errs, message);
+    log_end(c);
+}
+
+static void clear_bar(struct cli *c)
+{
+    if (c->bar && c->last_bar > 0) {
+        fputs("\r\033[K", c->errs);
+        fflush(c->errs);
+        c->last_bar = 0;
+    }
+}
+
+static void on_phase_start(void *ctx, enum kpi_phase phase)
+{
+    struct cli *c = ctx;
+    if (c->bar) {
+        fprintf(c->errs, "\r\033[Kkpieval: %s...", phase == KPI_PHASE_LOAD       ? "loading"
+                                                   : phase == KPI_PHASE_EVALUATE ? "evaluating"
+                                                   : phase == KPI_PHASE_WRITE    ? "writing"
+                                                                                 : "scoring");
+        fflush(c->errs);
+        c->last_bar = now_seconds();
+        c->started = c->last_bar;
+        c->last_done = 0;
+    }
+}
+
+static void on_phase_end(void *ctx, enum kpi_phase phase, double seconds, size_t items)
+{
+    struct cli *c = ctx;
+    clear_bar(c);
+    if (c->log_json) {
+        log_begin(c, "phase");
+        fprintf(c->errs, ", \"phase\": \"%s\", \"seconds\": %.3f, \"items\": %zu",
+                kpi_phase_name(phase), seconds, items);
+        log_end(c);
+    }
+}
+
+/* KPIs done, a bar, the rate and the time left, at most ten times a second. */
+static void on_progress(void *ctx, size_t done, size_t total)
+{
+    struct cli *c = ctx;
+    double now = now_seconds(), elapsed = now - c->started;
+    char bar[21];
+    if (!c->bar || now - c->last_bar < 0.1 || !total)
+        return;
+    c->last_bar = now;
+    size_t filled = done * 20 / total;
+    for (size_t i = 0; i < 20; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[20] = '\0';
+    double rate = elapsed > 0 ? (double)done / elapsed : 0;
+    fprintf(c->errs, "\r\033[Kkpieval: evaluating [%s] %3zu%% %zu/%zu KPIs", bar,
+            done * 100 / total, done, total);
+    if (rate > 0)
+        fprintf(c->errs, ", %.0f/s, %.0f s left", rate, (double)(total - done) / rate);
+    fflush(c->errs);
 }
 
 /* ---- printing ----------------------------------------------------------- */
@@ -267,11 +402,26 @@ static void print_failures(struct cli *c, const struct kpi_run *run)
         if (rows[i].status == KPI_STATUS_OK)
             continue;
         failed++;
-        if (shown++ < FAILURES_SHOWN)
+        if (shown++ >= FAILURES_SHOWN)
+            continue;
+        if (c->log_json) {
+            log_begin(c, "kpi");
+            fputs(", \"id\": ", c->errs);
+            kpi_json_put_string(c->errs, ks[i].id);
+            fprintf(c->errs, ", \"status\": \"%s\", \"message\": ", kpi_status_name(rows[i].status));
+            kpi_json_put_string(c->errs, rows[i].message ? rows[i].message : "");
+            log_end(c);
+        } else {
             fprintf(c->errs, "kpieval: %s %s: %s\n", kpi_status_name(rows[i].status), ks[i].id,
                     rows[i].message ? rows[i].message : "");
+        }
     }
-    if (failed > FAILURES_SHOWN)
+    if (c->log_json) {
+        log_begin(c, "counts");
+        log_counts(c, &run->overall);
+        fprintf(c->errs, ", \"not_ok_shown\": %zu", shown < FAILURES_SHOWN ? shown : FAILURES_SHOWN);
+        log_end(c);
+    } else if (failed > FAILURES_SHOWN)
         fprintf(c->errs, "kpieval: ... and %zu more KPIs not ok (see kpis.csv)\n",
                 failed - FAILURES_SHOWN);
 }
@@ -280,9 +430,13 @@ static void print_warnings(struct cli *c, const struct kpi_run *run)
 {
     size_t n, total;
     const char *const *w = kpi_dataset_warnings(run->ds, &n, &total);
-    for (size_t i = 0; i < n && i < FAILURES_SHOWN; i++)
-        fprintf(c->errs, "kpieval: warning: %s\n", w[i]);
-    if (total > FAILURES_SHOWN)
+    for (size_t i = 0; i < n && i < FAILURES_SHOWN; i++) {
+        if (c->log_json)
+            log_message(c, "warning", w[i]);
+        else
+            fprintf(c->errs, "kpieval: warning: %s\n", w[i]);
+    }
+    if (total > FAILURES_SHOWN && !c->log_json)
         fprintf(c->errs, "kpieval: ... and %zu more warnings (see report.json)\n",
                 total - FAILURES_SHOWN);
 }
@@ -306,16 +460,50 @@ static int evaluate(struct cli *c, int argc, char **argv, bool write)
             out[n - 1] = '\0';
         c->opt.out = out;
     }
+    struct kpi_run_observer observer = {c, on_phase_start, on_phase_end, on_progress};
+    double t0 = now_seconds();
+    c->bar = !c->quiet && !c->log_json && isatty(fileno(c->errs));
+    c->opt.observer = &observer;
+    if (c->log_json) {
+        log_begin(c, "start");
+        fputs(", \"command\": ", c->errs);
+        kpi_json_put_string(c->errs, write ? "run" : "check");
+        fputs(", \"dataset\": ", c->errs);
+        kpi_json_put_string(c->errs, c->opt.dataset);
+        if (c->opt.out) {
+            fputs(", \"out\": ", c->errs);
+            kpi_json_put_string(c->errs, c->opt.out);
+        }
+        if (c->opt.shard_count)
+            fprintf(c->errs, ", \"shard\": \"%u/%u\"", c->opt.shard_index, c->opt.shard_count);
+        fprintf(c->errs, ", \"pid\": %ld, \"version\": \"%s\"", (long)getpid(), KPIEVAL_VERSION);
+        log_end(c);
+    }
     kpi_run_init(&run);
     rc = kpi_run_execute(&c->opt, &run, &err);
-    if (rc) {
-        fprintf(c->errs, "kpieval: error: %s\n", err.message);
+    clear_bar(c);
+    if (rc && !(rc == KPI_ELIMIT && run.results)) {
+        if (c->log_json) {
+            log_message(c, "error", err.message);
+            log_begin(c, "finish");
+            fprintf(c->errs, ", \"exit\": %d, \"seconds\": %.3f", KPI_EXIT_INPUT,
+                    now_seconds() - t0);
+            log_end(c);
+        } else {
+            fprintf(c->errs, "kpieval: error: %s\n", err.message);
+        }
         kpi_run_release(&run);
         return KPI_EXIT_INPUT;
     }
     print_warnings(c, &run);
     print_failures(c, &run);
-    if (!c->quiet) {
+    if (rc) { /* too many errors: the failures are shown, nothing written */
+        if (c->log_json)
+            log_message(c, "error", err.message);
+        else
+            fprintf(c->errs, "kpieval: error: %s\n", err.message);
+    }
+    if (!c->quiet && !rc) {
         print_summary(c, &run);
         if (c->opt.out)
             fprintf(c->out,
@@ -323,7 +511,17 @@ static int evaluate(struct cli *c, int argc, char **argv, bool write)
                     "%s/departments/\n",
                     c->opt.out, c->opt.out, c->opt.out, c->opt.out);
     }
-    rc = run.overall.count[KPI_STATUS_OK] == run.overall.kpis ? KPI_EXIT_OK : KPI_EXIT_KPIS;
+    rc = rc ? KPI_EXIT_INPUT
+            : run.overall.count[KPI_STATUS_OK] == run.overall.kpis ? KPI_EXIT_OK : KPI_EXIT_KPIS;
+    if (c->log_json) {
+        log_begin(c, "finish");
+        fprintf(c->errs, ", \"exit\": %d, \"seconds\": %.3f", rc, now_seconds() - t0);
+        log_counts(c, &run.overall);
+        if (run.overall.has_achievement)
+            fprintf(c->errs, ", \"achievement\": %.17g, \"grade\": \"%s\"",
+                    run.overall.achievement, run.overall.grade);
+        log_end(c);
+    }
     kpi_run_release(&run);
     return rc;
 }
@@ -336,6 +534,55 @@ static int cmd_run(struct cli *c, int argc, char **argv)
 static int cmd_check(struct cli *c, int argc, char **argv)
 {
     return evaluate(c, argc, argv, false);
+}
+
+/* kpieval merge OUT PART...: one report from the partial reports of a
+ * sharded run. */
+static int cmd_merge(struct cli *c, int argc, char **argv)
+{
+    struct kpi_error err;
+    struct kpi_department_summary all;
+    const char **parts = calloc((size_t)argc, sizeof *parts);
+    const char *out = NULL;
+    size_t n = 0;
+    char rate[KPI_RATE_BUF];
+    int rc;
+
+    if (!parts) {
+        fputs("kpieval: error: out of memory\n", c->errs);
+        return KPI_EXIT_INPUT;
+    }
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--quiet"))
+            c->quiet = true;
+        else if (argv[i][0] == '-' && argv[i][1]) {
+            free(parts);
+            return usage_error(c, "unknown option '%s'", argv[i]);
+        } else if (!out)
+            out = argv[i];
+        else
+            parts[n++] = argv[i];
+    }
+    if (!out || !n) {
+        free(parts);
+        return usage_error(c, "%s", "merge needs an output folder and at least one part");
+    }
+    rc = kpi_report_merge(out, parts, n, &all, &err);
+    free(parts);
+    if (rc) {
+        fprintf(c->errs, "kpieval: error: %s\n", err.message);
+        return KPI_EXIT_INPUT;
+    }
+    if (!c->quiet)
+        fprintf(c->out,
+                "%u KPIs: %u ok, %u missing, %u error, %u invalid; achievement %s%s%s\n"
+                "merged %zu partial reports into %s\n",
+                all.kpis, all.count[KPI_STATUS_OK], all.count[KPI_STATUS_MISSING],
+                all.count[KPI_STATUS_ERROR], all.count[KPI_STATUS_INVALID],
+                all.has_achievement ? kpi_text_format_rate(all.achievement, rate) : "-",
+                all.has_achievement && *all.grade ? " " : "", all.has_achievement ? all.grade : "",
+                n, out);
+    return all.count[KPI_STATUS_OK] == all.kpis ? KPI_EXIT_OK : KPI_EXIT_KPIS;
 }
 
 /* kpieval generate N DIR [--seed S]: a synthetic plan for benchmarks. */
@@ -395,7 +642,8 @@ static const struct {
     const char *name;
     int (*run)(struct cli *c, int argc, char **argv);
 } commands[] = {
-    {"run", cmd_run},         {"check", cmd_check},       {"generate", cmd_generate},       {"help", cmd_help},
+    {"run", cmd_run},         {"check", cmd_check},       {"generate", cmd_generate},
+    {"merge", cmd_merge},       {"help", cmd_help},
     {"--help", cmd_help},     {"-h", cmd_help},           {"version", cmd_version},
     {"--version", cmd_version},
 };

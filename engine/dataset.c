@@ -26,7 +26,7 @@ struct kpi_dataset {
     struct kpi_strmap expression_ids;
 
     struct kpi_department *departments;
-    size_t n_departments;
+    size_t n_departments, n_departments_total;
     struct kpi_strmap department_paths; /* path -> first-seen index, then node index */
     const char **seen_paths;            /* distinct department paths in first-seen order */
     size_t n_seen_paths, cap_seen_paths;
@@ -765,6 +765,7 @@ static int build_tree(kpi_dataset *ds, struct kpi_error *err)
         d->name = slash ? slash + 1 : paths[i];
         d->parent = KPI_NONE;
         d->depth = 0;
+        d->number = (unsigned)i;
         if (slash) {
             /* The parent sorts before its child, so it is in the map. */
             char parent[KPI_DEPARTMENT_PATH_MAX + 1];
@@ -782,7 +783,7 @@ static int build_tree(kpi_dataset *ds, struct kpi_error *err)
             goto out;
         }
     }
-    ds->n_departments = n;
+    ds->n_departments = ds->n_departments_total = n;
     for (size_t i = 0; i < ds->n_indicators; i++) {
         struct kpi_indicator *k = &ds->indicators[i];
         unsigned node = KPI_NONE;
@@ -814,6 +815,61 @@ static void sort_indicators(kpi_dataset *ds)
     /* The id map is only needed to attach actuals; its indices are stale now. */
     kpi_strmap_release(&ds->ids);
     kpi_strmap_init(&ds->ids);
+}
+
+/* ---- shards ------------------------------------------------------------- */
+
+unsigned kpi_shard_of(const char *top_level, unsigned count)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const unsigned char *p = (const unsigned char *)top_level; *p && *p != '/'; p++)
+        h = (h ^ *p) * 0x100000001b3ULL;
+    return count ? (unsigned)(h % count) + 1 : 1;
+}
+
+int kpi_dataset_keep_shard(kpi_dataset *ds, unsigned index, unsigned count,
+                           struct kpi_error *err)
+{
+    size_t n_deps = ds->n_departments, kept = 0, kept_kpis = 0;
+    unsigned *new_id = malloc((n_deps ? n_deps : 1) * sizeof *new_id);
+    bool keep = false;
+
+    if (index < 1 || index > count) {
+        free(new_id);
+        return kpi_error_set(err, KPI_EUSAGE, "shard %u of %u: expected 1 to %u", index, count,
+                             count);
+    }
+    if (!new_id)
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    /* Tree order: a top-level department is followed by its subtree. */
+    for (size_t d = 0; d < n_deps; d++) {
+        struct kpi_department *dep = &ds->departments[d];
+        if (dep->depth == 0)
+            keep = kpi_shard_of(dep->path, count) == index;
+        new_id[d] = keep ? (unsigned)kept : KPI_NONE;
+        if (!keep)
+            continue;
+        struct kpi_department moved = *dep;
+        if (moved.parent != KPI_NONE)
+            moved.parent = new_id[moved.parent];
+        ds->departments[kept++] = moved;
+    }
+    ds->n_departments = kept;
+    for (size_t i = 0; i < ds->n_indicators; i++) {
+        struct kpi_indicator k = ds->indicators[i];
+        if (new_id[k.department_id] == KPI_NONE)
+            continue;
+        k.department_id = new_id[k.department_id];
+        ds->indicators[kept_kpis++] = k;
+    }
+    ds->n_indicators = kept_kpis;
+    free(new_id);
+    return 0;
+}
+
+size_t kpi_dataset_departments_total(const kpi_dataset *ds)
+{
+    return ds->n_departments_total;
 }
 
 /* ---- public ------------------------------------------------------------- */

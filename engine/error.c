@@ -25,6 +25,8 @@ const char *kpi_error_name(int code)
     case KPI_EUSAGE: return "usage error";
     case KPI_EPLUGIN: return "plugin error";
     case KPI_ELUA: return "lua error";
+    case KPI_EBUSY: return "output folder busy";
+    case KPI_ELIMIT: return "limit exceeded";
     }
     return "unknown error";
 }

@@ -26,7 +26,7 @@ const char *kpi_status_name(enum kpi_status status)
 /* Debugging mode: every KPI in this process, one sandbox, rebuilt after a
  * limit trip. A formula that crashes Lua crashes the run here. */
 static int evaluate_in_process(const kpi_dataset *ds, kpi_formulas *fe, kpi_results *res,
-                               struct kpi_error *err)
+                               const struct kpi_progress *progress, struct kpi_error *err)
 {
     size_t n;
     const struct kpi_indicator *ks = kpi_dataset_indicators(ds, &n);
@@ -34,6 +34,8 @@ static int evaluate_in_process(const kpi_dataset *ds, kpi_formulas *fe, kpi_resu
 
     for (size_t i = 0; i < n; i++) {
         struct kpi_result *r = &res->rows[i];
+        if (progress && progress->report && i % 1024 == 0)
+            progress->report(progress->ctx, i, n);
         if (kpi_formulas_eval_kpi(fe, &ks[i], r, msg)) {
             r->message = kpi_arena_strndup(&res->arena, msg, strlen(msg));
             if (!r->message)
@@ -87,7 +89,7 @@ int kpi_evaluate(const kpi_dataset *ds, const struct kpi_eval_options *opt, kpi_
             rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
             goto out;
         }
-        rc = evaluate_in_process(ds, fe, res, err);
+        rc = evaluate_in_process(ds, fe, res, opt->progress, err);
     } else {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         unsigned jobs = opt->jobs ? opt->jobs : cpus > 0 ? (unsigned)cpus : 1;
@@ -95,7 +97,8 @@ int kpi_evaluate(const kpi_dataset *ds, const struct kpi_eval_options *opt, kpi_
         if (!rc) {
             res->rows = kpi_workers_rows(res->workers);
             rc = kpi_workers_run(res->workers, ds, fe,
-                                 opt->time_limit > 0 ? opt->time_limit : KPI_DEFAULT_SECONDS, err);
+                                 opt->time_limit > 0 ? opt->time_limit : KPI_DEFAULT_SECONDS,
+                                 opt->progress, err);
         }
     }
     if (rc)

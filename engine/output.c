@@ -18,6 +18,7 @@ static const struct kpi_writer writers[] = {
     {"departments.csv", kpi_write_departments_csv},
     {"departments/", kpi_write_department_files},
     {"report.json", kpi_write_report_json},
+    {"shard.txt", kpi_write_shard_manifest}, /* partial reports only */
 };
 
 const struct kpi_writer *kpi_report_writers(size_t *n)
@@ -143,7 +144,7 @@ static int remove_tree(const char *path)
 }
 
 /* mkdir -p for the folders above path. */
-static int make_parents(const char *path)
+int kpi_report_make_parents(const char *path)
 {
     char buf[4096];
     snprintf(buf, sizeof buf, "%s", path);
@@ -169,6 +170,41 @@ static int sync_dir(const char *path, bool whole_fs)
     int rc = whole_fs ? syncfs(fd) : fsync(fd);
     close(fd);
     return rc;
+}
+
+int kpi_report_remove_stale(const char *out_dir)
+{
+    char parent[4096], path[4400];
+    const char *base = strrchr(out_dir, '/');
+    size_t blen;
+    DIR *d;
+    struct dirent *e;
+    int removed = 0;
+
+    if (base) {
+        snprintf(parent, sizeof parent, "%.*s", (int)(base - out_dir), out_dir);
+        if (!*parent)
+            snprintf(parent, sizeof parent, "/");
+        base++;
+    } else {
+        snprintf(parent, sizeof parent, ".");
+        base = out_dir;
+    }
+    blen = strlen(base);
+    if (!(d = opendir(parent)))
+        return 0;
+    while ((e = readdir(d))) {
+        /* Exactly what kpi_report_write makes: OUT.tmp-XXXXXX, OUT.old-XXXXXX. */
+        const char *rest = e->d_name + blen;
+        if (strncmp(e->d_name, base, blen) || strlen(rest) != 11 ||
+            (strncmp(rest, ".tmp-", 5) && strncmp(rest, ".old-", 5)))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", parent, e->d_name);
+        if (remove_tree(path) == 0)
+            removed++;
+    }
+    closedir(d);
+    return removed;
 }
 
 int kpi_report_check_target(const char *out_dir, struct kpi_error *err)
@@ -204,41 +240,45 @@ int kpi_report_check_target(const char *out_dir, struct kpi_error *err)
     return 0;
 }
 
-int kpi_report_write(const struct kpi_report *rep, const char *out_arg, struct kpi_error *err)
+int kpi_report_stage(const char *out_arg, char out_dir[KPI_PATH_MAX],
+                     char staging[KPI_PATH_MAX], struct kpi_error *err)
 {
-    char out_dir[4096], staging[4160], old[4160], parent[4096];
-    size_t n_writers;
-    const struct kpi_writer *w = kpi_report_writers(&n_writers);
-    struct stat st;
     int rc;
 
     /* "out/" is "out": the staging folder goes beside it, not inside. */
-    if ((size_t)snprintf(out_dir, sizeof out_dir, "%s", out_arg) >= sizeof out_dir - 32)
+    if ((size_t)snprintf(out_dir, KPI_PATH_MAX, "%s", out_arg) >= KPI_PATH_MAX - 32)
         return kpi_error_set(err, KPI_EUSAGE, "%s: path too long", out_arg);
     for (size_t n = strlen(out_dir); n > 1 && out_dir[n - 1] == '/'; n--)
         out_dir[n - 1] = '\0';
     rc = kpi_report_check_target(out_dir, err);
     if (rc)
         return rc;
-    if (make_parents(out_dir) != 0)
+    if (kpi_report_make_parents(out_dir) != 0)
         return kpi_error_set(err, KPI_EIO, "%s: cannot create the folders above it: %s", out_dir,
                              strerror(errno));
-    if ((size_t)snprintf(staging, sizeof staging, "%s.tmp-XXXXXX", out_dir) >= sizeof staging)
-        return kpi_error_set(err, KPI_EIO, "%s: path too long", out_dir);
+    snprintf(staging, KPI_PATH_MAX, "%s.tmp-XXXXXX", out_dir);
     if (!mkdtemp(staging))
         return kpi_error_set(err, KPI_EIO, "%s: cannot create a staging folder beside it: %s",
                              out_dir, strerror(errno));
     chmod(staging, 0755);
-    for (size_t i = 0; i < n_writers; i++) {
-        rc = w[i].write(rep, staging, err);
-        if (rc)
-            goto fail;
-    }
+    return 0;
+}
+
+void kpi_report_discard(const char *staging)
+{
+    remove_tree(staging);
+}
+
+int kpi_report_commit(const char *staging, const char *out_dir, struct kpi_error *err)
+{
+    char old[KPI_PATH_MAX + 16], parent[KPI_PATH_MAX];
+    struct stat st;
+    int rc;
+
     if (sync_dir(staging, true) != 0) {
         rc = kpi_error_set(err, KPI_EIO, "%s: sync failed: %s", staging, strerror(errno));
         goto fail;
     }
-
     if (stat(out_dir, &st) != 0) {
         if (rename(staging, out_dir) != 0) {
             rc = kpi_error_set(err, KPI_EIO, "%s: cannot rename the staging folder: %s", out_dir,
@@ -274,5 +314,33 @@ int kpi_report_write(const struct kpi_report *rep, const char *out_arg, struct k
     return 0;
 fail:
     remove_tree(staging);
+    return rc;
+}
+
+int kpi_report_write(const struct kpi_report *rep_in, const char *out_arg, struct kpi_error *err)
+{
+    char out_dir[KPI_PATH_MAX], staging[KPI_PATH_MAX];
+    size_t n_writers;
+    const struct kpi_writer *w = kpi_report_writers(&n_writers);
+    struct kpi_report rep = *rep_in;
+    struct kpi_shard_layout layout = {NULL, 0, 0, 0};
+    int rc;
+
+    if (rep.params->shard_count) {
+        if (kpi_shard_layout_build(rep.ds, &layout))
+            return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+        rep.layout = &layout;
+    }
+    rc = kpi_report_stage(out_arg, out_dir, staging, err);
+    if (rc)
+        goto out;
+    for (size_t i = 0; i < n_writers && !rc; i++)
+        rc = w[i].write(&rep, staging, err);
+    if (rc)
+        kpi_report_discard(staging);
+    else
+        rc = kpi_report_commit(staging, out_dir, err);
+out:
+    free(layout.blocks);
     return rc;
 }

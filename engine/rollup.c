@@ -92,7 +92,7 @@ static void add_kpi(struct kpi_department_summary *s, const struct kpi_indicator
     }
 }
 
-static void finish(struct kpi_department_summary *s, const struct kpi_grades *grades)
+void kpi_rollup_finish(struct kpi_department_summary *s, const struct kpi_grades *grades)
 {
     s->has_achievement = s->weight > 0 && isfinite(s->weighted / s->weight);
     s->achievement = s->has_achievement ? s->weighted / s->weight : 0;
@@ -133,10 +133,10 @@ void kpi_rollup(const kpi_dataset *ds, const struct kpi_result *rows,
         for (size_t c = d + 1; c < n_deps && deps[c].depth > deps[d].depth; c++)
             if (deps[c].parent == d)
                 add_summary(&out[d], &out[c]);
-        finish(&out[d], grades);
+        kpi_rollup_finish(&out[d], grades);
     }
     for (size_t d = 0; d < n_deps; d++)
         if (deps[d].parent == KPI_NONE)
             add_summary(overall, &out[d]);
-    finish(overall, grades);
+    kpi_rollup_finish(overall, grades);
 }

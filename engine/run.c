@@ -3,8 +3,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kpieval/score.h"
+
+const char *kpi_phase_name(enum kpi_phase phase)
+{
+    static const char *const names[KPI_PHASE_COUNT] = {"load", "evaluate", "score", "rollup",
+                                                       "write"};
+    return (unsigned)phase < KPI_PHASE_COUNT ? names[phase] : "?";
+}
 
 void kpi_run_init(struct kpi_run *run)
 {
@@ -19,9 +27,51 @@ void kpi_run_release(struct kpi_run *run)
     kpi_run_init(run);
 }
 
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Tells the observer, if any, about the stages. */
+struct stage {
+    const struct kpi_run_observer *obs;
+    enum kpi_phase phase;
+    double started;
+};
+
+static void stage_start(struct stage *st, enum kpi_phase phase)
+{
+    st->phase = phase;
+    st->started = seconds_now();
+    if (st->obs && st->obs->phase_start)
+        st->obs->phase_start(st->obs->ctx, phase);
+}
+
+static void stage_end(struct stage *st, size_t items)
+{
+    if (st->obs && st->obs->phase_end)
+        st->obs->phase_end(st->obs->ctx, st->phase, seconds_now() - st->started, items);
+}
+
+struct forward {
+    const struct kpi_run_observer *obs;
+};
+
+static void forward_progress(void *ctx, size_t done, size_t total)
+{
+    const struct forward *fw = ctx;
+    fw->obs->progress(fw->obs->ctx, done, total);
+}
+
 int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, struct kpi_error *err)
 {
     struct kpi_load_options load = {opt->period};
+    struct kpi_report_lock lock = {-1, ""};
+    struct stage st = {opt->observer, KPI_PHASE_LOAD, 0};
+    struct forward fw = {opt->observer};
+    struct kpi_progress progress = {&fw, forward_progress};
     const char **plugin_dirs = NULL;
     char *dataset_formulas = NULL;
     size_t n_kpis, n_deps, n_plugin_dirs = 0;
@@ -29,9 +79,17 @@ int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, stru
     const struct kpi_indicator *ks;
     int rc;
 
-    /* Refuse an unusable output folder before doing any work. */
-    if (opt->out && (rc = kpi_report_check_target(opt->out, err)))
-        return rc;
+    /* One run at a time per output folder: lock it first, so a second run
+     * fails at once, before any work. Staging folders of killed runs are
+     * safe to remove once the lock is ours. */
+    if (opt->out) {
+        if ((rc = kpi_report_check_target(opt->out, err)) ||
+            (rc = kpi_report_lock(opt->out, opt->wait, &lock, err)))
+            return rc;
+        kpi_report_remove_stale(opt->out);
+        if ((rc = kpi_report_check_target(opt->out, err)))
+            goto out;
+    }
 
     /* Plugin folders, a later one shadowing an earlier one. */
     plugin_dirs = calloc(opt->n_formula_dirs + 2, sizeof *plugin_dirs);
@@ -48,9 +106,15 @@ int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, stru
     for (size_t i = 0; i < opt->n_formula_dirs; i++)
         plugin_dirs[n_plugin_dirs++] = opt->formula_dirs[i];
 
+    stage_start(&st, KPI_PHASE_LOAD);
     rc = kpi_dataset_load(opt->dataset, &load, &run->ds, err);
+    if (!rc && opt->shard_count)
+        rc = kpi_dataset_keep_shard(run->ds, opt->shard_index, opt->shard_count, err);
     if (rc)
         goto out;
+    kpi_dataset_indicators(run->ds, &n_kpis);
+    stage_end(&st, n_kpis);
+
     struct kpi_eval_options eval = {
         .plugin_dirs = plugin_dirs,
         .n_plugin_dirs = n_plugin_dirs,
@@ -59,16 +123,22 @@ int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, stru
         .time_limit = opt->time_limit,
         .jobs = opt->jobs,
         .in_process = opt->in_process,
+        .progress = opt->observer && opt->observer->progress ? &progress : NULL,
     };
+    stage_start(&st, KPI_PHASE_EVALUATE);
     rc = kpi_evaluate(run->ds, &eval, &run->results, err);
     if (rc)
         goto out;
+    stage_end(&st, n_kpis);
 
+    stage_start(&st, KPI_PHASE_SCORE);
     ks = kpi_dataset_indicators(run->ds, &n_kpis);
     rows = kpi_results_rows(run->results, &n_kpis);
     for (size_t i = 0; i < n_kpis; i++)
         kpi_score(&ks[i], &rows[i], opt->cap);
+    stage_end(&st, n_kpis);
 
+    stage_start(&st, KPI_PHASE_ROLLUP);
     kpi_dataset_departments(run->ds, &n_deps);
     run->departments = calloc(n_deps ? n_deps : 1, sizeof *run->departments);
     if (!run->departments) {
@@ -76,6 +146,16 @@ int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, stru
         goto out;
     }
     kpi_rollup(run->ds, rows, &opt->grades, run->departments, &run->overall);
+    stage_end(&st, n_deps);
+
+    if (opt->has_max_errors && run->overall.count[KPI_STATUS_ERROR] > opt->max_errors) {
+        rc = kpi_error_set(err, KPI_ELIMIT,
+                           "%u KPIs are in error, more than --max-errors %zu allows; "
+                           "no report written%s",
+                           run->overall.count[KPI_STATUS_ERROR], opt->max_errors,
+                           opt->out ? ", the earlier one is untouched" : "");
+        goto out;
+    }
     if (!opt->out)
         goto out;
 
@@ -90,10 +170,16 @@ int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, stru
                                                     : KPI_DEFAULT_INSTRUCTIONS,
         .memory_limit = opt->memory_limit ? opt->memory_limit : KPI_DEFAULT_MEMORY,
         .time_limit = opt->time_limit > 0 ? opt->time_limit : KPI_DEFAULT_SECONDS,
+        .shard_index = opt->shard_index,
+        .shard_count = opt->shard_count,
     };
-    struct kpi_report report = {run->ds, rows, run->departments, &run->overall, &params};
+    struct kpi_report report = {run->ds, rows, run->departments, &run->overall, &params, NULL};
+    stage_start(&st, KPI_PHASE_WRITE);
     rc = kpi_report_write(&report, opt->out, err);
+    if (!rc)
+        stage_end(&st, n_kpis);
 out:
+    kpi_report_unlock(&lock);
     free(plugin_dirs);
     free(dataset_formulas);
     return rc;

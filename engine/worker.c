@@ -327,6 +327,7 @@ static pid_t spawn(kpi_workers *w, unsigned s, const kpi_dataset *ds, kpi_formul
 /* One round over w->order[0..count): returns 0, or fails when workers
  * keep dying before doing anything. */
 static int run_round(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe, double seconds,
+                     const struct kpi_progress *progress,
                      size_t memory_limit, struct kpi_error *err)
 {
     unsigned jobs = w->jobs;
@@ -420,6 +421,12 @@ static int run_round(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe, do
                 kill(run[s].pid, SIGKILL);
             }
         }
+        if (progress && progress->report) {
+            /* Chunks handed out so far: close enough for a progress bar. */
+            size_t claimed = atomic_load(&w->sh->next);
+            progress->report(progress->ctx, claimed < w->sh->count ? claimed : w->sh->count,
+                             w->sh->count);
+        }
         struct timespec ts = {0, POLL_NS};
         nanosleep(&ts, NULL);
     }
@@ -436,7 +443,7 @@ static int run_round(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe, do
 }
 
 int kpi_workers_run(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe, double seconds,
-                    struct kpi_error *err)
+                    const struct kpi_progress *progress, struct kpi_error *err)
 {
     size_t count = 0, previous = SIZE_MAX;
     int rc = 0;
@@ -450,7 +457,8 @@ int kpi_workers_run(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe, dou
      * chunk and recording it; another round picks such KPIs up. */
     while (count > 0 && count < previous && !rc) {
         w->sh->count = count;
-        rc = run_round(w, ds, fe, seconds, kpi_formulas_memory_limit(fe), err);
+        rc = run_round(w, ds, fe, seconds, previous == SIZE_MAX ? progress : NULL,
+                       kpi_formulas_memory_limit(fe), err);
         previous = count;
         count = 0;
         for (size_t i = 0; i < w->n; i++) {

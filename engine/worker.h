@@ -28,12 +28,13 @@ void kpi_workers_free(kpi_workers *w);
 /* The shared result rows, one per KPI. */
 struct kpi_result *kpi_workers_rows(kpi_workers *w);
 
-/* Evaluates every KPI of ds with fe (validated by the caller; each worker
+/* Evaluates every KPI of ds (reporting to progress, when not NULL, every
+ * few milliseconds) with fe (validated by the caller; each worker
  * inherits a copy) and writes the rows. seconds: the wall-time limit of
  * one evaluation, after which a worker stuck in a library call is killed.
  * Fails only when workers cannot be started at all. */
 int kpi_workers_run(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe, double seconds,
-                    struct kpi_error *err);
+                    const struct kpi_progress *progress, struct kpi_error *err);
 
 /* kpi_formulas_check_plugins() in a confined child process, each plugin
  * bounded by the time limit even inside a C call. Returns its result:

@@ -115,8 +115,18 @@ int kpi_write_kpis_csv(const struct kpi_report *rep, const char *dir, struct kpi
     if (!f)
         return err ? err->code : KPI_EIO;
     fputs(kpis_header, f);
-    for (size_t i = 0; i < n; i++)
-        put_kpi_row(f, &ks[i], &rep->rows[i]);
+    if (rep->layout) {
+        for (size_t b = 0; b < rep->layout->n_blocks; b++) {
+            struct kpi_shard_block *bl = &rep->layout->blocks[b];
+            bl->kpis_csv[0] = ftell(f);
+            for (size_t i = bl->first_kpi; i < bl->end_kpi; i++)
+                put_kpi_row(f, &ks[i], &rep->rows[i]);
+            bl->kpis_csv[1] = ftell(f);
+        }
+    } else {
+        for (size_t i = 0; i < n; i++)
+            put_kpi_row(f, &ks[i], &rep->rows[i]);
+    }
     return kpi_output_close(f, "kpis.csv", err);
 }
 
@@ -130,7 +140,11 @@ int kpi_write_departments_csv(const struct kpi_report *rep, const char *dir,
     if (!f)
         return err ? err->code : KPI_EIO;
     fputs("department,kpis,ok,missing,error,invalid,achievement,grade\n", f);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0, b = 0; i < n; i++) {
+        struct kpi_shard_block *bl =
+            rep->layout && b < rep->layout->n_blocks ? &rep->layout->blocks[b] : NULL;
+        if (bl && i == bl->first_dep)
+            bl->departments_csv[0] = ftell(f);
         const struct kpi_department_summary *s = &rep->departments[i];
         put_field(f, deps[i].path);
         fprintf(f, ",%u,%u,%u,%u,%u,", s->kpis, s->count[KPI_STATUS_OK],
@@ -141,6 +155,10 @@ int kpi_write_departments_csv(const struct kpi_report *rep, const char *dir,
         putc(',', f);
         put_field(f, s->grade);
         putc('\n', f);
+        if (bl && i + 1 == bl->end_dep) {
+            bl->departments_csv[1] = ftell(f);
+            b++;
+        }
     }
     return kpi_output_close(f, "departments.csv", err);
 }
@@ -169,7 +187,7 @@ int kpi_write_department_files(const struct kpi_report *rep, const char *dir,
         size_t end = first;
         while (end < n_kpis && ks[end].department_id < end_dep)
             end++;
-        kpi_report_department_file(&deps[d], d, name, sizeof name);
+        kpi_report_department_file(&deps[d], deps[d].number, name, sizeof name);
         FILE *f = kpi_output_open(sub, name, err);
         if (!f)
             return err ? err->code : KPI_EIO;

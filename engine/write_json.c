@@ -8,7 +8,7 @@
 #include "text.h"
 #include "writers.h"
 
-static void put_string(FILE *f, const char *s)
+void kpi_json_put_string(FILE *f, const char *s)
 {
     putc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -26,6 +26,11 @@ static void put_string(FILE *f, const char *s)
         }
     }
     putc('"', f);
+}
+
+static void put_string(FILE *f, const char *s)
+{
+    kpi_json_put_string(f, s);
 }
 
 static void put_string_or_null(FILE *f, const char *s)
@@ -143,6 +148,17 @@ static void put_kpi(FILE *f, const kpi_dataset *ds, const struct kpi_indicator *
     fputc('}', f);
 }
 
+void kpi_json_put_overall(FILE *f, const struct kpi_department_summary *overall)
+{
+    fputs("  \"counts\": {", f);
+    put_counts(f, overall);
+    fputs("},\n  \"overall\": {\"achievement\": ", f);
+    put_number_or_null(f, overall->has_achievement, overall->achievement);
+    fputs(", \"grade\": ", f);
+    put_string_or_null(f, overall->has_achievement ? overall->grade : NULL);
+    fputs("},\n", f);
+}
+
 int kpi_write_report_json(const struct kpi_report *rep, const char *dir, struct kpi_error *err)
 {
     const struct kpi_report_params *p = rep->params;
@@ -179,21 +195,30 @@ int kpi_write_report_json(const struct kpi_report *rep, const char *dir, struct 
             (unsigned long long)p->instruction_limit, p->memory_limit);
     put_number(f, p->time_limit);
     fputs("},\n", f);
+    if (rep->layout)
+        rep->layout->json_head_end = ftell(f);
 
-    fputs("  \"counts\": {", f);
-    put_counts(f, rep->overall);
-    fputs("},\n  \"overall\": {\"achievement\": ", f);
-    put_number_or_null(f, rep->overall->has_achievement, rep->overall->achievement);
-    fputs(", \"grade\": ", f);
-    put_string_or_null(f, rep->overall->has_achievement ? rep->overall->grade : NULL);
-    fputs("},\n  \"kpis\": [\n", f);
-    for (size_t i = 0; i < n_kpis; i++) {
+    kpi_json_put_overall(f, rep->overall);
+    fputs("  \"kpis\": [\n", f);
+    for (size_t i = 0, b = 0; i < n_kpis; i++) {
+        struct kpi_shard_block *bl =
+            rep->layout && b < rep->layout->n_blocks ? &rep->layout->blocks[b] : NULL;
+        if (bl && i == bl->first_kpi)
+            bl->json_kpis[0] = ftell(f);
         put_kpi(f, rep->ds, &ks[i], &rep->rows[i]);
+        if (bl && i + 1 == bl->end_kpi) {
+            bl->json_kpis[1] = ftell(f);
+            b++;
+        }
         fputs(i + 1 < n_kpis ? ",\n" : "\n", f);
     }
     fputs("  ],\n  \"departments\": [\n", f);
-    for (size_t d = 0; d < n_deps; d++) {
+    for (size_t d = 0, b = 0; d < n_deps; d++) {
         const struct kpi_department_summary *s = &rep->departments[d];
+        struct kpi_shard_block *bl =
+            rep->layout && b < rep->layout->n_blocks ? &rep->layout->blocks[b] : NULL;
+        if (bl && d == bl->first_dep)
+            bl->json_departments[0] = ftell(f);
         fputs("    {\"department\": ", f);
         put_string(f, deps[d].path);
         fputs(", \"parent\": ", f);
@@ -206,13 +231,20 @@ int kpi_write_report_json(const struct kpi_report *rep, const char *dir, struct 
         put_number_or_null(f, s->has_achievement, s->achievement);
         fputs(", \"grade\": ", f);
         put_string_or_null(f, s->has_achievement ? s->grade : NULL);
-        kpi_report_department_file(&deps[d], d, name, sizeof name);
+        kpi_report_department_file(&deps[d], deps[d].number, name, sizeof name);
         fputs(", \"report\": \"departments/", f);
         fputs(name, f); /* only [0-9A-Za-z._-] and UTF-8: nothing to escape */
         fputs("\"}", f);
+        if (bl && d + 1 == bl->end_dep) {
+            bl->json_departments[1] = ftell(f);
+            b++;
+        }
         fputs(d + 1 < n_deps ? ",\n" : "\n", f);
     }
-    fprintf(f, "  ],\n  \"warnings_total\": %zu,\n  \"warnings\": [", total_warn);
+    fputs("  ],\n", f);
+    if (rep->layout)
+        rep->layout->json_tail_start = ftell(f);
+    fprintf(f, "  \"warnings_total\": %zu,\n  \"warnings\": [", total_warn);
     for (size_t i = 0; i < n_warn; i++) {
         fputs(i ? ",\n    " : "\n    ", f);
         put_string(f, warnings[i]);

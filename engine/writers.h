@@ -23,6 +23,16 @@ int kpi_write_report_json(const struct kpi_report *rep, const char *dir, struct 
 
 /* Opens dir/name for writing with a large buffer; NULL and err filled on
  * failure. */
+/* s as a JSON string, quoted and escaped (also for `--log json`). */
+void kpi_json_put_string(FILE *f, const char *s);
+
+/* report.json's "counts" and "overall" lines, shared with `merge`. */
+void kpi_json_put_overall(FILE *f, const struct kpi_department_summary *overall);
+
+/* shard.txt of a partial report (only when rep->layout is set). */
+int kpi_write_shard_manifest(const struct kpi_report *rep, const char *dir,
+                             struct kpi_error *err);
+
 FILE *kpi_output_open(const char *dir, const char *name, struct kpi_error *err);
 
 /* Flushes and closes f; returns 0 or KPI_EIO naming `name`. The files are

@@ -71,6 +71,7 @@ struct kpi_department {
     const char *name;   /* last level, points into path */
     unsigned parent;    /* index of the parent node, or KPI_NONE */
     unsigned depth;     /* 0 for top-level departments */
+    unsigned number;    /* position in the whole tree, also in a shard (file names) */
 };
 
 struct kpi_load_options {
@@ -89,6 +90,20 @@ void kpi_dataset_free(kpi_dataset *ds);
  * of a department and everything beneath it are one contiguous run. */
 const struct kpi_indicator *kpi_dataset_indicators(const kpi_dataset *ds, size_t *n);
 const struct kpi_department *kpi_dataset_departments(const kpi_dataset *ds, size_t *n);
+
+/* The shard (1..count) a top-level department belongs to: FNV-1a (64 bit)
+ * of its name's bytes, modulo count, plus one. Stable across machines,
+ * runs and versions of the dataset that keep the name. */
+unsigned kpi_shard_of(const char *top_level, unsigned count);
+
+/* Keeps only the top-level departments of shard `index` of `count`, with
+ * everything beneath them, and their KPIs; department numbers stay those
+ * of the whole tree. Returns 0 or a negative KPI_E*. */
+int kpi_dataset_keep_shard(kpi_dataset *ds, unsigned index, unsigned count,
+                           struct kpi_error *err);
+
+/* Number of department nodes in the whole tree (before keep_shard). */
+size_t kpi_dataset_departments_total(const kpi_dataset *ds);
 
 /* Distinct formula and scoring texts; each is compiled once. */
 const char *const *kpi_dataset_expressions(const kpi_dataset *ds, size_t *n);

@@ -18,7 +18,9 @@ enum kpi_error_code {
     KPI_EINPUT = -3,  /* an input file is malformed */
     KPI_EUSAGE = -4,  /* bad arguments or options */
     KPI_EPLUGIN = -5, /* a plugin formula could not be loaded */
-    KPI_ELUA = -6     /* the Lua runtime could not be set up */
+    KPI_ELUA = -6,    /* the Lua runtime could not be set up */
+    KPI_EBUSY = -7,   /* another run holds the output folder's lock */
+    KPI_ELIMIT = -8   /* the run broke a limit set for it, e.g. --max-errors */
 };
 
 #define KPI_ERROR_MESSAGE_MAX 1024

@@ -38,6 +38,12 @@ struct kpi_result {
 #define KPI_DEFAULT_MEMORY (32u * 1024 * 1024)   /* bytes per evaluation */
 #define KPI_DEFAULT_SECONDS 2.0                  /* wall time per evaluation */
 
+/* Told how far evaluation has come, every few milliseconds. */
+struct kpi_progress {
+    void *ctx;
+    void (*report)(void *ctx, size_t done, size_t total);
+};
+
 struct kpi_eval_options {
     const char *const *plugin_dirs;   /* a later folder shadows an earlier one */
     size_t n_plugin_dirs;
@@ -46,6 +52,7 @@ struct kpi_eval_options {
     double time_limit;                /* seconds; 0: KPI_DEFAULT_SECONDS */
     unsigned jobs;                    /* worker processes; 0: one per online CPU */
     bool in_process;                  /* evaluate here, without workers (debugging) */
+    const struct kpi_progress *progress; /* may be NULL */
 };
 
 typedef struct kpi_results kpi_results;

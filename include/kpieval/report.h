@@ -11,6 +11,7 @@
 #ifndef KPIEVAL_REPORT_H
 #define KPIEVAL_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,23 @@ struct kpi_report_params {
     uint64_t instruction_limit;
     size_t memory_limit;
     double time_limit;             /* seconds */
+    unsigned shard_index, shard_count; /* 0 of 0: a whole report */
+};
+
+/* Where a partial report's pieces are, for `kpieval merge` (shard.txt):
+ * one block per top-level department, with byte ranges [start, end) of
+ * its rows in each file, filled in by the writers as they go. */
+struct kpi_shard_block {
+    size_t first_dep, end_dep;  /* its nodes, in kpi_dataset_departments() */
+    size_t first_kpi, end_kpi;  /* its KPIs, in kpi_dataset_indicators() */
+    long kpis_csv[2], departments_csv[2], json_kpis[2], json_departments[2];
+};
+
+struct kpi_shard_layout {
+    struct kpi_shard_block *blocks;
+    size_t n_blocks;
+    long json_head_end;   /* report.json up to here is the same in every part */
+    long json_tail_start; /* and from here on */
 };
 
 struct kpi_report {
@@ -38,6 +56,7 @@ struct kpi_report {
     const struct kpi_department_summary *departments; /* one per department node */
     const struct kpi_department_summary *overall;
     const struct kpi_report_params *params;
+    struct kpi_shard_layout *layout; /* partial reports only, else NULL */
 };
 
 /* One output format: writes its file(s) under dir. */
@@ -61,5 +80,45 @@ int kpi_report_write(const struct kpi_report *rep, const char *out_dir, struct k
 /* File name of department node i's report under departments/, e.g.
  * "003-경제정책과.csv"; safe on any file system whatever the name. */
 void kpi_report_department_file(const struct kpi_department *d, size_t i, char *buf, size_t size);
+
+/* The lock on an output folder (engine/lock.c): OUT.lock beside OUT. */
+struct kpi_report_lock {
+    int fd; /* -1 when not held */
+    char path[4160];
+};
+
+/* Takes the lock for out_dir; with wait, blocks until the running owner
+ * finishes, else fails at once with KPI_EBUSY naming the owner's PID. */
+int kpi_report_lock(const char *out_dir, bool wait, struct kpi_report_lock *lock,
+                    struct kpi_error *err);
+void kpi_report_unlock(struct kpi_report_lock *lock);
+
+/* Removes the staging folders that runs killed while writing out_dir left
+ * beside it. Only safe while holding its lock. Returns how many. */
+int kpi_report_remove_stale(const char *out_dir);
+
+#define KPI_PATH_MAX 4096
+
+/* The steps of kpi_report_write, for other writers of report folders
+ * (`merge`): check out_arg and make a staging folder beside it (out_dir
+ * gets the normalised name); then either commit (sync, swap in, remove the
+ * previous report) or discard. */
+int kpi_report_stage(const char *out_arg, char out_dir[KPI_PATH_MAX],
+                     char staging[KPI_PATH_MAX], struct kpi_error *err);
+int kpi_report_commit(const char *staging, const char *out_dir, struct kpi_error *err);
+void kpi_report_discard(const char *staging);
+
+/* The blocks of a partial report, one per top-level department of ds
+ * (engine/shard.c). Returns 0, or -1 out of memory; free(layout->blocks). */
+int kpi_shard_layout_build(const kpi_dataset *ds, struct kpi_shard_layout *layout);
+
+/* `kpieval merge`: combines the partial reports in dirs (every shard of
+ * one `run --shard I/N`, in any order) into out, byte-identical to the
+ * report of one whole run; *overall gets the merged totals. Locks out. */
+int kpi_report_merge(const char *out, const char *const *dirs, size_t n_dirs,
+                     struct kpi_department_summary *overall, struct kpi_error *err);
+
+/* mkdir -p of the folders above path. */
+int kpi_report_make_parents(const char *path);
 
 #endif

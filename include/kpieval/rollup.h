@@ -56,4 +56,8 @@ void kpi_rollup(const kpi_dataset *ds, const struct kpi_result *rows,
                 const struct kpi_grades *grades, struct kpi_department_summary *out,
                 struct kpi_department_summary *overall);
 
+/* Sets achievement and grade from the totals (kpis, counts, weight,
+ * weighted) of s. */
+void kpi_rollup_finish(struct kpi_department_summary *s, const struct kpi_grades *grades);
+
 #endif

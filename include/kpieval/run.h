@@ -19,6 +19,21 @@
 #include "kpieval/report.h"
 #include "kpieval/rollup.h"
 
+/* The stages, for progress displays and logs. */
+enum kpi_phase { KPI_PHASE_LOAD, KPI_PHASE_EVALUATE, KPI_PHASE_SCORE, KPI_PHASE_ROLLUP,
+                 KPI_PHASE_WRITE, KPI_PHASE_COUNT };
+
+const char *kpi_phase_name(enum kpi_phase phase);
+
+/* Told when each stage starts and ends, and how evaluation progresses.
+ * Every member may be NULL. */
+struct kpi_run_observer {
+    void *ctx;
+    void (*phase_start)(void *ctx, enum kpi_phase phase);
+    void (*phase_end)(void *ctx, enum kpi_phase phase, double seconds, size_t items);
+    void (*progress)(void *ctx, size_t done, size_t total);
+};
+
 struct kpi_run_options {
     const char *dataset;              /* dataset folder */
     const char *out;                  /* report folder; NULL: evaluate only */
@@ -33,6 +48,11 @@ struct kpi_run_options {
     double time_limit;                /* seconds; 0: default */
     unsigned jobs;                    /* worker processes; 0: one per CPU */
     bool in_process;                  /* no workers (debugging) */
+    bool wait;                        /* wait for the output folder's lock */
+    bool has_max_errors;              /* more than max_errors KPIs in error: KPI_ELIMIT */
+    size_t max_errors;
+    unsigned shard_index, shard_count; /* 1..count of count; 0 of 0: no sharding */
+    const struct kpi_run_observer *observer; /* may be NULL */
 };
 
 struct kpi_run {
@@ -48,7 +68,9 @@ void kpi_run_release(struct kpi_run *run);
 /* Runs the whole pipeline and, when opt->out is set, writes the reports.
  * Returns 0 (KPI failures are in run->results, not errors), or a negative
  * KPI_E* when the inputs, plugins or output folder are unusable; then no
- * report was written and any earlier one is untouched. */
+ * report was written and any earlier one is untouched. KPI_ELIMIT (too
+ * many KPIs in error) leaves run filled in, so the failures can be shown,
+ * and writes nothing either. */
 int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, struct kpi_error *err);
 
 #endif
