@@ -274,6 +274,7 @@ static void on_phase_start(void *ctx, enum kpi_phase phase)
         fprintf(c->errs, "\r\033[Kkpieval: %s...", phase == KPI_PHASE_LOAD       ? "loading"
                                                    : phase == KPI_PHASE_EVALUATE ? "evaluating"
                                                    : phase == KPI_PHASE_WRITE    ? "writing"
+                                                   : phase == KPI_PHASE_ROLLUP   ? "rolling up"
                                                                                  : "scoring");
         fflush(c->errs);
         c->last_bar = now_seconds();

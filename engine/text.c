@@ -405,8 +405,9 @@ static const struct pow10_step {
 struct decimal_scale {
     u128 y;
     u128 half_ulp;
-    uint64_t m;        /* x = m * 2^e, scaled by 10^k */
-    int e, k;
+    uint64_t m; /* x = m * 2^e */
+    int e;
+    int k;             /* the power of ten of y */
     int exp10;         /* floor(log10(x)) */
     int extra;         /* 1 when y >= 10^17 * 2^64: one more integer digit */
     unsigned err;      /* bound on the error of y and half_ulp, in 2^-64 units */
@@ -519,10 +520,18 @@ static bool decide_scaled(const struct decimal_scale *s, int prec, uint64_t *q, 
     unsigned err = s->err, dist_err;
 
     switch (drop) { /* constant divisors become multiplications */
-    case 0: *q = whole; break;
-    case 1: *q = whole / 10; break;
-    case 2: *q = whole / 100; break;
-    default: *q = whole / 1000; break;
+    case 0:
+        *q = whole;
+        break;
+    case 1:
+        *q = whole / 10;
+        break;
+    case 2:
+        *q = whole / 100;
+        break;
+    default:
+        *q = whole / 1000;
+        break;
     }
     /* rest = what lies below the kept digits, unit = one step of q. */
     rest = ((u128)(whole - *q * pow10_u64[drop]) << 64) | (uint64_t)s->y;
@@ -744,7 +753,8 @@ char *kpi_text_format_number(double x, char buf[KPI_NUMBER_BUF])
         *write_integer(buf, x < 0 && digits, digits) = '\0'; /* -0 -> 0 */
         return buf;
     }
-    if (!isfinite(x) || !scale_decimal(fabs(x), &s) || !round_decimal(&s, 15, &digits, &exp10, NULL))
+    if (!isfinite(x) || !scale_decimal(fabs(x), &s) ||
+        !round_decimal(&s, 15, &digits, &exp10, NULL))
         return format_number_printf(x, buf);
     return write_g(buf, x < 0, digits, exp10, 15);
 }
@@ -787,7 +797,8 @@ char *kpi_text_format_rate(double x, char buf[KPI_RATE_BUF])
         memcpy(write_integer(buf, x < 0 && digits, digits), ".00", 4);
         return buf;
     }
-    if (!isfinite(x) || !scale_decimal(fabs(x), &s) || !round_decimal(&s, 15, &digits, &exp10, NULL))
+    if (!isfinite(x) || !scale_decimal(fabs(x), &s) ||
+        !round_decimal(&s, 15, &digits, &exp10, NULL))
         return format_rate_printf(x, buf);
     /* digits * 10^(exp10 - 14) is the value at 15 significant digits; its
      * first keep digits are those of place value >= 10^-2. */

@@ -136,8 +136,9 @@ expect_decoys() { # what
         [ -e "$reports/$d" ] || [ -L "$reports/$d" ] || fail "$1: '$d' was deleted; it is not a dated kpieval report"
     done
     [ -f "$reports/2025-12-30/notes.txt" ] || fail "$1: 2025-12-30/notes.txt was deleted"
-    [ -L "$reports/2025-12-27" ] && diff -r "$tmp/direct-plan" "$tmp/elsewhere" >/dev/null ||
+    if ! [ -L "$reports/2025-12-27" ] || ! diff -r "$tmp/direct-plan" "$tmp/elsewhere" >/dev/null; then
         fail "$1: the symlinked report or its target was touched"
+    fi
     ok
 }
 
@@ -175,6 +176,8 @@ for day in 01 02 03 04 05; do
     grep -q "^kpieval-nightly: " "$tmp/stderr" || fail "night $date: nothing logged on stderr"
 done
 grep -q "removed old report '2026-01-02'" "$tmp/stderr" || fail "the removal of 2026-01-02 was not logged"
+grep -q "warning: '$reports/2025-12-28.tmp-AbCdEf' was left by a killed kpieval run" "$tmp/stderr" ||
+    fail "the leftover staging folder 2025-12-28.tmp-AbCdEf was not reported"
 
 # Every KPI ok: exit 0.
 night 2026-01-06 DATASET="$seoul"
@@ -236,7 +239,7 @@ if [ "$new_options" = yes ]; then
     expect_rc "$errors KPIs in error, MAX_ERRORS=$((errors - 1))" 2
     [ ! -e "$reports/2026-01-08" ] || fail "MAX_ERRORS exceeded: a 2026-01-08 folder was made"
     expect_untouched "MAX_ERRORS exceeded"
-    night 2026-01-08 MAX_ERRORS=$errors
+    night 2026-01-08 MAX_ERRORS="$errors" KEEP=100
     expect_rc "$errors KPIs in error, MAX_ERRORS=$errors" 1
     rm -r "$reports/2026-01-08"
     ln -sfn 2026-01-07 "$reports/latest"

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -387,6 +389,356 @@ static void test_text_format_exact_round_trips(void **state)
     assert_string_equal(kpi_text_format_exact(1.0 / 3.0, buf), "0.3333333333333333");
 }
 
+/* ---- formats against their printf definitions ------------------------------
+ *
+ * text.c writes the three formats with its own integer arithmetic; their
+ * definition is what printf writes. The reference forms below are that
+ * definition, as text.c had it before the fast path: every byte must match.
+ */
+
+static char *ref_format_number(double x, char buf[KPI_NUMBER_BUF])
+{
+    if (x == 0)
+        x = 0;
+    snprintf(buf, KPI_NUMBER_BUF, "%.15g", x);
+    return buf;
+}
+
+static char *ref_format_exact(double x, char buf[KPI_NUMBER_BUF])
+{
+    if (x == 0)
+        x = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, KPI_NUMBER_BUF, "%.*g", prec, x);
+        if (strtod(buf, NULL) == x)
+            break;
+    }
+    return buf;
+}
+
+/* 2 decimals, half away from zero on the 15 digits of "%.14e". */
+static char *ref_format_rate(double x, char buf[KPI_RATE_BUF])
+{
+    char sci[40];
+    char digits[KPI_RATE_BUF];
+    int exp10, keep, n = 0, carry;
+    bool negative = x < 0;
+    size_t o = 0;
+
+    if (!isfinite(x)) {
+        buf[0] = '\0';
+        return buf;
+    }
+    snprintf(sci, sizeof sci, "%.14e", fabs(x));
+    exp10 = (int)strtol(strchr(sci, 'e') + 1, NULL, 10);
+    keep = exp10 + 3;
+    if (keep > (int)sizeof digits - 8)
+        keep = (int)sizeof digits - 8;
+    for (int i = 0; i < keep; i++) {
+        int src = i == 0 ? 0 : i + 1;
+        digits[n++] = i < 15 ? sci[src] : '0';
+    }
+    carry = 0;
+    if (keep >= 0 && keep < 15) {
+        int src = keep == 0 ? 0 : keep + 1;
+        carry = sci[src] >= '5';
+    }
+    for (int i = n - 1; i >= 0 && carry; i--) {
+        if (digits[i] == '9') {
+            digits[i] = '0';
+        } else {
+            digits[i]++;
+            carry = 0;
+        }
+    }
+    if (carry) {
+        memmove(digits + 1, digits, (size_t)n);
+        digits[0] = '1';
+        n++;
+    }
+    while (n < 3) {
+        memmove(digits + 1, digits, (size_t)n);
+        digits[0] = '0';
+        n++;
+    }
+    bool all_zero = true;
+    for (int i = 0; i < n; i++)
+        all_zero = all_zero && digits[i] == '0';
+    if (negative && !all_zero)
+        buf[o++] = '-';
+    memcpy(buf + o, digits, (size_t)(n - 2));
+    o += (size_t)(n - 2);
+    buf[o++] = '.';
+    buf[o++] = digits[n - 2];
+    buf[o++] = digits[n - 1];
+    buf[o] = '\0';
+    return buf;
+}
+
+/* Fails unless all three formats write x as the reference forms do. */
+static void check_formats_match_printf(double x)
+{
+    char want[KPI_RATE_BUF], got[KPI_RATE_BUF];
+
+    ref_format_number(x, want);
+    kpi_text_format_number(x, got);
+    if (strcmp(want, got))
+        fail_msg("format_number(%a = %.17g): \"%s\", printf writes \"%s\"", x, x, got, want);
+    ref_format_exact(x, want);
+    kpi_text_format_exact(x, got);
+    if (strcmp(want, got))
+        fail_msg("format_exact(%a = %.17g): \"%s\", printf writes \"%s\"", x, x, got, want);
+    ref_format_rate(x, want);
+    kpi_text_format_rate(x, got);
+    if (strcmp(want, got))
+        fail_msg("format_rate(%a = %.17g): \"%s\", printf writes \"%s\"", x, x, got, want);
+}
+
+struct format_case {
+    double x;
+    const char *number, *exact, *rate;
+};
+
+static void test_text_format_edge_cases(void **state)
+{
+    static const struct format_case cases[] = {
+        /* 1.005 is stored as 1.00499999999999989...: at 15 digits that is
+         * 1.00500000000000, which reads back, and the rate rounds 100.5
+         * cents away from zero. */
+        {1.005, "1.005", "1.005", "1.01"},
+        /* 0.125 is exact in binary: 12.5 cents round up. */
+        {0.125, "0.125", "0.125", "0.13"},
+        /* 2.675 is stored as 2.67499999999999982...: 15 digits 2.675. */
+        {2.675, "2.675", "2.675", "2.68"},
+        /* 10^15 has 16 digits: past 15, %g switches to e-notation. */
+        {1e15, "1e+15", "1e+15", "1000000000000000.00"},
+        /* 999999999999999.5 is exact (the gap there is 1/8). Its 15th digit
+         * is followed by exactly 5: half to even rounds the odd 9 up to
+         * 10^15, which reads back as 1e15, so exact needs 16 digits; the
+         * rate sees the 15 digits 1.00000000000000e15. */
+        {999999999999999.5, "1e+15", "999999999999999.5", "1000000000000000.00"},
+        /* 0.1 + 0.2 = 0.3000000000000000444...: 16 digits still give 0.3. */
+        {0.1 + 0.2, "0.3", "0.30000000000000004", "0.30"},
+        /* 2^-1074 = 4.940656458412465441...e-324: the 16th digit 5 is
+         * followed by 44..., so up; any of (2.47e-324, 7.41e-324) reads
+         * back as it. */
+        {5e-324, "4.94065645841247e-324", "4.94065645841247e-324", "0.00"},
+        {-0.0, "0", "0", "0.00"},
+        /* 10^21 = 2^21 * 5^21 is exact. */
+        {1e21, "1e+21", "1e+21", "1000000000000000000000.00"},
+        /* The gap at 1.2e17 is 16: the double is 123456789012345680.
+         * 15 digits ...346e17 are 320 away and 16 digits ...3457e17 are 20
+         * away, more than 8; 17 digits ...34568e17 are exact. */
+        {123456789012345678.0, "1.23456789012346e+17", "1.2345678901234568e+17",
+         "123456789012346000.00"},
+        /* Integers below 2^53 are exact. Halfway at 15 digits, the last kept
+         * digit goes to even: 5 up to 6, and 6 stays. */
+        {1234567890123455.0, "1.23456789012346e+15", "1234567890123455", "1234567890123460.00"},
+        {1234567890123465.0, "1.23456789012346e+15", "1234567890123465", "1234567890123460.00"},
+        {123456789012345.0, "123456789012345", "123456789012345", "123456789012345.00"},
+        /* 1e-7 is below 10^-4: e-notation with a 2-digit exponent. */
+        {1e-7, "1e-07", "1e-07", "0.00"},
+        {0.0001, "0.0001", "0.0001", "0.00"},
+        {-0.00001, "-1e-05", "-1e-05", "0.00"},
+        {-2150, "-2150", "-2150", "-2150.00"},
+        {-0.005, "-0.005", "-0.005", "-0.01"},
+        /* DBL_MAX = 1.7976931348623157081e308; 15 and 16 digits round past
+         * it by more than half the gap of 2^971 (about 2e292). */
+        {DBL_MAX, "1.79769313486232e+308", "1.7976931348623157e+308", NULL},
+        /* 1.125899906842624e38 = 5^23 * 2^73 lies exactly halfway between
+         * the doubles (5^23 - 1) * 2^73 and (5^23 + 1) * 2^73, and reads
+         * back as the first, whose mantissa (5^23 - 1) / 2 is even. */
+        {112589990684262390555267034260709572608.0, "1.12589990684262e+38", "1.125899906842624e+38",
+         "112589990684262000000000000000000000000.00"},
+        {112589990684262409444732965739290427392.0, "1.12589990684262e+38",
+         "1.1258999068426241e+38", "112589990684262000000000000000000000000.00"},
+    };
+    char buf[KPI_RATE_BUF], want_rate[KPI_RATE_BUF];
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const struct format_case *c = &cases[i];
+        if (strcmp(kpi_text_format_number(c->x, buf), c->number))
+            fail_msg("format_number(%.17g) = \"%s\", expected \"%s\"", c->x, buf, c->number);
+        if (strcmp(kpi_text_format_exact(c->x, buf), c->exact))
+            fail_msg("format_exact(%.17g) = \"%s\", expected \"%s\"", c->x, buf, c->exact);
+        if (c->rate && strcmp(kpi_text_format_rate(c->x, buf), c->rate))
+            fail_msg("format_rate(%.17g) = \"%s\", expected \"%s\"", c->x, buf, c->rate);
+        check_formats_match_printf(c->x);
+        check_formats_match_printf(-c->x);
+    }
+    /* DBL_MAX in hundredths: the 15 digits, then 309 - 15 zeros, ".00". */
+    memcpy(want_rate, "179769313486232", 15);
+    memset(want_rate + 15, '0', 294);
+    memcpy(want_rate + 309, ".00", 4);
+    assert_string_equal(kpi_text_format_rate(DBL_MAX, buf), want_rate);
+    assert_string_equal(kpi_text_format_rate(-DBL_MAX, buf) + 1, want_rate);
+
+    /* Not finite: what printf writes, and an empty rate. */
+    assert_string_equal(kpi_text_format_number(INFINITY, buf), "inf");
+    assert_string_equal(kpi_text_format_number(-INFINITY, buf), "-inf");
+    assert_string_equal(kpi_text_format_exact(INFINITY, buf), "inf");
+    assert_string_equal(kpi_text_format_rate(-INFINITY, buf), "");
+    assert_string_equal(kpi_text_format_rate(NAN, buf), "");
+    check_formats_match_printf(INFINITY);
+    check_formats_match_printf(-INFINITY);
+    check_formats_match_printf(NAN);
+    check_formats_match_printf(-NAN);
+}
+
+/* splitmix64: a fixed seed makes every run check the same values. */
+static uint64_t format_rng = 20240611;
+
+static uint64_t rng_next(void)
+{
+    uint64_t z = (format_rng += 0x9E3779B97F4A7C15u);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+    return z ^ (z >> 31);
+}
+
+static uint64_t rng_below(uint64_t n)
+{
+    return rng_next() % n;
+}
+
+static uint64_t pow10_of(unsigned n)
+{
+    uint64_t p = 1;
+    while (n--)
+        p *= 10;
+    return p;
+}
+
+static double rng_sign(double x)
+{
+    return rng_next() & 1 ? -x : x;
+}
+
+/* The families of values; each gives a finite double. */
+
+static double random_bits(void)
+{
+    for (;;) {
+        uint64_t bits = rng_next();
+        double x;
+        memcpy(&x, &bits, sizeof x);
+        if (isfinite(x))
+            return x;
+    }
+}
+
+static double random_integer(void)
+{
+    return rng_sign((double)(rng_next() >> rng_below(64)));
+}
+
+/* k / 10^d with 1 to 4 decimals, as typed into a CSV: 97.32, 0.5. */
+static double random_decimal(void)
+{
+    uint64_t k = rng_below(pow10_of(1 + (unsigned)rng_below(10)));
+    return rng_sign((double)k / (double)pow10_of(1 + (unsigned)rng_below(4)));
+}
+
+/* a / b * 100 of small counts, as KPI formulas make them. */
+static double random_ratio(void)
+{
+    uint64_t a = rng_below(pow10_of(1 + (unsigned)rng_below(6)));
+    uint64_t b = 1 + rng_below(pow10_of(1 + (unsigned)rng_below(6)));
+    return rng_next() & 1 ? (double)a / (double)b * 100 : (double)a * 100 / (double)b;
+}
+
+/* 15 to 17 random digits at any exponent: decimals that just do or do not
+ * read back at 15 and 16 digits. */
+static double random_digits(void)
+{
+    char text[48];
+    unsigned prec = 15 + (unsigned)rng_below(3);
+    uint64_t d = pow10_of(prec - 1) + rng_below(pow10_of(prec) - pow10_of(prec - 1));
+    double x;
+    snprintf(text, sizeof text, "%llue%d", (unsigned long long)d, (int)rng_below(640) - 330);
+    x = strtod(text, NULL);
+    return isfinite(x) ? rng_sign(x) : 1.5;
+}
+
+/* The double nearest a decimal halfway between two of 15 digits (so also
+ * between two rates at 2 decimals), or a neighbour: the closest calls. */
+static double random_halfway(void)
+{
+    char text[48];
+    uint64_t d = pow10_of(14) + rng_below(pow10_of(15) - pow10_of(14));
+    int e = rng_below(4) ? (int)rng_below(40) - 20 : (int)rng_below(640) - 330;
+    double x;
+    snprintf(text, sizeof text, "%llu5e%d", (unsigned long long)d, e);
+    x = strtod(text, NULL);
+    if (!isfinite(x))
+        return 2.5;
+    switch (rng_below(4)) {
+    case 0:
+        return rng_sign(nextafter(x, 0));
+    case 1:
+        return rng_sign(nextafter(x, INFINITY));
+    default:
+        return rng_sign(x);
+    }
+}
+
+/* 2^n and its neighbours: below a power of two the gap is half as wide. */
+static double random_power_of_two(void)
+{
+    double x = ldexp(1, (int)rng_below(2098) - 1074);
+    switch (rng_below(3)) {
+    case 0:
+        x = nextafter(x, 0);
+        break;
+    case 1:
+        x = nextafter(x, INFINITY);
+        break;
+    default:
+        break;
+    }
+    return isfinite(x) ? rng_sign(x) : DBL_MAX;
+}
+
+/* Integers from 2^53 to 2^67, where short decimals can lie exactly halfway
+ * between two doubles. */
+static double random_big_integer(void)
+{
+    uint64_t m = (rng_next() >> 11) | ((uint64_t)1 << 52);
+    return rng_sign(ldexp((double)m, (int)rng_below(15)));
+}
+
+/* Values per family: 2 million in all, a few seconds; fewer under the
+ * sanitizers, and fewer still under valgrind (KPIEVAL_TEST_WRAPPER, as
+ * `make valgrind` sets it), to stay within seconds there too. */
+#if defined(__SANITIZE_ADDRESS__)
+#define FORMAT_VALUES_PER_FAMILY 100000
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FORMAT_VALUES_PER_FAMILY 100000
+#endif
+#endif
+#ifndef FORMAT_VALUES_PER_FAMILY
+#define FORMAT_VALUES_PER_FAMILY 250000
+#endif
+#define FORMAT_VALUES_PER_FAMILY_WRAPPED 4000
+
+static void test_text_format_matches_printf_on_random_values(void **state)
+{
+    static double (*const families[])(void) = {
+        random_bits,   random_integer, random_decimal,      random_ratio,
+        random_digits, random_halfway, random_power_of_two, random_big_integer,
+    };
+    const char *wrapper = getenv("KPIEVAL_TEST_WRAPPER");
+    int per_family =
+        wrapper && *wrapper ? FORMAT_VALUES_PER_FAMILY_WRAPPED : FORMAT_VALUES_PER_FAMILY;
+    (void)state;
+    format_rng = 20240611;
+    for (size_t f = 0; f < sizeof families / sizeof families[0]; f++) {
+        for (int i = 0; i < per_family; i++)
+            check_formats_match_printf(families[f]());
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -405,6 +757,8 @@ int main(void)
         cmocka_unit_test(test_text_format_number_shortest_15_digits),
         cmocka_unit_test(test_text_format_rate_half_away_from_zero),
         cmocka_unit_test(test_text_format_exact_round_trips),
+        cmocka_unit_test(test_text_format_edge_cases),
+        cmocka_unit_test(test_text_format_matches_printf_on_random_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# run --shard I/N and merge give files byte-identical to a whole run, for
+# N = 1, 2, 3 and 7; merge refuses incomplete or mixed sets of parts.
+#   tests/batch/shards.sh KPIEVAL
+bin=$1
+. "$(dirname "$0")/lib.sh"
+
+# 60 headquarters (16 teams of about 50 KPIs each) so every shard has some.
+"$bin" generate 48000 "$tmp/data" --seed 5 || fail "generate"
+run run "$tmp/data" --out "$tmp/whole" --quiet
+[ "$(rc)" = 1 ] || fail "whole run: exit $(rc)"
+for n in 1 2 3 7; do
+    parts=()
+    for i in $(seq 1 "$n"); do
+        run run "$tmp/data" --out "$tmp/n$n-p$i" --shard "$i/$n" --quiet
+        case $(rc) in 0|1) ;; *) fail "shard $i/$n: exit $(rc)"; cat "$tmp/last.stderr";; esac
+        [ -f "$tmp/n$n-p$i/shard.txt" ] || fail "shard $i/$n: no shard.txt"
+        parts+=("$tmp/n$n-p$i")
+    done
+    # Any order of parts on the command line.
+    reversed=()
+    for ((k = ${#parts[@]} - 1; k >= 0; k--)); do reversed+=("${parts[$k]}"); done
+    run merge "$tmp/n$n-merged" "${reversed[@]}"
+    [ "$(rc)" = 1 ] || { fail "merge of $n: exit $(rc)"; cat "$tmp/last.stderr"; }
+    same_tree "$tmp/whole" "$tmp/n$n-merged" && ok "N=$n: merged report identical to the whole run" ||
+        { fail "N=$n: merged report differs"; head -20 "$tmp/diff.out"; }
+done
+
+# Every top-level department is in exactly one shard of 3.
+python3 - "$tmp" <<'PY' || fail "shards do not partition the top-level departments"
+import csv, sys
+t = sys.argv[1]
+def tops(p):
+    return {r["department"] for r in csv.DictReader(open(p, encoding="utf-8")) if "/" not in r["department"]}
+parts = [tops("%s/n3-p%d/departments.csv" % (t, i)) for i in (1, 2, 3)]
+whole = tops(t + "/whole/departments.csv")
+assert all(parts), [len(p) for p in parts]
+assert sum(len(p) for p in parts) == len(whole) and set().union(*parts) == whole
+PY
+
+run merge "$tmp/bad1" "$tmp/n3-p1" "$tmp/n3-p2"
+[ "$(rc)" = 2 ] && grep -q "shard 3 of 3 is missing" "$tmp/last.stderr" && ok "missing shard refused" ||
+    fail "missing shard: exit $(rc), $(cat "$tmp/last.stderr")"
+[ ! -e "$tmp/bad1" ] || fail "refused merge wrote its output"
+run merge "$tmp/bad2" "$tmp/n3-p1" "$tmp/n3-p1" "$tmp/n3-p2"
+[ "$(rc)" = 2 ] && grep -q "given twice" "$tmp/last.stderr" && ok "repeated shard refused" ||
+    fail "repeated shard: exit $(rc)"
+run merge "$tmp/bad3" "$tmp/n3-p1" "$tmp/n2-p2" "$tmp/n3-p3"
+[ "$(rc)" = 2 ] && ok "parts of different runs refused" || fail "mixed runs: exit $(rc)"
+run merge "$tmp/bad4" "$tmp/whole"
+[ "$(rc)" = 2 ] && grep -q "not a partial report" "$tmp/last.stderr" && ok "whole report refused as a part" ||
+    fail "whole report as a part: exit $(rc)"
+run run "$tmp/data" --out "$tmp/x" --shard 4/3
+[ "$(rc)" = 2 ] && ok "--shard 4/3 refused" || fail "--shard 4/3: exit $(rc)"
+run run "$tmp/data" --out "$tmp/x" --shard 1/0
+[ "$(rc)" = 2 ] && ok "--shard 1/0 refused" || fail "--shard 1/0: exit $(rc)"
+finish

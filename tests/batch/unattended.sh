@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# What a scheduled job relies on: the output folder lock (fail naming the
+# holder, or --wait), --max-errors, --log json, the progress bar only on a
+# terminal, and leftovers of killed runs cleaned up.
+#   tests/batch/unattended.sh KPIEVAL
+bin=$1
+. "$(dirname "$0")/lib.sh"
+command -v flock >/dev/null || { echo "flock (util-linux) is needed"; exit 1; }
+
+"$bin" generate 2000 "$tmp/data" --seed 3 || fail "generate"
+
+# --- the lock -------------------------------------------------------------
+# Another holder of OUT.lock (flock, as kpieval takes it), who wrote its
+# PID in it as kpieval does.
+mkdir -p "$tmp/reports"
+printf 'pid 424242, started 2026-01-01T02:30:00Z\n' >"$tmp/reports/night.lock"
+flock "$tmp/reports/night.lock" sleep 3 &
+holder=$!
+sleep 0.5
+start=$(date +%s%N)
+run run "$tmp/data" --out "$tmp/reports/night" --quiet
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$(rc)" = 2 ] || fail "locked folder: exit $(rc), expected 2"
+grep -q "pid 424242" "$tmp/last.stderr" && grep -q -- "--wait" "$tmp/last.stderr" &&
+    ok "a locked folder is refused, naming the holder" ||
+    fail "lock message lacks the holder or --wait: $(cat "$tmp/last.stderr")"
+[ "$elapsed_ms" -lt 2500 ] || fail "refusal was not immediate (${elapsed_ms} ms)"
+[ ! -e "$tmp/reports/night" ] || fail "a refused run wrote its report"
+run run "$tmp/data" --out "$tmp/reports/night" --quiet --wait
+[ "$(rc)" = 1 ] && [ -f "$tmp/reports/night/report.json" ] && ok "--wait waits, then writes" ||
+    fail "--wait: exit $(rc): $(cat "$tmp/last.stderr")"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+[ ! -e "$tmp/reports/night.lock" ] && ok "the lock file is removed after the run" ||
+    fail "night.lock left behind"
+
+# Two real runs at once on one folder: exactly one writes, the other is
+# refused at once (or both succeed one after the other when the first is
+# done before the second starts).
+"$bin" generate 60000 "$tmp/big" --seed 4 >/dev/null
+"$bin" run "$tmp/big" --out "$tmp/reports/race" --quiet >/dev/null 2>"$tmp/r1.err" &
+first=$!
+sleep 0.3
+run run "$tmp/big" --out "$tmp/reports/race" --quiet
+wait "$first"
+if [ "$(rc)" = 2 ]; then
+    grep -q "another kpieval run is writing this report (pid $first" "$tmp/last.stderr" &&
+        ok "a concurrent run is refused, naming the running PID" ||
+        fail "concurrent refusal message: $(cat "$tmp/last.stderr")"
+else
+    echo "note: the first run finished before the second started; exit $(rc)"
+fi
+
+# --- leftovers of killed runs ---------------------------------------------
+mkdir -p "$tmp/reports/night.tmp-AbC123/departments" "$tmp/reports/night.old-XyZ789"
+mkdir -p "$tmp/reports/night.tmp-keep-me" "$tmp/reports/other.tmp-AbC123"
+run run "$tmp/data" --out "$tmp/reports/night" --quiet
+[ ! -e "$tmp/reports/night.tmp-AbC123" ] && [ ! -e "$tmp/reports/night.old-XyZ789" ] &&
+    ok "staging folders of killed runs removed" || fail "stale staging folders left"
+[ -d "$tmp/reports/night.tmp-keep-me" ] && [ -d "$tmp/reports/other.tmp-AbC123" ] &&
+    ok "unrelated folders kept" || fail "an unrelated folder was removed"
+
+# --- --max-errors -----------------------------------------------------------
+errors=$(python3 -c 'import csv, sys
+print(sum(r["status"] == "error" for r in csv.DictReader(open(sys.argv[1], encoding="utf-8"))))' \
+    "$tmp/reports/night/kpis.csv")
+[ "$errors" -gt 0 ] || fail "the generated plan has no KPI in error"
+cp -r "$tmp/reports/night" "$tmp/before"
+run run "$tmp/data" --out "$tmp/reports/night" --max-errors $((errors - 1)) --quiet
+[ "$(rc)" = 2 ] && grep -q "more than --max-errors $((errors - 1))" "$tmp/last.stderr" &&
+    ok "$errors errors > --max-errors $((errors - 1)): exit 2" ||
+    fail "--max-errors $((errors - 1)): exit $(rc): $(tail -1 "$tmp/last.stderr")"
+same_tree "$tmp/before" "$tmp/reports/night" && ok "--max-errors left the earlier report" ||
+    fail "--max-errors changed the report"
+run run "$tmp/data" --out "$tmp/reports/night" --max-errors "$errors" --quiet
+[ "$(rc)" = 1 ] && ok "$errors errors = --max-errors $errors: exit 1" || fail "--max-errors $errors: exit $(rc)"
+run run "$tmp/data" --out "$tmp/x" --max-errors -1
+[ "$(rc)" = 2 ] || fail "--max-errors -1 accepted"
+
+# --- --log json -------------------------------------------------------------
+run run "$tmp/data" --out "$tmp/reports/night" --log json --quiet
+[ "$(rc)" = 1 ] || fail "--log json: exit $(rc)"
+python3 - "$tmp/last.stderr" "$errors" <<'PY' && ok "--log json: one JSON event per line" || fail "--log json"
+import json, sys
+events = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
+kinds = [e["event"] for e in events]
+assert kinds[0] == "start" and kinds[-1] == "finish", kinds
+phases = [e["phase"] for e in events if e["event"] == "phase"]
+assert phases == ["load", "evaluate", "score", "rollup", "write"], phases
+assert all(e["seconds"] >= 0 for e in events if e["event"] == "phase")
+counts = [e for e in events if e["event"] == "counts"][0]
+assert counts["kpis"] == 2000 and counts["error"] == int(sys.argv[2]), counts
+fin = events[-1]
+assert fin["exit"] == 1 and fin["kpis"] == 2000 and "achievement" in fin, fin
+assert all("time" in e for e in events)
+assert sum(k == "kpi" for k in kinds) == 20
+PY
+run run "$tmp/nothing-here" --out "$tmp/x" --log json
+python3 - "$tmp/last.stderr" <<'PY' && ok "--log json: errors are events too" || fail "--log json error"
+import json, sys
+events = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
+assert [e["event"] for e in events] == ["start", "error", "finish"], events
+assert events[-1]["exit"] == 2 and "not a dataset folder" in events[1]["message"]
+PY
+
+# --- the progress bar -------------------------------------------------------
+run run "$tmp/big" --out "$tmp/reports/bar"
+grep -q "evaluating" "$tmp/last.stderr" && fail "a progress bar without a terminal" ||
+    ok "no progress bar when stderr is not a terminal"
+if command -v script >/dev/null; then
+    script -qec "'$bin' run '$tmp/big' --out '$tmp/reports/bar' --jobs 1 >/dev/null" /dev/null \
+        >"$tmp/tty.out" </dev/null || true
+    grep -q "kpieval: evaluating" "$tmp/tty.out" && grep -q "kpieval: writing" "$tmp/tty.out" &&
+        ok "a progress bar on a terminal" || fail "no progress bar on a terminal"
+    script -qec "'$bin' run '$tmp/big' --out '$tmp/reports/bar' --quiet" /dev/null \
+        >"$tmp/tty-quiet.out" </dev/null || true
+    grep -q "evaluating" "$tmp/tty-quiet.out" && fail "a progress bar with --quiet" ||
+        ok "no progress bar with --quiet"
+else
+    echo "note: no 'script' command; the terminal part was skipped"
+fi
+finish
