@@ -46,6 +46,8 @@ static const char usage_text[] =
     "  --time-limit SECONDS  wall time per formula (default 2)\n"
     "  --jobs N              worker processes (default: one per CPU)\n"
     "  --in-process          evaluate without worker processes (debugging only)\n"
+    "  --reports LIST        write only these, e.g. kpis.csv,departments.csv\n"
+    "                        (default: kpis.csv,departments.csv,departments/,report.json)\n"
     "  --shard I/N           only the top-level departments of shard I of N,\n"
     "                        as a partial report for `kpieval merge`\n"
     "  --wait                wait while another run writes the same --out\n"
@@ -185,6 +187,9 @@ static int parse_options(struct cli *c, int argc, char **argv, bool allow_out)
                 return usage_error(c, "--max-errors '%s': expected a whole number >= 0", v);
             c->opt.has_max_errors = true;
             c->opt.max_errors = (size_t)n;
+        } else if (!strcmp(a, "--reports") && allow_out) {
+            if (kpi_report_select(v, &c->opt.reports, &err))
+                return usage_error(c, "%s", err.message);
         } else if (!strcmp(a, "--log")) {
             if (strcmp(v, "json") && strcmp(v, "text"))
                 return usage_error(c, "--log '%s': expected 'json' or 'text'", v);
@@ -506,11 +511,15 @@ static int evaluate(struct cli *c, int argc, char **argv, bool write)
     }
     if (!c->quiet && !rc) {
         print_summary(c, &run);
-        if (c->opt.out)
-            fprintf(c->out,
-                    "\nreports: %s/kpis.csv, %s/departments.csv, %s/report.json, "
-                    "%s/departments/\n",
-                    c->opt.out, c->opt.out, c->opt.out, c->opt.out);
+        if (c->opt.out) {
+            size_t n_writers, shown = 0;
+            const struct kpi_writer *w = kpi_report_writers(&n_writers);
+            fputs("\nreports:", c->out);
+            for (size_t i = 0; i < n_writers; i++)
+                if (w[i].optional && (!c->opt.reports || (c->opt.reports & (1u << i))))
+                    fprintf(c->out, "%s %s/%s", shown++ ? "," : "", c->opt.out, w[i].name);
+            putc('\n', c->out);
+        }
     }
     rc = rc ? KPI_EXIT_INPUT
             : run.overall.count[KPI_STATUS_OK] == run.overall.kpis ? KPI_EXIT_OK : KPI_EXIT_KPIS;

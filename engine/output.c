@@ -13,13 +13,56 @@
 
 #include "writers.h"
 
+/* The reports a run can write (--reports picks some), in the order they
+ * are written; shard.txt comes last because it records where the others
+ * put each block. */
 static const struct kpi_writer writers[] = {
-    {"kpis.csv", kpi_write_kpis_csv},
-    {"departments.csv", kpi_write_departments_csv},
-    {"departments/", kpi_write_department_files},
-    {"report.json", kpi_write_report_json},
-    {"shard.txt", kpi_write_shard_manifest}, /* partial reports only */
+    {"kpis.csv", kpi_write_kpis_csv, true},
+    {"departments.csv", kpi_write_departments_csv, true},
+    {"departments/", kpi_write_department_files, true},
+    {"report.json", kpi_write_report_json, true},
+    {"shard.txt", kpi_write_shard_manifest, false}, /* partial reports only */
+    {KPI_REPORT_MARKER, kpi_write_marker, false},
 };
+
+int kpi_write_marker(const struct kpi_report *rep, const char *dir, struct kpi_error *err)
+{
+    FILE *f = kpi_output_open(dir, KPI_REPORT_MARKER, err);
+    (void)rep;
+    if (!f)
+        return err ? err->code : KPI_EIO;
+    fputs("kpieval report folder: kpieval replaces it whole on the next run\n", f);
+    return kpi_output_close(f, KPI_REPORT_MARKER, err);
+}
+
+int kpi_report_select(const char *list, unsigned *mask, struct kpi_error *err)
+{
+    *mask = 0;
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        size_t i = 0;
+        for (; i < sizeof writers / sizeof writers[0]; i++) {
+            size_t wl = strlen(writers[i].name);
+            bool dir = writers[i].name[wl - 1] == '/';
+            if (writers[i].optional &&
+                ((len == wl && !strncmp(p, writers[i].name, len)) ||
+                 (dir && len == wl - 1 && !strncmp(p, writers[i].name, len))))
+                break;
+        }
+        if (i == sizeof writers / sizeof writers[0])
+            return kpi_error_set(err, KPI_EUSAGE,
+                                 "--reports: unknown report '%.*s'; choose from kpis.csv, "
+                                 "departments.csv, departments/, report.json",
+                                 (int)(len > 64 ? 64 : len), p);
+        *mask |= 1u << i;
+        p += len;
+        if (*p == ',' && !*++p)
+            return kpi_error_set(err, KPI_EUSAGE, "--reports: trailing ','");
+    }
+    if (!*mask)
+        return kpi_error_set(err, KPI_EUSAGE, "--reports: no report named");
+    return 0;
+}
 
 const struct kpi_writer *kpi_report_writers(size_t *n)
 {
@@ -229,7 +272,7 @@ int kpi_report_check_target(const char *out_dir, struct kpi_error *err)
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
         empty = false;
-        has_report |= !strcmp(e->d_name, "report.json");
+        has_report |= !strcmp(e->d_name, "report.json") || !strcmp(e->d_name, KPI_REPORT_MARKER);
     }
     closedir(d);
     if (!empty && !has_report)
@@ -335,7 +378,8 @@ int kpi_report_write(const struct kpi_report *rep_in, const char *out_arg, struc
     if (rc)
         goto out;
     for (size_t i = 0; i < n_writers && !rc; i++)
-        rc = w[i].write(&rep, staging, err);
+        if (!w[i].optional || !rep.params->reports || (rep.params->reports & (1u << i)))
+            rc = w[i].write(&rep, staging, err);
     if (rc)
         kpi_report_discard(staging);
     else

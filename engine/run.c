@@ -172,6 +172,7 @@ int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, stru
         .time_limit = opt->time_limit > 0 ? opt->time_limit : KPI_DEFAULT_SECONDS,
         .shard_index = opt->shard_index,
         .shard_count = opt->shard_count,
+        .reports = opt->reports,
     };
     struct kpi_report report = {run->ds, rows, run->departments, &run->overall, &params, NULL};
     stage_start(&st, KPI_PHASE_WRITE);

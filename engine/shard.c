@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,7 @@ struct merge {
     struct block *blocks;
     size_t n_blocks, cap_blocks;
     char *buf;
+    bool has[4]; /* kpis.csv, departments.csv, report.json, departments/ */
 };
 
 enum { F_KPIS, F_DEPARTMENTS, F_JSON };
@@ -394,8 +396,9 @@ static int check_parts(struct merge *m, struct kpi_error *err)
         else if (seen[p->index]++)
             rc = kpi_error_set(err, KPI_EINPUT, "%s: shard %u of %u is given twice", p->dir,
                                p->index, p->count);
-        else if (p->head_end != p0->head_end ||
-                 !same_bytes(m, p->fd[F_JSON], p0->fd[F_JSON], 0, 0, p->head_end))
+        else if (m->has[F_JSON] &&
+                 (p->head_end != p0->head_end ||
+                  !same_bytes(m, p->fd[F_JSON], p0->fd[F_JSON], 0, 0, p->head_end)))
             rc = kpi_error_set(err, KPI_EINPUT,
                                "%s: made with other parameters than %s (report.json differs)",
                                p->dir, p0->dir);
@@ -438,12 +441,22 @@ int kpi_report_merge(const char *out, const char *const *dirs, size_t n_dirs,
     for (size_t i = 0; i < n_dirs && !rc; i++) {
         m.parts[i].dir = dirs[i];
         rc = read_manifest(&m, i, err);
-        for (int k = 0; k < 3 && !rc; k++) {
-            snprintf(path, sizeof path, "%s/%s", dirs[i], part_files[k]);
-            m.parts[i].fd[k] = open(path, O_RDONLY | O_CLOEXEC);
-            if (m.parts[i].fd[k] < 0)
+        /* --reports may have left some files out, the same in every part. */
+        for (int k = 0; k < 4 && !rc; k++) {
+            snprintf(path, sizeof path, "%s/%s", dirs[i], k < 3 ? part_files[k] : "departments");
+            int fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (fd < 0 && errno != ENOENT)
                 rc = kpi_error_set(err, KPI_EINPUT, "%s: cannot read: %s", path,
                                    strerror(errno));
+            else if (i > 0 && (fd >= 0) != m.has[k])
+                rc = kpi_error_set(err, KPI_EINPUT, "%s: %s in this part but not in %s", path,
+                                   fd >= 0 ? "present" : "missing", dirs[0]);
+            if (i == 0)
+                m.has[k] = fd >= 0;
+            if (k < 3)
+                m.parts[i].fd[k] = fd;
+            else if (fd >= 0)
+                close(fd);
         }
     }
     if (!rc)
@@ -467,13 +480,16 @@ int kpi_report_merge(const char *out, const char *const *dirs, size_t n_dirs,
     kpi_report_remove_stale(out);
     if ((rc = kpi_report_stage(out, out_dir, staging, err)))
         goto out;
-    rc = write_csv(&m, F_KPIS, staging, err);
-    if (!rc)
+    if (m.has[F_KPIS])
+        rc = write_csv(&m, F_KPIS, staging, err);
+    if (!rc && m.has[F_DEPARTMENTS])
         rc = write_csv(&m, F_DEPARTMENTS, staging, err);
-    if (!rc)
+    if (!rc && m.has[3])
         rc = gather_department_files(&m, staging, err);
-    if (!rc)
+    if (!rc && m.has[F_JSON])
         rc = write_json(&m, overall, staging, err);
+    if (!rc)
+        rc = kpi_write_marker(NULL, staging, err);
     if (rc)
         kpi_report_discard(staging);
     else

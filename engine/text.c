@@ -353,12 +353,13 @@ static const uint64_t pow5_u64[28] = {
     7450580596923828125u,
 };
 
-/* 10^(28 i) for i = -11..12 is about (hi * 2^64 + lo) * 2^exp2, the
+/* 10^(28 i) for i = -11..12 is about (hi * 2^64 + lo) * 2^exp2, with the
  * mantissa in [2^127, 2^128) rounded to nearest; exact for i = 0 and 1
- * (5^28 fits in 128 bits). Computed with exact integers, in Python:
- * v = 10**(28*i), s = v.bit_length() - 128, mantissa round(v / 2**s) for
- * i >= 0; for i < 0 the s with 2**127 <= 2**s // 10**(-28*i) < 2**128 and
- * mantissa round(2**s / 10**(-28*i)), exp2 = -s. */
+ * (5^28 fits in 128 bits). Computed with exact integers, in Python: for
+ * i >= 0, v = 10**(28*i), exp2 = v.bit_length() - 128 and the mantissa
+ * round(v / 2**exp2); for i < 0, exp2 = -s with s the exponent for which
+ * 2**s // 10**(-28*i) lies in [2**127, 2**128), and the mantissa
+ * round(2**s / 10**(-28*i)). */
 #define POW10_STEP_MIN (-308)
 static const struct pow10_step {
     uint64_t hi, lo;

@@ -33,6 +33,9 @@ void kpi_json_put_overall(FILE *f, const struct kpi_department_summary *overall)
 int kpi_write_shard_manifest(const struct kpi_report *rep, const char *dir,
                              struct kpi_error *err);
 
+/* The marker file of a report folder (KPI_REPORT_MARKER). */
+int kpi_write_marker(const struct kpi_report *rep, const char *dir, struct kpi_error *err);
+
 FILE *kpi_output_open(const char *dir, const char *name, struct kpi_error *err);
 
 /* Flushes and closes f; returns 0 or KPI_EIO naming `name`. The files are

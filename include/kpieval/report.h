@@ -32,6 +32,7 @@ struct kpi_report_params {
     size_t memory_limit;
     double time_limit;             /* seconds */
     unsigned shard_index, shard_count; /* 0 of 0: a whole report */
+    unsigned reports;              /* bit i: writer i; 0: every report */
 };
 
 /* Where a partial report's pieces are, for `kpieval merge` (shard.txt):
@@ -63,7 +64,16 @@ struct kpi_report {
 struct kpi_writer {
     const char *name; /* what it writes, e.g. "kpis.csv" or "departments/" */
     int (*write)(const struct kpi_report *rep, const char *dir, struct kpi_error *err);
+    bool optional;    /* --reports can leave it out */
 };
+
+/* Written in every report folder: what lets a later run know the folder
+ * is a kpieval report it may replace (report.json also counts). */
+#define KPI_REPORT_MARKER ".kpieval-report"
+
+/* Parses --reports "kpis.csv,departments.csv" into a mask of writer
+ * indices for kpi_report_params.reports. */
+int kpi_report_select(const char *list, unsigned *mask, struct kpi_error *err);
 
 /* The writers, in the order they run. */
 const struct kpi_writer *kpi_report_writers(size_t *n);

@@ -52,6 +52,7 @@ struct kpi_run_options {
     bool has_max_errors;              /* more than max_errors KPIs in error: KPI_ELIMIT */
     size_t max_errors;
     unsigned shard_index, shard_count; /* 1..count of count; 0 of 0: no sharding */
+    unsigned reports;                 /* kpi_report_select() mask; 0: every report */
     const struct kpi_run_observer *observer; /* may be NULL */
 };
 

@@ -38,6 +38,29 @@ assert all(parts), [len(p) for p in parts]
 assert sum(len(p) for p in parts) == len(whole) and set().union(*parts) == whole
 PY
 
+# --reports: only the files asked for (and the marker), in whole runs,
+# shards and merges alike; a second run may replace such a folder.
+run run "$tmp/data" --out "$tmp/some" --reports kpis.csv,departments.csv --quiet
+[ "$(cd "$tmp/some" && ls -A | tr '\n' ' ')" = ".kpieval-report departments.csv kpis.csv " ] &&
+    ok "--reports writes only what it names" || fail "--reports wrote: $(ls -A "$tmp/some")"
+cmp -s "$tmp/some/kpis.csv" "$tmp/whole/kpis.csv" || fail "--reports changed kpis.csv"
+run run "$tmp/data" --out "$tmp/some" --reports kpis.csv,departments.csv --quiet
+[ "$(rc)" = 1 ] && ok "a --reports folder can be replaced" || fail "rerun into a --reports folder: exit $(rc)"
+for i in 1 2 3; do
+    run run "$tmp/data" --out "$tmp/some-p$i" --shard "$i/3" --reports kpis.csv,departments.csv,departments/ --quiet
+done
+run merge "$tmp/some-merged" "$tmp/some-p1" "$tmp/some-p2" "$tmp/some-p3"
+[ "$(rc)" = 1 ] && [ ! -e "$tmp/some-merged/report.json" ] &&
+    diff -r "$tmp/whole/departments" "$tmp/some-merged/departments" >/dev/null &&
+    cmp -s "$tmp/whole/kpis.csv" "$tmp/some-merged/kpis.csv" &&
+    cmp -s "$tmp/whole/departments.csv" "$tmp/some-merged/departments.csv" &&
+    ok "merge of --reports parts" || fail "merge of --reports parts: exit $(rc)"
+run merge "$tmp/mixed" "$tmp/some-p1" "$tmp/n3-p2" "$tmp/n3-p3"
+[ "$(rc)" = 2 ] && ok "parts with different --reports refused" || fail "mixed --reports: exit $(rc)"
+run run "$tmp/data" --out "$tmp/x" --reports kpis.csv,summary.pdf
+[ "$(rc)" = 2 ] && grep -q "unknown report 'summary.pdf'" "$tmp/last.stderr" &&
+    ok "unknown --reports name refused" || fail "--reports summary.pdf: exit $(rc)"
+
 run merge "$tmp/bad1" "$tmp/n3-p1" "$tmp/n3-p2"
 [ "$(rc)" = 2 ] && grep -q "shard 3 of 3 is missing" "$tmp/last.stderr" && ok "missing shard refused" ||
     fail "missing shard: exit $(rc), $(cat "$tmp/last.stderr")"

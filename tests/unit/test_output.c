@@ -300,7 +300,7 @@ static void test_output_write_creates_the_report(void **state)
     if (kpi_report_write(&w.report, out, &err) != 0)
         fail_msg("write: %s", err.message);
     list_dir(out, listing, sizeof listing);
-    assert_string_equal(listing, "departments|departments.csv|kpis.csv|report.json");
+    assert_string_equal(listing, ".kpieval-report|departments|departments.csv|kpis.csv|report.json");
     /* One file per department node: 경제진흥본부 and its 경제정책과. */
     list_dir(scratch_join(path, out, "departments"), listing, sizeof listing);
     size_t files = listing[0] ? 1 : 0;
@@ -349,7 +349,7 @@ static void test_output_write_replaces_an_old_report_completely(void **state)
     if (kpi_report_write(&w.report, out, &err) != 0)
         fail_msg("write: %s", err.message);
     list_dir(out, listing, sizeof listing);
-    assert_string_equal(listing, "departments|departments.csv|kpis.csv|report.json");
+    assert_string_equal(listing, ".kpieval-report|departments|departments.csv|kpis.csv|report.json");
     assert_false(scratch_exists(scratch_join(path, out, "departments/999-gone.csv")));
     char *json = scratch_read(scratch_join(path, out, "report.json"));
     assert_non_null(json);
@@ -384,14 +384,14 @@ static void test_output_write_with_trailing_slash(void **state)
     list_dir(parent, listing, sizeof listing);
     assert_string_equal(listing, "out");
     list_dir(scratch_join(path, parent, "out"), listing, sizeof listing);
-    assert_string_equal(listing, "departments|departments.csv|kpis.csv|report.json");
+    assert_string_equal(listing, ".kpieval-report|departments|departments.csv|kpis.csv|report.json");
     /* Replacing it the same way. */
     if (kpi_report_write(&w.report, out, &err) != 0)
         fail_msg("second write: %s", err.message);
     list_dir(parent, listing, sizeof listing);
     assert_string_equal(listing, "out");
     list_dir(scratch_join(path, parent, "out"), listing, sizeof listing);
-    assert_string_equal(listing, "departments|departments.csv|kpis.csv|report.json");
+    assert_string_equal(listing, ".kpieval-report|departments|departments.csv|kpis.csv|report.json");
     kpi_run_release(&w.run);
 }
 
