@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,8 @@ struct kpi_dataset {
     const char **expressions;
     size_t n_expressions, cap_expressions;
     struct kpi_strmap expression_ids;
+    struct kpi_strmap texts;            /* units and other repeated short texts */
+    struct kpi_input *inputs;           /* every KPI's inputs, one block */
 
     struct kpi_department *departments;
     size_t n_departments, n_departments_total;
@@ -106,24 +109,40 @@ static void add_warning(kpi_dataset *ds, const char *text)
         ds->warnings[ds->n_warnings++] = text;
 }
 
-/* Number of a distinct expression text, adding it when new. */
-static int intern_expression(kpi_dataset *ds, const char *text, unsigned *id)
+/* Number of a distinct expression text, adding it when new; *stored is
+ * the one copy of the text that every KPI using it shares. */
+static int intern_expression(kpi_dataset *ds, const char *text, unsigned *id,
+                             const char **stored)
 {
-    unsigned existing;
-    int r = kpi_strmap_put(&ds->expression_ids, text, (unsigned)ds->n_expressions, &existing,
-                           NULL);
-    if (r < 0)
-        return -1;
-    if (r == 0) {
-        *id = existing;
+    if (kpi_strmap_get(&ds->expression_ids, text, id)) {
+        *stored = ds->expressions[*id];
         return 0;
     }
+    if (!(text = arena_dup(&ds->arena, text)))
+        return -1;
+    if (kpi_strmap_put(&ds->expression_ids, text, (unsigned)ds->n_expressions, NULL, NULL) < 0)
+        return -1;
     if (grow_array((void **)&ds->expressions, &ds->cap_expressions, ds->n_expressions + 1,
                    sizeof *ds->expressions))
         return -1;
     *id = (unsigned)ds->n_expressions;
     ds->expressions[ds->n_expressions++] = text;
+    *stored = text;
     return 0;
+}
+
+/* One shared copy of short repeated texts such as units. */
+static const char *intern_text(kpi_dataset *ds, const char *text)
+{
+    const char *stored = NULL;
+    unsigned unused;
+    if (kpi_strmap_get(&ds->texts, text, &unused)) {
+        kpi_strmap_put(&ds->texts, text, 0, &unused, &stored);
+        return stored;
+    }
+    if (!(stored = arena_dup(&ds->arena, text)) || kpi_strmap_put(&ds->texts, stored, 0, NULL, NULL) < 0)
+        return NULL;
+    return stored;
 }
 
 /* ---- header handling ---------------------------------------------------- */
@@ -253,11 +272,35 @@ static void set_invalid(kpi_dataset *ds, struct kpi_indicator *k, const char *me
     (void)ds;
 }
 
-/* Reads a number cell; on failure the KPI is invalid and *bad keeps the
- * cell as written. */
+static const struct kpi_bad_cells all_cells_read = {NULL, NULL, NULL, NULL};
+
+/* The KPI's own record of unreadable cells, made on first need. */
+static struct kpi_bad_cells *bad_cells(kpi_dataset *ds, struct kpi_indicator *k)
+{
+    if (k->bad == &all_cells_read) {
+        struct kpi_bad_cells *b = kpi_arena_alloc(&ds->arena, sizeof *b);
+        if (!b)
+            return NULL;
+        *b = all_cells_read;
+        k->bad = b;
+    }
+    return (struct kpi_bad_cells *)(uintptr_t)k->bad;
+}
+
+/* Keeps an unreadable cell as written (which: offset of its member). */
+static void keep_bad_cell(kpi_dataset *ds, struct kpi_indicator *k, size_t which,
+                          const char *cell)
+{
+    struct kpi_bad_cells *b = bad_cells(ds, k);
+    if (b)
+        *(const char **)(void *)((char *)b + which) = arena_dup(&ds->arena, cell);
+}
+
+/* Reads a number cell; on failure the KPI is invalid and the cell is kept
+ * as written (which: its member in struct kpi_bad_cells). */
 static void parse_number_cell(kpi_dataset *ds, struct kpi_indicator *k,
                               const struct kpi_csv_row *row, const char *column, const char *cell,
-                              double *out, const char **bad)
+                              double *out, size_t which)
 {
     char c[64];
     enum kpi_number_problem p = kpi_text_parse_number(cell, out);
@@ -265,7 +308,7 @@ static void parse_number_cell(kpi_dataset *ds, struct kpi_indicator *k,
         set_invalid(ds, k,
                     arena_printf(&ds->arena, "%s:%u: %s '%s' %s", row->file, row->line, column,
                                  clip(cell, c), kpi_text_number_problem(p)));
-        *bad = arena_dup(&ds->arena, cell);
+        keep_bad_cell(ds, k, which, cell);
     }
 }
 
@@ -307,6 +350,7 @@ static int on_indicator_row(void *ctx, const struct kpi_csv_row *row, struct kpi
     k->line = row->line;
     k->scoring_id = KPI_NONE;
     k->department_id = KPI_NONE;
+    k->bad = &all_cells_read;
 
     /* id, name, department: problems here stop the run. */
     text = trim(row->fields[L->col[COL_ID]]);
@@ -355,7 +399,9 @@ static int on_indicator_row(void *ctx, const struct kpi_csv_row *row, struct kpi
     }
 
     text = trim(field(row, L->col[COL_UNIT]));
-    k->unit = *text ? arena_dup(&ds->arena, text) : "";
+    k->unit = *text ? intern_text(ds, text) : "";
+    if (!k->unit)
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
 
     /* Everything below only makes this KPI invalid. */
     text = trim(field(row, L->col[COL_DIRECTION]));
@@ -368,39 +414,42 @@ static int on_indicator_row(void *ctx, const struct kpi_csv_row *row, struct kpi
                     arena_printf(&ds->arena,
                                  "%s:%u: direction '%s' is not 'increase' or 'decrease'",
                                  row->file, row->line, clip(text, c)));
-        k->bad_direction = arena_dup(&ds->arena, text);
+        keep_bad_cell(ds, k, offsetof(struct kpi_bad_cells, direction), text);
     }
 
     text = trim(field(row, L->col[COL_BASELINE]));
     if (*text && strcmp(text, "-")) {
         k->has_baseline = true;
-        parse_number_cell(ds, k, row, "baseline", text, &k->baseline, &k->bad_baseline);
+        parse_number_cell(ds, k, row, "baseline", text, &k->baseline,
+                          offsetof(struct kpi_bad_cells, baseline));
     }
 
     text = trim(row->fields[L->col[COL_TARGET]]);
-    parse_number_cell(ds, k, row, "target", text, &k->target, &k->bad_target);
+    parse_number_cell(ds, k, row, "target", text, &k->target,
+                      offsetof(struct kpi_bad_cells, target));
 
     k->weight = 1;
     text = trim(field(row, L->col[COL_WEIGHT]));
     if (*text) {
-        parse_number_cell(ds, k, row, "weight", text, &k->weight, &k->bad_weight);
+        parse_number_cell(ds, k, row, "weight", text, &k->weight,
+                          offsetof(struct kpi_bad_cells, weight));
         if (k->weight < 0 || k->weight > KPI_WEIGHT_MAX) {
             set_invalid(ds, k,
                         arena_printf(&ds->arena, "%s:%u: weight '%s' is %s", row->file,
                                      row->line, clip(text, c),
                                      k->weight < 0 ? "negative"
                                                    : "larger than " KPI_STR(KPI_WEIGHT_MAX)));
-            k->bad_weight = arena_dup(&ds->arena, text);
+            keep_bad_cell(ds, k, offsetof(struct kpi_bad_cells, weight), text);
         }
     }
 
     text = trim(row->fields[L->col[COL_FORMULA]]);
-    if (!(k->formula = arena_dup(&ds->arena, text)))
-        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
-    if (!*text)
+    if (!*text) {
+        k->formula = "";
         set_invalid(ds, k, arena_printf(&ds->arena, "%s:%u: formula is empty", row->file, row->line));
-    else if (intern_expression(ds, k->formula, &k->formula_id))
+    } else if (intern_expression(ds, text, &k->formula_id, &k->formula)) {
         return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    }
 
     text = trim(field(row, L->col[COL_SCORING]));
     if (!*text) {
@@ -418,8 +467,7 @@ static int on_indicator_row(void *ctx, const struct kpi_csv_row *row, struct kpi
         k->scoring = KPI_SCORING_BINARY;
     } else {
         k->scoring = KPI_SCORING_EXPRESSION;
-        if (!(k->scoring_text = arena_dup(&ds->arena, text)) ||
-            intern_expression(ds, k->scoring_text, &k->scoring_id))
+        if (intern_expression(ds, text, &k->scoring_id, &k->scoring_text))
             return kpi_error_set(err, KPI_ENOMEM, "out of memory");
     }
 
@@ -521,14 +569,18 @@ static int on_actual_row(void *ctx, const struct kpi_csv_row *row, struct kpi_er
         return 0;
     }
     const char *stored = NULL;
-    char *copy = kpi_arena_strndup(&ds->arena, name, strlen(name));
-    if (!copy)
-        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
-    r = kpi_strmap_put(&L->names, copy, 0, NULL, &stored);
-    if (r < 0)
-        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
-    if (r == 1)
+    unsigned unused;
+    if (kpi_strmap_get(&L->names, name, &unused)) {
+        kpi_strmap_put(&L->names, name, 0, &unused, &stored); /* finds the stored key */
+    } else {
+        char *copy = kpi_arena_strndup(&ds->arena, name, strlen(name));
+        if (!copy)
+            return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+        r = kpi_strmap_put(&L->names, copy, 0, NULL, &stored);
+        if (r < 0)
+            return kpi_error_set(err, KPI_ENOMEM, "out of memory");
         stored = copy;
+    }
 
     double value = 0;
     const char *vtext = trim(row->fields[L->col[COL_VALUE]]);
@@ -584,13 +636,17 @@ static int compare_raw_actual(const void *a, const void *b)
     return x->line < y->line ? -1 : x->line > y->line;
 }
 
-/* Hands each KPI its inputs in display order and flags duplicates. */
+/* Hands each KPI its inputs in display order and flags duplicates. The
+ * inputs are written over the raw rows, which are the same size, so the
+ * dataset keeps one block and never holds both. */
 static int attach_inputs(kpi_dataset *ds, struct actual_loader *L, struct kpi_error *err)
 {
     struct ranked_input *ranked = NULL;
     size_t cap_ranked = 0;
     char c[64];
     int rc = 0;
+    _Static_assert(sizeof(struct raw_actual) == sizeof(struct kpi_input),
+                   "inputs are written over the raw rows");
 
     if (L->n_rows)
         qsort(L->rows, L->n_rows, sizeof *L->rows, compare_raw_actual);
@@ -600,8 +656,8 @@ static int attach_inputs(kpi_dataset *ds, struct actual_loader *L, struct kpi_er
             j++;
         struct kpi_indicator *k = &ds->indicators[L->rows[i].kpi];
         size_t n = j - i;
-        struct kpi_input *inputs = kpi_arena_alloc(&ds->arena, n * sizeof *inputs);
-        if (!inputs || grow_array((void **)&ranked, &cap_ranked, n, sizeof *ranked)) {
+        struct kpi_input *inputs = (struct kpi_input *)(void *)&L->rows[i];
+        if (grow_array((void **)&ranked, &cap_ranked, n, sizeof *ranked)) {
             rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
             goto out;
         }
@@ -626,7 +682,7 @@ static int attach_inputs(kpi_dataset *ds, struct actual_loader *L, struct kpi_er
         }
         qsort(ranked, n, sizeof *ranked, compare_ranked);
         for (size_t a = 0; a < n; a++)
-            inputs[a] = ranked[a].input;
+            memcpy(&inputs[a], &ranked[a].input, sizeof inputs[a]);
         k->inputs = inputs;
         k->n_inputs = (unsigned)n;
         i = j;
@@ -699,12 +755,22 @@ static int load_actuals(kpi_dataset *ds, const char *path, const char *want_peri
     } else if (L.n_periods == 1) {
         ds->period = L.period_list[0];
     }
+    if (L.n_rows < L.cap_rows) { /* the block is kept as the inputs: no slack */
+        struct raw_actual *shrunk = realloc(L.rows, L.n_rows * sizeof *L.rows);
+        if (shrunk) {
+            L.rows = shrunk;
+            L.cap_rows = L.n_rows;
+        }
+    }
     rc = attach_inputs(ds, &L, err);
 out:
     kpi_strmap_release(&L.names);
     kpi_strmap_release(&L.periods);
     free(L.period_list);
-    free(L.rows);
+    if (rc == 0) /* the rows are the KPIs' inputs now (attach_inputs) */
+        ds->inputs = (struct kpi_input *)(void *)L.rows;
+    else
+        free(L.rows);
     return rc;
 }
 
@@ -889,6 +955,7 @@ int kpi_dataset_load(const char *dir, const struct kpi_load_options *opt, kpi_da
     kpi_arena_init(&ds->arena);
     kpi_strmap_init(&ds->ids);
     kpi_strmap_init(&ds->expression_ids);
+    kpi_strmap_init(&ds->texts);
     kpi_strmap_init(&ds->department_paths);
     ds->warnings = calloc(KPI_WARNINGS_KEPT, sizeof *ds->warnings);
     ds->dir = strdup(dir);
@@ -939,6 +1006,8 @@ void kpi_dataset_free(kpi_dataset *ds)
     kpi_arena_release(&ds->arena);
     kpi_strmap_release(&ds->ids);
     kpi_strmap_release(&ds->expression_ids);
+    kpi_strmap_release(&ds->texts);
+    free(ds->inputs);
     kpi_strmap_release(&ds->department_paths);
     free(ds->indicators);
     free(ds->expressions);

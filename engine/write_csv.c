@@ -65,18 +65,18 @@ static void put_kpi_row(FILE *f, const struct kpi_indicator *k, const struct kpi
     put_field(f, k->unit);
     putc(',', f);
     /* A cell that could not be read is shown as written. */
-    if (k->bad_direction)
-        put_field(f, k->bad_direction);
+    if (k->bad->direction)
+        put_field(f, k->bad->direction);
     else
         fputs(k->direction == KPI_DIRECTION_DECREASE ? "decrease" : "increase", f);
     putc(',', f);
-    if (k->bad_baseline)
-        put_field(f, k->bad_baseline);
+    if (k->bad->baseline)
+        put_field(f, k->bad->baseline);
     else if (k->has_baseline)
         put_number(f, k->baseline);
     putc(',', f);
-    if (k->bad_target)
-        put_field(f, k->bad_target);
+    if (k->bad->target)
+        put_field(f, k->bad->target);
     else
         put_number(f, k->target);
     putc(',', f);
@@ -95,8 +95,8 @@ static void put_kpi_row(FILE *f, const struct kpi_indicator *k, const struct kpi
         putc(',', f);
     }
     putc(',', f);
-    if (k->bad_weight)
-        put_field(f, k->bad_weight);
+    if (k->bad->weight)
+        put_field(f, k->bad->weight);
     else
         put_number(f, k->weight);
     putc(',', f);

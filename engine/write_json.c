@@ -86,9 +86,9 @@ static void put_kpi(FILE *f, const kpi_dataset *ds, const struct kpi_indicator *
     fprintf(f, ", \"direction\": \"%s\"",
             k->direction == KPI_DIRECTION_DECREASE ? "decrease" : "increase");
     fputs(", \"baseline\": ", f);
-    put_number_or_null(f, k->has_baseline && !k->bad_baseline, k->baseline);
+    put_number_or_null(f, k->has_baseline && !k->bad->baseline, k->baseline);
     fputs(", \"target\": ", f);
-    put_number_or_null(f, !k->bad_target, k->target);
+    put_number_or_null(f, !k->bad->target, k->target);
     fputs(", \"formula\": ", f);
     put_string(f, k->formula);
     fprintf(f, ", \"scoring\": \"%s\"", scoring_names[k->scoring]);
@@ -116,11 +116,11 @@ static void put_kpi(FILE *f, const kpi_dataset *ds, const struct kpi_indicator *
     fputs(", \"achievement_capped\": ", f);
     put_number_or_null(f, r->status == KPI_STATUS_OK, r->achievement_capped);
     fputs(", \"weight\": ", f);
-    put_number_or_null(f, !k->bad_weight, k->weight);
-    if (k->bad_baseline || k->bad_target || k->bad_weight || k->bad_direction) {
+    put_number_or_null(f, !k->bad->weight, k->weight);
+    if (k->bad->baseline || k->bad->target || k->bad->weight || k->bad->direction) {
         /* Cells that could not be read, as written (the fields above are null). */
         const char *names[] = {"baseline", "target", "weight", "direction"};
-        const char *cells[] = {k->bad_baseline, k->bad_target, k->bad_weight, k->bad_direction};
+        const char *cells[] = {k->bad->baseline, k->bad->target, k->bad->weight, k->bad->direction};
         bool first = true;
         fputs(", \"unreadable\": {", f);
         for (size_t i = 0; i < 4; i++) {

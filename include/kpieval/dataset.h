@@ -43,25 +43,31 @@ struct kpi_input {
     unsigned line;     /* in actuals.csv */
 };
 
+/* Cells of a KPI that could not be read, kept as written for the reports
+ * (NULL when the cell was fine). */
+struct kpi_bad_cells {
+    const char *baseline, *target, *weight, *direction;
+};
+
+/* One KPI. Kept small (a million of them is the nightly case): texts that
+ * repeat (department, unit, formula) point to one shared copy. */
 struct kpi_indicator {
     const char *id, *name, *department, *unit;
     const char *formula;      /* text as written */
     const char *scoring_text; /* the expression when scoring is EXPRESSION */
-    enum kpi_direction direction;
-    enum kpi_scoring scoring;
-    bool has_baseline;
+    const char *const *extra; /* values of kpi_dataset_extra_columns() */
+    const struct kpi_input *inputs; /* in display order: formula order, then by name */
+    const char *invalid;      /* why the KPI cannot be evaluated, or NULL */
+    const struct kpi_bad_cells *bad; /* never NULL; all NULL when every cell was read */
     double baseline, target, weight;
     unsigned line;            /* row in indicators.csv */
     unsigned formula_id;      /* index into kpi_dataset_expressions() */
     unsigned scoring_id;      /* same, or KPI_NONE */
     unsigned department_id;   /* index into kpi_dataset_departments() */
-    const char *const *extra; /* values of kpi_dataset_extra_columns() */
-    const struct kpi_input *inputs; /* in display order: formula order, then by name */
     unsigned n_inputs;
-    const char *invalid;      /* why the KPI cannot be evaluated, or NULL */
-    /* Cells that could not be read, kept as written for the reports (NULL
-     * when the cell was fine). */
-    const char *bad_baseline, *bad_target, *bad_weight, *bad_direction;
+    unsigned char direction;  /* enum kpi_direction */
+    unsigned char scoring;    /* enum kpi_scoring */
+    bool has_baseline;
 };
 
 /* A node of the department tree; nodes are in tree order (a department

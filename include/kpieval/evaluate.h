@@ -24,14 +24,14 @@ enum kpi_status { KPI_STATUS_OK, KPI_STATUS_MISSING, KPI_STATUS_ERROR, KPI_STATU
 const char *kpi_status_name(enum kpi_status status);
 
 struct kpi_result {
-    enum kpi_status status;
-    bool has_actual;         /* the formula returned a finite number */
-    double actual;
-    bool has_score_value;    /* an expression scoring rule returned a number */
-    double score_value;
+    double actual;           /* the formula's value, when has_actual */
+    double score_value;      /* an expression scoring rule's value, when has_score_value */
     double achievement;      /* set by scoring; meaningful when status is ok */
     double achievement_capped;
     const char *message;     /* NULL when ok */
+    enum kpi_status status;
+    bool has_actual;         /* the formula returned a finite number */
+    bool has_score_value;    /* an expression scoring rule returned a number */
 };
 
 #define KPI_DEFAULT_INSTRUCTIONS 1000000ULL      /* VM instructions per evaluation */

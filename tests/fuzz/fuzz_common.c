@@ -272,18 +272,18 @@ void fuzz_check_dataset(const kpi_dataset *ds)
         FUZZ_CHECK(k->line >= 2);
         for (size_t x = 0; x < n_x; x++)
             check_string(k->extra[x]);
-        if (k->bad_baseline)
-            check_string(k->bad_baseline);
-        if (k->bad_target)
-            check_string(k->bad_target);
-        if (k->bad_weight)
-            check_string(k->bad_weight);
-        if (k->bad_direction)
-            check_string(k->bad_direction);
+        if (k->bad->baseline)
+            check_string(k->bad->baseline);
+        if (k->bad->target)
+            check_string(k->bad->target);
+        if (k->bad->weight)
+            check_string(k->bad->weight);
+        if (k->bad->direction)
+            check_string(k->bad->direction);
         if (k->invalid) {
             check_message(k->invalid);
         } else {
-            FUZZ_CHECK(!k->bad_baseline && !k->bad_target && !k->bad_weight && !k->bad_direction);
+            FUZZ_CHECK(!k->bad->baseline && !k->bad->target && !k->bad->weight && !k->bad->direction);
             FUZZ_CHECK(isfinite(k->target));
             FUZZ_CHECK(isfinite(k->weight) && k->weight >= 0 && k->weight <= KPI_WEIGHT_MAX);
             FUZZ_CHECK(!k->has_baseline || isfinite(k->baseline));
