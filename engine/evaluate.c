@@ -1,5 +1,6 @@
 #include "kpieval/evaluate.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,29 @@ static int evaluate_in_process(const kpi_dataset *ds, kpi_formulas *fe, kpi_resu
     return 0;
 }
 
+/* CPUs this process may use: its affinity mask, lowered by a cgroup v2
+ * CPU quota (cpu.max, as containers set it), at least 1. */
+unsigned kpi_cpus_available(void)
+{
+    cpu_set_t set;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        n = CPU_COUNT(&set);
+    FILE *f = fopen("/sys/fs/cgroup/cpu.max", "re");
+    if (f) {
+        char quota[32] = "";
+        long period = 0;
+        if (fscanf(f, "%31s %ld", quota, &period) == 2 && strcmp(quota, "max") && period > 0) {
+            long q = strtol(quota, NULL, 10);
+            long cpus = q > 0 ? (q + period - 1) / period : 0;
+            if (cpus > 0 && cpus < n)
+                n = cpus;
+        }
+        fclose(f);
+    }
+    return n > 0 ? (unsigned)n : 1;
+}
+
 int kpi_evaluate(const kpi_dataset *ds, const struct kpi_eval_options *opt, kpi_results **out,
                  struct kpi_error *err)
 {
@@ -91,8 +115,7 @@ int kpi_evaluate(const kpi_dataset *ds, const struct kpi_eval_options *opt, kpi_
         }
         rc = evaluate_in_process(ds, fe, res, opt->progress, err);
     } else {
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        unsigned jobs = opt->jobs ? opt->jobs : cpus > 0 ? (unsigned)cpus : 1;
+        unsigned jobs = opt->jobs ? opt->jobs : kpi_cpus_available();
         rc = kpi_workers_new(n, jobs, &res->workers, err);
         if (!rc) {
             res->rows = kpi_workers_rows(res->workers);

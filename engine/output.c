@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,6 +238,20 @@ int kpi_report_remove_stale(const char *out_dir)
     blen = strlen(base);
     if (!(d = opendir(parent)))
         return 0;
+    /* Without an atomic exchange, a run moves the old report to
+     * OUT.old-XXXXXX before moving the new one in: killed in between, it
+     * leaves no OUT. The old report is complete; put it back first. */
+    if (access(out_dir, F_OK) != 0 && errno == ENOENT) {
+        while ((e = readdir(d))) {
+            const char *rest = e->d_name + blen;
+            if (strncmp(e->d_name, base, blen) || strlen(rest) != 11 || strncmp(rest, ".old-", 5))
+                continue;
+            snprintf(path, sizeof path, "%s/%s", parent, e->d_name);
+            if (rename(path, out_dir) == 0)
+                break;
+        }
+        rewinddir(d);
+    }
     while ((e = readdir(d))) {
         /* Exactly what kpi_report_write makes: OUT.tmp-XXXXXX, OUT.old-XXXXXX. */
         const char *rest = e->d_name + blen;
@@ -360,11 +376,84 @@ fail:
     return rc;
 }
 
+/* ---- writing the reports in parallel ------------------------------------ */
+
+#define WRITERS_MAX 8
+
+/* The reports are independent of each other, so each is written by the
+ * first free thread; the biggest go first. */
+struct write_job {
+    const struct kpi_report *rep;
+    const char *dir;
+    const struct kpi_writer *w[WRITERS_MAX];
+    size_t n;
+    atomic_size_t next;
+    atomic_int failed;
+    int rc[WRITERS_MAX];
+    struct kpi_error err[WRITERS_MAX];
+};
+
+static void *write_some(void *arg)
+{
+    struct write_job *j = arg;
+    for (;;) {
+        size_t i = atomic_fetch_add(&j->next, 1);
+        if (i >= j->n || atomic_load(&j->failed))
+            break;
+        j->rc[i] = j->w[i]->write(j->rep, j->dir, &j->err[i]);
+        if (j->rc[i])
+            atomic_store(&j->failed, 1);
+    }
+    return NULL;
+}
+
+static int write_all(const struct kpi_report *rep, const char *dir, struct kpi_error *err)
+{
+    size_t n_writers, n_threads = rep->params->threads ? rep->params->threads : 1;
+    const struct kpi_writer *w = kpi_report_writers(&n_writers);
+    struct write_job *j = calloc(1, sizeof *j);
+    pthread_t threads[WRITERS_MAX];
+    size_t started = 0;
+    int rc = 0;
+
+    if (!j)
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    j->rep = rep;
+    j->dir = dir;
+    atomic_init(&j->next, 0);
+    atomic_init(&j->failed, 0);
+    /* The selected reports, the table's last (largest) first. */
+    for (size_t i = n_writers; i-- > 0;)
+        if (w[i].optional && (!rep->params->reports || (rep->params->reports & (1u << i))))
+            j->w[j->n++] = &w[i];
+    if (n_threads > j->n)
+        n_threads = j->n;
+    for (size_t t = 1; t < n_threads; t++) {
+        if (pthread_create(&threads[started], NULL, write_some, j) != 0)
+            break; /* fewer threads; this one still does the rest */
+        started++;
+    }
+    write_some(j);
+    for (size_t t = 0; t < started; t++)
+        pthread_join(threads[t], NULL);
+    for (size_t i = 0; i < j->n && !rc; i++) {
+        if (j->rc[i]) {
+            rc = j->rc[i];
+            if (err)
+                *err = j->err[i];
+        }
+    }
+    /* Then what describes the others: shard.txt (their offsets), the marker. */
+    for (size_t i = 0; i < n_writers && !rc; i++)
+        if (!w[i].optional)
+            rc = w[i].write(rep, dir, err);
+    free(j);
+    return rc;
+}
+
 int kpi_report_write(const struct kpi_report *rep_in, const char *out_arg, struct kpi_error *err)
 {
     char out_dir[KPI_PATH_MAX], staging[KPI_PATH_MAX];
-    size_t n_writers;
-    const struct kpi_writer *w = kpi_report_writers(&n_writers);
     struct kpi_report rep = *rep_in;
     struct kpi_shard_layout layout = {NULL, 0, 0, 0};
     int rc;
@@ -377,9 +466,7 @@ int kpi_report_write(const struct kpi_report *rep_in, const char *out_arg, struc
     rc = kpi_report_stage(out_arg, out_dir, staging, err);
     if (rc)
         goto out;
-    for (size_t i = 0; i < n_writers && !rc; i++)
-        if (!w[i].optional || !rep.params->reports || (rep.params->reports & (1u << i)))
-            rc = w[i].write(&rep, staging, err);
+    rc = write_all(&rep, staging, err);
     if (rc)
         kpi_report_discard(staging);
     else

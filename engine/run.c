@@ -173,6 +173,7 @@ int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, stru
         .shard_index = opt->shard_index,
         .shard_count = opt->shard_count,
         .reports = opt->reports,
+        .threads = opt->jobs ? opt->jobs : kpi_cpus_available(),
     };
     struct kpi_report report = {run->ds, rows, run->departments, &run->overall, &params, NULL};
     stage_start(&st, KPI_PHASE_WRITE);

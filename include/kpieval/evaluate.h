@@ -50,12 +50,16 @@ struct kpi_eval_options {
     uint64_t instruction_limit;       /* 0: KPI_DEFAULT_INSTRUCTIONS */
     size_t memory_limit;              /* 0: KPI_DEFAULT_MEMORY */
     double time_limit;                /* seconds; 0: KPI_DEFAULT_SECONDS */
-    unsigned jobs;                    /* worker processes; 0: one per online CPU */
+    unsigned jobs;                    /* worker processes; 0: kpi_cpus_available() */
     bool in_process;                  /* evaluate here, without workers (debugging) */
     const struct kpi_progress *progress; /* may be NULL */
 };
 
 typedef struct kpi_results kpi_results;
+
+/* CPUs this process may use (affinity mask and cgroup CPU quota): the
+ * default number of workers. */
+unsigned kpi_cpus_available(void);
 
 /* Evaluates every KPI of ds with the plugins of opt->plugin_dirs (folders
  * that do not exist are skipped). A KPI's failure is recorded in its row, never returned;

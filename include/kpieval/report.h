@@ -33,6 +33,7 @@ struct kpi_report_params {
     double time_limit;             /* seconds */
     unsigned shard_index, shard_count; /* 0 of 0: a whole report */
     unsigned reports;              /* bit i: writer i; 0: every report */
+    unsigned threads;              /* reports written at once; 0: one */
 };
 
 /* Where a partial report's pieces are, for `kpieval merge` (shard.txt):
@@ -103,8 +104,11 @@ int kpi_report_lock(const char *out_dir, bool wait, struct kpi_report_lock *lock
                     struct kpi_error *err);
 void kpi_report_unlock(struct kpi_report_lock *lock);
 
-/* Removes the staging folders that runs killed while writing out_dir left
- * beside it. Only safe while holding its lock. Returns how many. */
+/* Cleans up after runs killed while writing out_dir: puts back a previous
+ * report left in OUT.old-XXXXXX when OUT is missing (a kill between the
+ * two renames where no atomic exchange exists), then removes the staging
+ * folders left beside it. Only safe while holding its lock. Returns how
+ * many folders were removed. */
 int kpi_report_remove_stale(const char *out_dir);
 
 #define KPI_PATH_MAX 4096

@@ -60,6 +60,17 @@ run run "$tmp/data" --out "$tmp/reports/night" --quiet
 [ -d "$tmp/reports/night.tmp-keep-me" ] && [ -d "$tmp/reports/other.tmp-AbC123" ] &&
     ok "unrelated folders kept" || fail "an unrelated folder was removed"
 
+# Killed between the two renames of the fallback without an atomic
+# exchange (NFS): no OUT, the old report in OUT.old-*. Even a run that
+# then fails on its input must put the old report back.
+mv "$tmp/reports/night" "$tmp/reports/night.old-Qq1234"
+mkdir "$tmp/reports/night.tmp-Zz9876"
+run run "$tmp/nothing-here" --out "$tmp/reports/night" --quiet
+[ "$(rc)" = 2 ] || fail "run on a missing dataset: exit $(rc)"
+[ -f "$tmp/reports/night/report.json" ] && [ ! -e "$tmp/reports/night.old-Qq1234" ] &&
+    ok "a report left aside by a killed run is put back" ||
+    fail "the previous report was not restored: $(ls "$tmp/reports")"
+
 # --- --max-errors -----------------------------------------------------------
 errors=$(python3 -c 'import csv, sys
 print(sum(r["status"] == "error" for r in csv.DictReader(open(sys.argv[1], encoding="utf-8"))))' \
