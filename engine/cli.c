@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -294,8 +295,11 @@ static void on_phase_end(void *ctx, enum kpi_phase phase, double seconds, size_t
     clear_bar(c);
     if (c->log_json) {
         log_begin(c, "phase");
+        struct rusage ru;
         fprintf(c->errs, ", \"phase\": \"%s\", \"seconds\": %.3f, \"items\": %zu",
                 kpi_phase_name(phase), seconds, items);
+        if (getrusage(RUSAGE_SELF, &ru) == 0) /* the peak so far, of this process */
+            fprintf(c->errs, ", \"max_rss_mib\": %.1f", (double)ru.ru_maxrss / 1024);
         log_end(c);
     }
 }

@@ -517,6 +517,7 @@ struct actual_loader {
     size_t rows_read;          /* data rows, whatever their period */
     struct raw_actual *rows;
     size_t n_rows, cap_rows;
+    unsigned last_kpi;         /* the KPI of the previous row, or KPI_NONE */
 };
 
 static int on_actual_row(void *ctx, const struct kpi_csv_row *row, struct kpi_error *err)
@@ -552,7 +553,13 @@ static int on_actual_row(void *ctx, const struct kpi_csv_row *row, struct kpi_er
     }
 
     id = trim(row->fields[L->col[COL_INDICATOR]]);
-    if (!kpi_strmap_get(&ds->ids, id, &kpi)) {
+    /* Exports list a KPI's inputs together: most rows name the KPI of the
+     * row before, which costs a string compare instead of a lookup. */
+    if (L->last_kpi != KPI_NONE && !strcmp(id, ds->indicators[L->last_kpi].id)) {
+        kpi = L->last_kpi;
+    } else if (kpi_strmap_get(&ds->ids, id, &kpi)) {
+        L->last_kpi = kpi;
+    } else {
         add_warning(ds, arena_printf(&ds->arena, "%s:%u: actual for unknown indicator '%s' ignored",
                                      row->file, row->line, clip(id, c)));
         return 0;
@@ -648,7 +655,12 @@ static int attach_inputs(kpi_dataset *ds, struct actual_loader *L, struct kpi_er
     _Static_assert(sizeof(struct raw_actual) == sizeof(struct kpi_input),
                    "inputs are written over the raw rows");
 
-    if (L->n_rows)
+    /* Rows come in line order; they need sorting only when a KPI's rows
+     * are not together (qsort would take a copy of them all). */
+    bool grouped = true;
+    for (size_t i = 1; i < L->n_rows && grouped; i++)
+        grouped = L->rows[i - 1].kpi <= L->rows[i].kpi;
+    if (!grouped)
         qsort(L->rows, L->n_rows, sizeof *L->rows, compare_raw_actual);
     for (size_t i = 0; i < L->n_rows;) {
         size_t j = i;
@@ -714,7 +726,7 @@ static void list_periods(const char *const *periods, size_t n, char *buf, size_t
 static int load_actuals(kpi_dataset *ds, const char *path, const char *want_period,
                         struct kpi_error *err)
 {
-    struct actual_loader L = {.ds = ds, .want_period = want_period};
+    struct actual_loader L = {.ds = ds, .want_period = want_period, .last_kpi = KPI_NONE};
     int rc;
 
     kpi_strmap_init(&L.names);

@@ -17,19 +17,19 @@ void kpi_strmap_release(struct kpi_strmap *m)
     kpi_strmap_init(m);
 }
 
-/* FNV-1a: small, good enough spread for ids and names. */
-static size_t hash_string(const char *s)
+/* FNV-1a, folded to 32 bits: small, good enough spread for ids and names. */
+static uint32_t hash_string(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;
     for (; *s; s++) {
         h ^= (unsigned char)*s;
         h *= 1099511628211ULL;
     }
-    return (size_t)(h ^ (h >> 29));
+    return (uint32_t)(h ^ (h >> 32));
 }
 
 static struct kpi_strmap_slot *find_slot(struct kpi_strmap_slot *slots, size_t cap,
-                                         const char *key, size_t hash)
+                                         const char *key, uint32_t hash)
 {
     size_t i = hash & (cap - 1);
     for (;;) {
@@ -70,7 +70,7 @@ static int grow(struct kpi_strmap *m)
 int kpi_strmap_put(struct kpi_strmap *m, const char *key, unsigned value, unsigned *existing,
                    const char **key_out)
 {
-    size_t hash = hash_string(key);
+    uint32_t hash = hash_string(key);
     struct kpi_strmap_slot *s;
 
     if ((m->count + 1) * 4 > m->cap * 3 && grow(m) != 0)

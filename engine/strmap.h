@@ -11,10 +11,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+/* 16 bytes: a million ids take 32 MB of slots at the 3/4 load limit. */
 struct kpi_strmap_slot {
     const char *key; /* NULL when free */
-    size_t hash;
+    uint32_t hash;
     unsigned value;
 };
 
