@@ -4,7 +4,7 @@ DEPS = cmake gcc make pkg-config python3 lua5.4 liblua5.4-dev libcsv-dev libcmoc
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all build deps demo test sanitize valgrind fuzz clean
+.PHONY: all build deps demo test sanitize valgrind fuzz bench clean
 
 all: build
 
@@ -58,6 +58,10 @@ valgrind:
 FUZZ_SECONDS ?= 60
 fuzz:
 	tests/fuzz/run_fuzz.sh $(FUZZ_SECONDS)
+
+# kpieval against its peers; writes docs/benchmarks.md (bench/README.md).
+bench: build
+	BENCH_KPIEVAL=$(BUILD)/kpieval bench/run.sh
 
 clean:
 	rm -rf $(BUILD) build-asan build-valgrind build-fuzz out
