@@ -12,28 +12,28 @@
 static void put_field(FILE *f, const char *s)
 {
     if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
+        kpi_out_s(f, s);
         return;
     }
-    putc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            putc('"', f);
-        putc(*s, f);
+    kpi_out_c(f, '"');
+    for (const char *q; (q = strchr(s, '"')); s = q + 1) {
+        kpi_out_n(f, s, (size_t)(q - s + 1));
+        kpi_out_c(f, '"'); /* the quote, doubled */
     }
-    putc('"', f);
+    kpi_out_s(f, s);
+    kpi_out_c(f, '"');
 }
 
 static void put_number(FILE *f, double x)
 {
     char buf[KPI_NUMBER_BUF];
-    fputs(kpi_text_format_number(x, buf), f);
+    kpi_out_s(f, kpi_text_format_number(x, buf));
 }
 
 static void put_rate(FILE *f, double x)
 {
     char buf[KPI_RATE_BUF];
-    fputs(kpi_text_format_rate(x, buf), f);
+    kpi_out_s(f, kpi_text_format_rate(x, buf));
 }
 
 static const char kpis_header[] = "id,name,department,unit,direction,baseline,target,formula,"
@@ -47,63 +47,63 @@ static void put_inputs(FILE *f, const struct kpi_indicator *k)
     /* Names are identifiers and values numbers: nothing to quote. */
     for (unsigned i = 0; i < k->n_inputs; i++) {
         if (i)
-            fputs("; ", f);
-        fputs(k->inputs[i].name, f);
-        putc('=', f);
-        fputs(kpi_text_format_number(k->inputs[i].value, buf), f);
+            kpi_out_s(f, "; ");
+        kpi_out_s(f, k->inputs[i].name);
+        kpi_out_c(f, '=');
+        kpi_out_s(f, kpi_text_format_number(k->inputs[i].value, buf));
     }
 }
 
 static void put_kpi_row(FILE *f, const struct kpi_indicator *k, const struct kpi_result *r)
 {
     put_field(f, k->id);
-    putc(',', f);
+    kpi_out_c(f, ',');
     put_field(f, k->name);
-    putc(',', f);
+    kpi_out_c(f, ',');
     put_field(f, k->department);
-    putc(',', f);
+    kpi_out_c(f, ',');
     put_field(f, k->unit);
-    putc(',', f);
+    kpi_out_c(f, ',');
     /* A cell that could not be read is shown as written. */
     if (k->bad->direction)
         put_field(f, k->bad->direction);
     else
-        fputs(k->direction == KPI_DIRECTION_DECREASE ? "decrease" : "increase", f);
-    putc(',', f);
+        kpi_out_s(f, k->direction == KPI_DIRECTION_DECREASE ? "decrease" : "increase");
+    kpi_out_c(f, ',');
     if (k->bad->baseline)
         put_field(f, k->bad->baseline);
     else if (k->has_baseline)
         put_number(f, k->baseline);
-    putc(',', f);
+    kpi_out_c(f, ',');
     if (k->bad->target)
         put_field(f, k->bad->target);
     else
         put_number(f, k->target);
-    putc(',', f);
+    kpi_out_c(f, ',');
     put_field(f, k->formula);
-    putc(',', f);
+    kpi_out_c(f, ',');
     put_inputs(f, k);
-    putc(',', f);
+    kpi_out_c(f, ',');
     if (r->has_actual)
         put_number(f, r->actual);
-    putc(',', f);
+    kpi_out_c(f, ',');
     if (r->status == KPI_STATUS_OK) {
         put_rate(f, r->achievement);
-        putc(',', f);
+        kpi_out_c(f, ',');
         put_rate(f, r->achievement_capped);
     } else {
-        putc(',', f);
+        kpi_out_c(f, ',');
     }
-    putc(',', f);
+    kpi_out_c(f, ',');
     if (k->bad->weight)
         put_field(f, k->bad->weight);
     else
         put_number(f, k->weight);
-    putc(',', f);
-    fputs(kpi_status_name(r->status), f);
-    putc(',', f);
+    kpi_out_c(f, ',');
+    kpi_out_s(f, kpi_status_name(r->status));
+    kpi_out_c(f, ',');
     put_field(f, r->message ? r->message : "");
-    putc('\n', f);
+    kpi_out_c(f, '\n');
 }
 
 int kpi_write_kpis_csv(const struct kpi_report *rep, const char *dir, struct kpi_error *err)
@@ -114,7 +114,7 @@ int kpi_write_kpis_csv(const struct kpi_report *rep, const char *dir, struct kpi
 
     if (!f)
         return err ? err->code : KPI_EIO;
-    fputs(kpis_header, f);
+    kpi_out_s(f, kpis_header);
     if (rep->layout) {
         for (size_t b = 0; b < rep->layout->n_blocks; b++) {
             struct kpi_shard_block *bl = &rep->layout->blocks[b];
@@ -139,7 +139,7 @@ int kpi_write_departments_csv(const struct kpi_report *rep, const char *dir,
 
     if (!f)
         return err ? err->code : KPI_EIO;
-    fputs("department,kpis,ok,missing,error,invalid,achievement,grade\n", f);
+    kpi_out_s(f, "department,kpis,ok,missing,error,invalid,achievement,grade\n");
     for (size_t i = 0, b = 0; i < n; i++) {
         struct kpi_shard_block *bl =
             rep->layout && b < rep->layout->n_blocks ? &rep->layout->blocks[b] : NULL;
@@ -152,9 +152,9 @@ int kpi_write_departments_csv(const struct kpi_report *rep, const char *dir,
                 s->count[KPI_STATUS_INVALID]);
         if (s->has_achievement)
             put_rate(f, s->achievement);
-        putc(',', f);
+        kpi_out_c(f, ',');
         put_field(f, s->grade);
-        putc('\n', f);
+        kpi_out_c(f, '\n');
         if (bl && i + 1 == bl->end_dep) {
             bl->departments_csv[1] = ftell(f);
             b++;
@@ -191,7 +191,7 @@ int kpi_write_department_files(const struct kpi_report *rep, const char *dir,
         FILE *f = kpi_output_open(sub, name, err);
         if (!f)
             return err ? err->code : KPI_EIO;
-        fputs(kpis_header, f);
+        kpi_out_s(f, kpis_header);
         for (size_t j = first; j < end; j++)
             put_kpi_row(f, &ks[j], &rep->rows[j]);
         rc = kpi_output_close(f, name, err);

@@ -10,22 +10,31 @@
 
 void kpi_json_put_string(FILE *f, const char *s)
 {
-    putc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s, *span = p;
+
+    kpi_out_c(f, '"');
+    /* Runs of bytes that need no escape go out whole. */
+    for (;; p++) {
+        if (*p >= 0x20 && *p != '"' && *p != '\\')
+            continue;
+        kpi_out_n(f, (const char *)span, (size_t)(p - span));
+        if (!*p)
+            break;
+        span = p + 1;
         switch (*p) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
-        default:
-            if (*p < 0x20)
-                fprintf(f, "\\u%04x", *p);
-            else
-                putc(*p, f);
+        case '"': kpi_out_s(f, "\\\""); break;
+        case '\\': kpi_out_s(f, "\\\\"); break;
+        case '\n': kpi_out_s(f, "\\n"); break;
+        case '\r': kpi_out_s(f, "\\r"); break;
+        case '\t': kpi_out_s(f, "\\t"); break;
+        default: {
+            char u[7] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15], '\0'};
+            kpi_out_s(f, u);
+        }
         }
     }
-    putc('"', f);
+    kpi_out_c(f, '"');
 }
 
 static void put_string(FILE *f, const char *s)
@@ -38,14 +47,14 @@ static void put_string_or_null(FILE *f, const char *s)
     if (s)
         put_string(f, s);
     else
-        fputs("null", f);
+        kpi_out_s(f, "null");
 }
 
 /* JSON has no inf or NaN: such a value (never expected) becomes null. */
 static void put_number(FILE *f, double x)
 {
     char buf[KPI_NUMBER_BUF];
-    fputs(isfinite(x) ? kpi_text_format_exact(x, buf) : "null", f);
+    kpi_out_s(f, isfinite(x) ? kpi_text_format_exact(x, buf) : "null");
 }
 
 static void put_number_or_null(FILE *f, bool present, double x)
@@ -53,14 +62,21 @@ static void put_number_or_null(FILE *f, bool present, double x)
     if (present)
         put_number(f, x);
     else
-        fputs("null", f);
+        kpi_out_s(f, "null");
 }
 
 static void put_counts(FILE *f, const struct kpi_department_summary *s)
 {
-    fprintf(f, "\"kpis\": %u, \"ok\": %u, \"missing\": %u, \"error\": %u, \"invalid\": %u", s->kpis,
-            s->count[KPI_STATUS_OK], s->count[KPI_STATUS_MISSING], s->count[KPI_STATUS_ERROR],
-            s->count[KPI_STATUS_INVALID]);
+    kpi_out_s(f, "\"kpis\": ");
+    kpi_out_u(f, s->kpis);
+    kpi_out_s(f, ", \"ok\": ");
+    kpi_out_u(f, s->count[KPI_STATUS_OK]);
+    kpi_out_s(f, ", \"missing\": ");
+    kpi_out_u(f, s->count[KPI_STATUS_MISSING]);
+    kpi_out_s(f, ", \"error\": ");
+    kpi_out_u(f, s->count[KPI_STATUS_ERROR]);
+    kpi_out_s(f, ", \"invalid\": ");
+    kpi_out_u(f, s->count[KPI_STATUS_INVALID]);
 }
 
 static const char *const scoring_names[] = {
@@ -75,54 +91,57 @@ static void put_kpi(FILE *f, const kpi_dataset *ds, const struct kpi_indicator *
     size_t n_extra;
     const char *const *extra = kpi_dataset_extra_columns(ds, &n_extra);
 
-    fputs("    {\"id\": ", f);
+    kpi_out_s(f, "    {\"id\": ");
     put_string(f, k->id);
-    fputs(", \"name\": ", f);
+    kpi_out_s(f, ", \"name\": ");
     put_string(f, k->name);
-    fputs(", \"department\": ", f);
+    kpi_out_s(f, ", \"department\": ");
     put_string(f, k->department);
-    fputs(", \"unit\": ", f);
+    kpi_out_s(f, ", \"unit\": ");
     put_string(f, k->unit);
-    fprintf(f, ", \"direction\": \"%s\"",
-            k->direction == KPI_DIRECTION_DECREASE ? "decrease" : "increase");
-    fputs(", \"baseline\": ", f);
+    kpi_out_s(f, k->direction == KPI_DIRECTION_DECREASE ? ", \"direction\": \"decrease\""
+                                                      : ", \"direction\": \"increase\"");
+    kpi_out_s(f, ", \"baseline\": ");
     put_number_or_null(f, k->has_baseline && !k->bad->baseline, k->baseline);
-    fputs(", \"target\": ", f);
+    kpi_out_s(f, ", \"target\": ");
     put_number_or_null(f, !k->bad->target, k->target);
-    fputs(", \"formula\": ", f);
+    kpi_out_s(f, ", \"formula\": ");
     put_string(f, k->formula);
-    fprintf(f, ", \"scoring\": \"%s\"", scoring_names[k->scoring]);
+    kpi_out_s(f, ", \"scoring\": \"");
+    kpi_out_s(f, scoring_names[k->scoring]);
+    kpi_out_c(f, '"');
     if (k->scoring == KPI_SCORING_EXPRESSION) {
-        fputs(", \"scoring_expression\": ", f);
+        kpi_out_s(f, ", \"scoring_expression\": ");
         put_string(f, k->scoring_text);
     }
-    fputs(", \"inputs\": {", f);
+    kpi_out_s(f, ", \"inputs\": {");
     for (unsigned i = 0; i < k->n_inputs; i++) {
-        fputs(i ? ", " : "", f);
+        kpi_out_s(f, i ? ", " : "");
         put_string(f, k->inputs[i].name);
-        fputs(": ", f);
+        kpi_out_s(f, ": ");
         put_number(f, k->inputs[i].value);
     }
-    fputs("}, \"input_lines\": {", f);
+    kpi_out_s(f, "}, \"input_lines\": {");
     for (unsigned i = 0; i < k->n_inputs; i++) {
-        fputs(i ? ", " : "", f);
+        kpi_out_s(f, i ? ", " : "");
         put_string(f, k->inputs[i].name);
-        fprintf(f, ": %u", k->inputs[i].line);
+        kpi_out_s(f, ": ");
+        kpi_out_u(f, k->inputs[i].line);
     }
-    fputs("}, \"actual\": ", f);
+    kpi_out_s(f, "}, \"actual\": ");
     put_number_or_null(f, r->has_actual, r->actual);
-    fputs(", \"achievement\": ", f);
+    kpi_out_s(f, ", \"achievement\": ");
     put_number_or_null(f, r->status == KPI_STATUS_OK, r->achievement);
-    fputs(", \"achievement_capped\": ", f);
+    kpi_out_s(f, ", \"achievement_capped\": ");
     put_number_or_null(f, r->status == KPI_STATUS_OK, r->achievement_capped);
-    fputs(", \"weight\": ", f);
+    kpi_out_s(f, ", \"weight\": ");
     put_number_or_null(f, !k->bad->weight, k->weight);
     if (k->bad->baseline || k->bad->target || k->bad->weight || k->bad->direction) {
         /* Cells that could not be read, as written (the fields above are null). */
         const char *names[] = {"baseline", "target", "weight", "direction"};
         const char *cells[] = {k->bad->baseline, k->bad->target, k->bad->weight, k->bad->direction};
         bool first = true;
-        fputs(", \"unreadable\": {", f);
+        kpi_out_s(f, ", \"unreadable\": {");
         for (size_t i = 0; i < 4; i++) {
             if (!cells[i])
                 continue;
@@ -130,33 +149,36 @@ static void put_kpi(FILE *f, const kpi_dataset *ds, const struct kpi_indicator *
             put_string(f, cells[i]);
             first = false;
         }
-        fputc('}', f);
+        kpi_out_c(f, '}');
     }
-    fprintf(f, ", \"status\": \"%s\", \"message\": ", kpi_status_name(r->status));
+    kpi_out_s(f, ", \"status\": \"");
+    kpi_out_s(f, kpi_status_name(r->status));
+    kpi_out_s(f, "\", \"message\": ");
     put_string_or_null(f, r->message);
-    fprintf(f, ", \"line\": %u", k->line);
+    kpi_out_s(f, ", \"line\": ");
+    kpi_out_u(f, k->line);
     if (n_extra) {
-        fputs(", \"columns\": {", f);
+        kpi_out_s(f, ", \"columns\": {");
         for (size_t e = 0; e < n_extra; e++) {
-            fputs(e ? ", " : "", f);
+            kpi_out_s(f, e ? ", " : "");
             put_string(f, extra[e]);
-            fputs(": ", f);
+            kpi_out_s(f, ": ");
             put_string(f, k->extra[e]);
         }
-        fputc('}', f);
+        kpi_out_c(f, '}');
     }
-    fputc('}', f);
+    kpi_out_c(f, '}');
 }
 
 void kpi_json_put_overall(FILE *f, const struct kpi_department_summary *overall)
 {
-    fputs("  \"counts\": {", f);
+    kpi_out_s(f, "  \"counts\": {");
     put_counts(f, overall);
-    fputs("},\n  \"overall\": {\"achievement\": ", f);
+    kpi_out_s(f, "},\n  \"overall\": {\"achievement\": ");
     put_number_or_null(f, overall->has_achievement, overall->achievement);
-    fputs(", \"grade\": ", f);
+    kpi_out_s(f, ", \"grade\": ");
     put_string_or_null(f, overall->has_achievement ? overall->grade : NULL);
-    fputs("},\n", f);
+    kpi_out_s(f, "},\n");
 }
 
 int kpi_write_report_json(const struct kpi_report *rep, const char *dir, struct kpi_error *err)
@@ -171,35 +193,35 @@ int kpi_write_report_json(const struct kpi_report *rep, const char *dir, struct 
 
     if (!f)
         return err ? err->code : KPI_EIO;
-    fputs("{\n  \"format\": \"kpieval-report\", \"version\": 1,\n  \"parameters\": {\"dataset\": ", f);
+    kpi_out_s(f, "{\n  \"format\": \"kpieval-report\", \"version\": 1,\n  \"parameters\": {\"dataset\": ");
     put_string(f, p->dataset);
-    fputs(", \"period\": ", f);
+    kpi_out_s(f, ", \"period\": ");
     put_string_or_null(f, p->period);
-    fputs(", \"cap\": ", f);
+    kpi_out_s(f, ", \"cap\": ");
     put_number(f, p->cap);
-    fputs(", \"grades\": [", f);
+    kpi_out_s(f, ", \"grades\": [");
     for (size_t i = 0; i < p->grades->n; i++) {
-        fputs(i ? ", " : "", f);
-        fputs("{\"grade\": ", f);
+        kpi_out_s(f, i ? ", " : "");
+        kpi_out_s(f, "{\"grade\": ");
         put_string(f, p->grades->bands[i].name);
-        fputs(", \"min\": ", f);
+        kpi_out_s(f, ", \"min\": ");
         put_number(f, p->grades->bands[i].min);
-        fputc('}', f);
+        kpi_out_c(f, '}');
     }
-    fputs("], \"plugin_dirs\": [", f);
+    kpi_out_s(f, "], \"plugin_dirs\": [");
     for (size_t i = 0; i < p->n_plugin_dirs; i++) {
-        fputs(i ? ", " : "", f);
+        kpi_out_s(f, i ? ", " : "");
         put_string(f, p->plugin_dirs[i]);
     }
     fprintf(f, "], \"instruction_limit\": %llu, \"memory_limit\": %zu, \"time_limit\": ",
             (unsigned long long)p->instruction_limit, p->memory_limit);
     put_number(f, p->time_limit);
-    fputs("},\n", f);
+    kpi_out_s(f, "},\n");
     if (rep->layout)
         rep->layout->json_head_end = ftell(f);
 
     kpi_json_put_overall(f, rep->overall);
-    fputs("  \"kpis\": [\n", f);
+    kpi_out_s(f, "  \"kpis\": [\n");
     for (size_t i = 0, b = 0; i < n_kpis; i++) {
         struct kpi_shard_block *bl =
             rep->layout && b < rep->layout->n_blocks ? &rep->layout->blocks[b] : NULL;
@@ -210,45 +232,45 @@ int kpi_write_report_json(const struct kpi_report *rep, const char *dir, struct 
             bl->json_kpis[1] = ftell(f);
             b++;
         }
-        fputs(i + 1 < n_kpis ? ",\n" : "\n", f);
+        kpi_out_s(f, i + 1 < n_kpis ? ",\n" : "\n");
     }
-    fputs("  ],\n  \"departments\": [\n", f);
+    kpi_out_s(f, "  ],\n  \"departments\": [\n");
     for (size_t d = 0, b = 0; d < n_deps; d++) {
         const struct kpi_department_summary *s = &rep->departments[d];
         struct kpi_shard_block *bl =
             rep->layout && b < rep->layout->n_blocks ? &rep->layout->blocks[b] : NULL;
         if (bl && d == bl->first_dep)
             bl->json_departments[0] = ftell(f);
-        fputs("    {\"department\": ", f);
+        kpi_out_s(f, "    {\"department\": ");
         put_string(f, deps[d].path);
-        fputs(", \"parent\": ", f);
+        kpi_out_s(f, ", \"parent\": ");
         put_string_or_null(f, deps[d].parent == KPI_NONE ? NULL : deps[deps[d].parent].path);
-        fputs(", ", f);
+        kpi_out_s(f, ", ");
         put_counts(f, s);
-        fputs(", \"weight\": ", f);
+        kpi_out_s(f, ", \"weight\": ");
         put_number(f, s->weight);
-        fputs(", \"achievement\": ", f);
+        kpi_out_s(f, ", \"achievement\": ");
         put_number_or_null(f, s->has_achievement, s->achievement);
-        fputs(", \"grade\": ", f);
+        kpi_out_s(f, ", \"grade\": ");
         put_string_or_null(f, s->has_achievement ? s->grade : NULL);
         kpi_report_department_file(&deps[d], deps[d].number, name, sizeof name);
-        fputs(", \"report\": \"departments/", f);
-        fputs(name, f); /* only [0-9A-Za-z._-] and UTF-8: nothing to escape */
-        fputs("\"}", f);
+        kpi_out_s(f, ", \"report\": \"departments/");
+        kpi_out_s(f, name); /* only [0-9A-Za-z._-] and UTF-8: nothing to escape */
+        kpi_out_s(f, "\"}");
         if (bl && d + 1 == bl->end_dep) {
             bl->json_departments[1] = ftell(f);
             b++;
         }
-        fputs(d + 1 < n_deps ? ",\n" : "\n", f);
+        kpi_out_s(f, d + 1 < n_deps ? ",\n" : "\n");
     }
-    fputs("  ],\n", f);
+    kpi_out_s(f, "  ],\n");
     if (rep->layout)
         rep->layout->json_tail_start = ftell(f);
     fprintf(f, "  \"warnings_total\": %zu,\n  \"warnings\": [", total_warn);
     for (size_t i = 0; i < n_warn; i++) {
-        fputs(i ? ",\n    " : "\n    ", f);
+        kpi_out_s(f, i ? ",\n    " : "\n    ");
         put_string(f, warnings[i]);
     }
-    fputs(n_warn ? "\n  ]\n}\n" : "]\n}\n", f);
+    kpi_out_s(f, n_warn ? "\n  ]\n}\n" : "]\n}\n");
     return kpi_output_close(f, "report.json", err);
 }

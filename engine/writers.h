@@ -36,6 +36,33 @@ int kpi_write_shard_manifest(const struct kpi_report *rep, const char *dir,
 /* The marker file of a report folder (KPI_REPORT_MARKER). */
 int kpi_write_marker(const struct kpi_report *rep, const char *dir, struct kpi_error *err);
 
+/* Each report file is written by one thread, so the writers use stdio
+ * without its per-call locking. */
+static inline void kpi_out_s(FILE *f, const char *s)
+{
+    fputs_unlocked(s, f);
+}
+
+static inline void kpi_out_c(FILE *f, int c)
+{
+    putc_unlocked(c, f);
+}
+
+static inline void kpi_out_n(FILE *f, const char *s, size_t n)
+{
+    fwrite_unlocked(s, 1, n, f);
+}
+
+/* A whole number in decimal, without printf. */
+static inline void kpi_out_u(FILE *f, unsigned long long v)
+{
+    char buf[24], *p = buf + sizeof buf;
+    do
+        *--p = (char)('0' + v % 10);
+    while (v /= 10);
+    kpi_out_n(f, p, (size_t)(buf + sizeof buf - p));
+}
+
 FILE *kpi_output_open(const char *dir, const char *name, struct kpi_error *err);
 
 /* Flushes and closes f; returns 0 or KPI_EIO naming `name`. The files are

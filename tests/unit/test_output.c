@@ -16,6 +16,7 @@
 #include "kpieval/run.h"
 #include "scratch.h"
 #include "text.h"
+#include "writers.h"
 
 static char tmp[SCRATCH_PATH_MAX];
 
@@ -415,9 +416,27 @@ static void test_output_write_refuses_a_foreign_folder(void **state)
     kpi_run_release(&w.run);
 }
 
+/* JSON strings: quote, backslash and control bytes escaped, everything
+ * else (UTF-8 included) copied as is; worked out from RFC 8259 section 7. */
+static void test_output_json_string_escapes(void **state)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    (void)state;
+    assert_non_null(f);
+    kpi_json_put_string(f, "a\"b\\c\nd\te\rf\x01g\x1f경제");
+    kpi_json_put_string(f, "");
+    kpi_json_put_string(f, "\"");
+    fclose(f);
+    assert_string_equal(buf, "\"a\\\"b\\\\c\\nd\\te\\rf\\u0001g\\u001f경제\"\"\"\"\\\"\"");
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_output_json_string_escapes),
         cmocka_unit_test(test_output_department_file_is_safe),
         cmocka_unit_test(test_output_department_file_long_korean_name),
         cmocka_unit_test(test_output_department_file_small_buffer_keeps_utf8),
