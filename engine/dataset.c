@@ -131,6 +131,27 @@ static int intern_expression(kpi_dataset *ds, const char *text, unsigned *id,
     return 0;
 }
 
+/* The one copy of a department path, recorded in first-seen order for the
+ * tree; NULL when out of memory. A department has many KPIs: its path is
+ * copied only the first time. */
+static const char *intern_department(kpi_dataset *ds, const char *path)
+{
+    const char *stored = NULL;
+    unsigned seen;
+    if (kpi_strmap_get(&ds->department_paths, path, &seen)) {
+        kpi_strmap_put(&ds->department_paths, path, 0, &seen, &stored);
+        return stored;
+    }
+    char *copy = kpi_arena_strndup(&ds->arena, path, strlen(path));
+    if (!copy ||
+        kpi_strmap_put(&ds->department_paths, copy, (unsigned)ds->n_seen_paths, NULL, NULL) < 0 ||
+        grow_array((void **)&ds->seen_paths, &ds->cap_seen_paths, ds->n_seen_paths + 1,
+                   sizeof *ds->seen_paths))
+        return NULL;
+    ds->seen_paths[ds->n_seen_paths++] = copy;
+    return copy;
+}
+
 /* One shared copy of short repeated texts such as units. */
 static const char *intern_text(kpi_dataset *ds, const char *text)
 {
@@ -381,21 +402,8 @@ static int on_indicator_row(void *ctx, const struct kpi_csv_row *row, struct kpi
         if (problem)
             return kpi_error_set(err, KPI_EINPUT, "%s:%u: department '%s' of '%s' %s", row->file,
                                  row->line, clip(text, c), k->id, problem);
-        const char *stored = NULL;
-        char *copy = kpi_arena_strndup(&ds->arena, text, strlen(text));
-        if (!copy)
+        if (!(k->department = intern_department(ds, text)))
             return kpi_error_set(err, KPI_ENOMEM, "out of memory");
-        r = kpi_strmap_put(&ds->department_paths, copy, (unsigned)ds->n_seen_paths, NULL, &stored);
-        if (r < 0)
-            return kpi_error_set(err, KPI_ENOMEM, "out of memory");
-        if (r == 1) {
-            if (grow_array((void **)&ds->seen_paths, &ds->cap_seen_paths, ds->n_seen_paths + 1,
-                           sizeof *ds->seen_paths))
-                return kpi_error_set(err, KPI_ENOMEM, "out of memory");
-            ds->seen_paths[ds->n_seen_paths++] = copy;
-            stored = copy;
-        }
-        k->department = stored;
     }
 
     text = trim(field(row, L->col[COL_UNIT]));
