@@ -502,6 +502,13 @@ def render(info, sizes, prof, prof_note, started, finished):
             w(line)
     w("")
 
+    # ---- the hand-written analysis of the misses, kept beside the harness
+    analysis = os.path.join(ROOT, "bench", "analysis.md")
+    if os.path.exists(analysis):
+        with open(analysis, encoding="utf-8") as f:
+            w(f.read().rstrip("\n"))
+        w("")
+
     # ---- machine
     w("## Machine")
     w("")
