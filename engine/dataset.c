@@ -136,12 +136,9 @@ static int intern_expression(kpi_dataset *ds, const char *text, unsigned *id,
  * copied only the first time. */
 static const char *intern_department(kpi_dataset *ds, const char *path)
 {
-    const char *stored = NULL;
-    unsigned seen;
-    if (kpi_strmap_get(&ds->department_paths, path, &seen)) {
-        kpi_strmap_put(&ds->department_paths, path, 0, &seen, &stored);
+    const char *stored = kpi_strmap_find(&ds->department_paths, path, NULL);
+    if (stored)
         return stored;
-    }
     char *copy = kpi_arena_strndup(&ds->arena, path, strlen(path));
     if (!copy ||
         kpi_strmap_put(&ds->department_paths, copy, (unsigned)ds->n_seen_paths, NULL, NULL) < 0 ||
@@ -155,12 +152,9 @@ static const char *intern_department(kpi_dataset *ds, const char *path)
 /* One shared copy of short repeated texts such as units. */
 static const char *intern_text(kpi_dataset *ds, const char *text)
 {
-    const char *stored = NULL;
-    unsigned unused;
-    if (kpi_strmap_get(&ds->texts, text, &unused)) {
-        kpi_strmap_put(&ds->texts, text, 0, &unused, &stored);
+    const char *stored = kpi_strmap_find(&ds->texts, text, NULL);
+    if (stored)
         return stored;
-    }
     if (!(stored = arena_dup(&ds->arena, text)) || kpi_strmap_put(&ds->texts, stored, 0, NULL, NULL) < 0)
         return NULL;
     return stored;
@@ -535,7 +529,6 @@ static int on_actual_row(void *ctx, const struct kpi_csv_row *row, struct kpi_er
     const char *id, *name, *period;
     unsigned kpi;
     char c[64];
-    int r;
 
     if (row->index == 0)
         return map_header(row, actual_columns, N_ACTUAL_COLUMNS, L->col, L->is_extra, err);
@@ -574,25 +567,21 @@ static int on_actual_row(void *ctx, const struct kpi_csv_row *row, struct kpi_er
     }
     struct kpi_indicator *k = &ds->indicators[kpi];
 
+    /* Only valid names are interned: a name seen before needs no check. */
     name = trim(row->fields[L->col[COL_INPUT]]);
-    if (!kpi_text_is_lua_name(name)) {
-        set_invalid(ds, k,
-                    arena_printf(&ds->arena,
-                                 "%s:%u: input name '%s' is not a Lua identifier "
-                                 "(letters, digits and '_', not starting with a digit, not a keyword)",
-                                 row->file, row->line, clip(name, c)));
-        return 0;
-    }
-    const char *stored = NULL;
-    unsigned unused;
-    if (kpi_strmap_get(&L->names, name, &unused)) {
-        kpi_strmap_put(&L->names, name, 0, &unused, &stored); /* finds the stored key */
-    } else {
+    const char *stored = kpi_strmap_find(&L->names, name, NULL);
+    if (!stored) {
+        if (!kpi_text_is_lua_name(name)) {
+            set_invalid(ds, k,
+                        arena_printf(&ds->arena,
+                                     "%s:%u: input name '%s' is not a Lua identifier "
+                                     "(letters, digits and '_', not starting with a digit, not "
+                                     "a keyword)",
+                                     row->file, row->line, clip(name, c)));
+            return 0;
+        }
         char *copy = kpi_arena_strndup(&ds->arena, name, strlen(name));
-        if (!copy)
-            return kpi_error_set(err, KPI_ENOMEM, "out of memory");
-        r = kpi_strmap_put(&L->names, copy, 0, NULL, &stored);
-        if (r < 0)
+        if (!copy || kpi_strmap_put(&L->names, copy, 0, NULL, NULL) < 0)
             return kpi_error_set(err, KPI_ENOMEM, "out of memory");
         stored = copy;
     }

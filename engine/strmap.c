@@ -51,6 +51,16 @@ bool kpi_strmap_get(const struct kpi_strmap *m, const char *key, unsigned *value
     return true;
 }
 
+const char *kpi_strmap_find(const struct kpi_strmap *m, const char *key, unsigned *value)
+{
+    if (!m->cap)
+        return NULL;
+    struct kpi_strmap_slot *s = find_slot(m->slots, m->cap, key, hash_string(key));
+    if (s->key && value)
+        *value = s->value;
+    return s->key;
+}
+
 static int grow(struct kpi_strmap *m)
 {
     size_t cap = m->cap ? m->cap * 2 : 64;

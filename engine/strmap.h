@@ -32,6 +32,10 @@ void kpi_strmap_release(struct kpi_strmap *m);
 /* Looks key up; true and *value set when present. */
 bool kpi_strmap_get(const struct kpi_strmap *m, const char *key, unsigned *value);
 
+/* Looks key up; returns the stored key (the one copy the map keeps) and
+ * sets *value when present (value may be NULL), else NULL. */
+const char *kpi_strmap_find(const struct kpi_strmap *m, const char *key, unsigned *value);
+
 /* Inserts key -> value unless key is present. Returns 1 when inserted, 0
  * when present (*existing then holds its value, and *key_out its stored
  * key pointer when key_out is non-NULL), -1 when out of memory. */

@@ -89,7 +89,7 @@ bool kpi_text_is_lua_name(const char *s)
             return false;
     }
     for (size_t i = 0; i < sizeof lua_keywords / sizeof lua_keywords[0]; i++) {
-        if (!strcmp(s, lua_keywords[i]))
+        if (s[0] == lua_keywords[i][0] && !strcmp(s, lua_keywords[i]))
             return false;
     }
     return true;
