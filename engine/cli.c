@@ -200,7 +200,8 @@ static int parse_options(struct cli *c, int argc, char **argv, bool allow_out)
             size_t d1 = strspn(v, "0123456789");
             size_t d2 = v[d1] == '/' ? strspn(v + d1 + 1, "0123456789") : 0;
             if (!d1 || d1 > 6 || !d2 || d2 > 6 || v[d1 + 1 + d2] ||
-                sscanf(v, "%u/%u", &si, &sn) != 2 || sn < 1 || sn > 100000 || si < 1 || si > sn)
+                sscanf(v, "%u/%u", &si, &sn) != 2 || sn < 1 || sn > KPI_SHARDS_MAX || si < 1 ||
+                si > sn)
                 return usage_error(c, "--shard '%s': expected I/N with 1 <= I <= N, e.g. 2/8",
                                    v);
             c->opt.shard_index = si;
@@ -531,9 +532,10 @@ static int evaluate(struct cli *c, int argc, char **argv, bool write)
         log_begin(c, "finish");
         fprintf(c->errs, ", \"exit\": %d, \"seconds\": %.3f", rc, now_seconds() - t0);
         log_counts(c, &run.overall);
-        if (run.overall.has_achievement)
-            fprintf(c->errs, ", \"achievement\": %.17g, \"grade\": \"%s\"",
-                    run.overall.achievement, run.overall.grade);
+        if (run.overall.has_achievement) {
+            fprintf(c->errs, ", \"achievement\": %.17g, \"grade\": ", run.overall.achievement);
+            kpi_json_put_string(c->errs, run.overall.grade);
+        }
         log_end(c);
     }
     kpi_run_release(&run);
@@ -556,6 +558,7 @@ static int cmd_merge(struct cli *c, int argc, char **argv)
 {
     struct kpi_error err;
     struct kpi_department_summary all;
+    struct kpi_grades grades;
     const char **parts = calloc((size_t)argc, sizeof *parts);
     const char *out = NULL;
     size_t n = 0;
@@ -581,7 +584,7 @@ static int cmd_merge(struct cli *c, int argc, char **argv)
         free(parts);
         return usage_error(c, "%s", "merge needs an output folder and at least one part");
     }
-    rc = kpi_report_merge(out, parts, n, &all, &err);
+    rc = kpi_report_merge(out, parts, n, &grades, &all, &err);
     free(parts);
     if (rc) {
         fprintf(c->errs, "kpieval: error: %s\n", err.message);

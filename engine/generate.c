@@ -302,7 +302,7 @@ static int open_in(const char *dir, const char *name, char *tmp, size_t size, FI
 int kpi_generate(unsigned long n, uint64_t seed, const char *dir, struct kpi_error *err)
 {
     struct generator g = {{seed}, NULL, NULL, 0};
-    char kpis_tmp[4096], actuals_tmp[4096], path[4096];
+    char kpis_tmp[4096] = "", actuals_tmp[4096] = "", path[4096];
     static char kbuf[1 << 16], abuf[1 << 16];
     int rc = 0;
 
@@ -370,8 +370,10 @@ out:
             rc = kpi_error_set(err, KPI_EIO, "%s: %s", path, strerror(errno));
     }
     if (rc) {
-        unlink(kpis_tmp);
-        unlink(actuals_tmp);
+        if (*kpis_tmp)
+            unlink(kpis_tmp);
+        if (*actuals_tmp)
+            unlink(actuals_tmp);
     }
     return rc;
 }

@@ -47,8 +47,10 @@ int kpi_report_lock(const char *out_dir, bool wait, struct kpi_report_lock *lock
         if (flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) != 0) {
             int saved = errno;
             char owner[128];
-            if (saved == EINTR)
+            if (saved == EINTR) {
+                close(fd);
                 continue;
+            }
             read_owner(fd, owner, sizeof owner);
             close(fd);
             if (saved == EWOULDBLOCK)

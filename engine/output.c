@@ -217,9 +217,19 @@ static int sync_dir(const char *path, bool whole_fs)
     return rc;
 }
 
+/* True for exactly what kpi_report_stage and _commit make beside OUT:
+ * OUT + kind + the six characters of mkdtemp. The names are specific, so
+ * a user's own "OUT.old-backup" is never taken for one. */
+static bool is_leftover(const char *name, const char *base, size_t blen, const char *kind)
+{
+    size_t klen = strlen(kind);
+    return !strncmp(name, base, blen) && !strncmp(name + blen, kind, klen) &&
+           strlen(name + blen + klen) == 6;
+}
+
 int kpi_report_remove_stale(const char *out_dir)
 {
-    char parent[4096], path[4400];
+    char parent[4096], path[4400], report[4400];
     const char *base = strrchr(out_dir, '/');
     size_t blen;
     DIR *d;
@@ -239,12 +249,16 @@ int kpi_report_remove_stale(const char *out_dir)
     if (!(d = opendir(parent)))
         return 0;
     /* Without an atomic exchange, a run moves the old report to
-     * OUT.old-XXXXXX before moving the new one in: killed in between, it
-     * leaves no OUT. The old report is complete; put it back first. */
+     * OUT.kpieval-old-XXXXXX before moving the new one in: killed in
+     * between, it leaves no OUT. A complete report (its marker is written
+     * last) is put back first. */
     if (access(out_dir, F_OK) != 0 && errno == ENOENT) {
         while ((e = readdir(d))) {
-            const char *rest = e->d_name + blen;
-            if (strncmp(e->d_name, base, blen) || strlen(rest) != 11 || strncmp(rest, ".old-", 5))
+            if (!is_leftover(e->d_name, base, blen, ".kpieval-old-"))
+                continue;
+            snprintf(path, sizeof path, "%s/%s/" KPI_REPORT_MARKER, parent, e->d_name);
+            snprintf(report, sizeof report, "%s/%s/report.json", parent, e->d_name);
+            if (access(path, F_OK) != 0 && access(report, F_OK) != 0)
                 continue;
             snprintf(path, sizeof path, "%s/%s", parent, e->d_name);
             if (rename(path, out_dir) == 0)
@@ -253,10 +267,8 @@ int kpi_report_remove_stale(const char *out_dir)
         rewinddir(d);
     }
     while ((e = readdir(d))) {
-        /* Exactly what kpi_report_write makes: OUT.tmp-XXXXXX, OUT.old-XXXXXX. */
-        const char *rest = e->d_name + blen;
-        if (strncmp(e->d_name, base, blen) || strlen(rest) != 11 ||
-            (strncmp(rest, ".tmp-", 5) && strncmp(rest, ".old-", 5)))
+        if (!is_leftover(e->d_name, base, blen, ".kpieval-tmp-") &&
+            !is_leftover(e->d_name, base, blen, ".kpieval-old-"))
             continue;
         snprintf(path, sizeof path, "%s/%s", parent, e->d_name);
         if (remove_tree(path) == 0)
@@ -299,23 +311,30 @@ int kpi_report_check_target(const char *out_dir, struct kpi_error *err)
     return 0;
 }
 
+int kpi_report_normalize(const char *path, char out[KPI_PATH_MAX])
+{
+    if ((size_t)snprintf(out, KPI_PATH_MAX, "%s", path) >= KPI_PATH_MAX - 32)
+        return -1;
+    for (size_t n = strlen(out); n > 1 && out[n - 1] == '/'; n--)
+        out[n - 1] = '\0';
+    return 0;
+}
+
 int kpi_report_stage(const char *out_arg, char out_dir[KPI_PATH_MAX],
                      char staging[KPI_PATH_MAX], struct kpi_error *err)
 {
     int rc;
 
     /* "out/" is "out": the staging folder goes beside it, not inside. */
-    if ((size_t)snprintf(out_dir, KPI_PATH_MAX, "%s", out_arg) >= KPI_PATH_MAX - 32)
+    if (kpi_report_normalize(out_arg, out_dir))
         return kpi_error_set(err, KPI_EUSAGE, "%s: path too long", out_arg);
-    for (size_t n = strlen(out_dir); n > 1 && out_dir[n - 1] == '/'; n--)
-        out_dir[n - 1] = '\0';
     rc = kpi_report_check_target(out_dir, err);
     if (rc)
         return rc;
     if (kpi_report_make_parents(out_dir) != 0)
         return kpi_error_set(err, KPI_EIO, "%s: cannot create the folders above it: %s", out_dir,
                              strerror(errno));
-    snprintf(staging, KPI_PATH_MAX, "%s.tmp-XXXXXX", out_dir);
+    snprintf(staging, KPI_PATH_MAX, "%s.kpieval-tmp-XXXXXX", out_dir);
     if (!mkdtemp(staging))
         return kpi_error_set(err, KPI_EIO, "%s: cannot create a staging folder beside it: %s",
                              out_dir, strerror(errno));
@@ -349,7 +368,7 @@ int kpi_report_commit(const char *staging, const char *out_dir, struct kpi_error
     } else {
         /* No atomic exchange here (old kernel or file system): move the old
          * report aside first; the gap between the renames is tiny. */
-        snprintf(old, sizeof old, "%s.old-XXXXXX", out_dir);
+        snprintf(old, sizeof old, "%s.kpieval-old-XXXXXX", out_dir);
         if (!mkdtemp(old) || rmdir(old) != 0 || rename(out_dir, old) != 0) {
             rc = kpi_error_set(err, KPI_EIO, "%s: cannot move the previous report aside: %s",
                                out_dir, strerror(errno));

@@ -15,7 +15,9 @@
  * survive exactly are hexadecimal floating point (%a):
  *   kpieval-shard 1
  *   shard I N
+ *   run HASH                      (the input files and the parameters)
  *   departments TOTAL
+ *   sizes KPIS_CSV DEPARTMENTS_CSV REPORT_JSON   (-1: not written)
  *   report.json HEAD_END TAIL_START
  *   grade NAME_HEX MIN            (one per band, highest first)
  *   block PATH_HEX DEPS KPIS OK MISSING ERROR INVALID WEIGHT WEIGHTED
@@ -28,6 +30,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +71,76 @@ int kpi_shard_layout_build(const kpi_dataset *ds, struct kpi_shard_layout *layou
     return 0;
 }
 
+/* A 64-bit hash of bytes, a word at a time: enough to tell the inputs of
+ * two runs apart, not a defence against forgery. */
+static uint64_t hash_bytes(uint64_t h, const unsigned char *p, size_t n)
+{
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0x100000001b3ULL;
+        h ^= h >> 29;
+        p += 8, n -= 8;
+    }
+    while (n--)
+        h = (h ^ *p++) * 0x100000001b3ULL;
+    return h;
+}
+
+static uint64_t hash_file(uint64_t h, const char *path)
+{
+    static const size_t chunk = 1u << 20;
+    unsigned char *buf = malloc(chunk);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t got;
+    if (buf && fd >= 0)
+        while ((got = read(fd, buf, chunk)) > 0)
+            h = hash_bytes(h, buf, (size_t)got);
+    h = hash_bytes(h, (const unsigned char *)"|", 1);
+    if (fd >= 0)
+        close(fd);
+    free(buf);
+    return h;
+}
+
+/* What makes two partial reports parts of one run: the same input files
+ * and every parameter that changes a report. */
+static uint64_t run_identity(const struct kpi_report_params *p)
+{
+    char text[512];
+    uint64_t h = 0xcbf29ce484222325ULL;
+    size_t dlen = strlen(p->dataset);
+    char *path = malloc(dlen + sizeof "/indicators.csv");
+    if (path) {
+        snprintf(path, dlen + sizeof "/indicators.csv", "%s/indicators.csv", p->dataset);
+        h = hash_file(h, path);
+        snprintf(path, dlen + sizeof "/indicators.csv", "%s/actuals.csv", p->dataset);
+        h = hash_file(h, path);
+        free(path);
+    }
+    int n = snprintf(text, sizeof text, "%s|%a|%llu|%zu|%a|%u|%u|", p->period ? p->period : "",
+                     p->cap, (unsigned long long)p->instruction_limit, p->memory_limit,
+                     p->time_limit, p->reports, p->shard_count);
+    h = hash_bytes(h, (const unsigned char *)text, (size_t)n);
+    for (size_t i = 0; i < p->grades->n; i++) {
+        n = snprintf(text, sizeof text, "%s:%a,", p->grades->bands[i].name,
+                     p->grades->bands[i].min);
+        h = hash_bytes(h, (const unsigned char *)text, (size_t)n);
+    }
+    for (size_t i = 0; i < p->n_plugin_dirs; i++)
+        h = hash_bytes(h, (const unsigned char *)p->plugin_dirs[i], strlen(p->plugin_dirs[i]) + 1);
+    return h;
+}
+
+/* Size of DIR/NAME, -1 when it was not written. */
+static long file_size(const char *dir, const char *name)
+{
+    char path[KPI_PATH_MAX + 32];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
 static void put_hex(FILE *f, const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
@@ -87,9 +160,12 @@ int kpi_write_shard_manifest(const struct kpi_report *rep, const char *dir,
         return 0;
     if (!(f = kpi_output_open(dir, MANIFEST, err)))
         return err ? err->code : KPI_EIO;
-    fprintf(f, "kpieval-shard 1\nshard %u %u\ndepartments %zu\nreport.json %ld %ld\n",
-            p->shard_index, p->shard_count, kpi_dataset_departments_total(rep->ds),
-            L->json_head_end, L->json_tail_start);
+    fprintf(f, "kpieval-shard 1\nshard %u %u\nrun %016" PRIx64 "\ndepartments %zu\n",
+            p->shard_index, p->shard_count, run_identity(p),
+            kpi_dataset_departments_total(rep->ds));
+    fprintf(f, "sizes %ld %ld %ld\nreport.json %ld %ld\n", file_size(dir, "kpis.csv"),
+            file_size(dir, "departments.csv"), file_size(dir, "report.json"), L->json_head_end,
+            L->json_tail_start);
     for (size_t i = 0; i < p->grades->n; i++) {
         fputs("grade ", f);
         put_hex(f, p->grades->bands[i].name);
@@ -122,6 +198,8 @@ struct block {
 struct part {
     const char *dir;
     unsigned index, count;
+    uint64_t run;
+    long size[3]; /* kpis.csv, departments.csv, report.json; -1: not written */
     size_t departments;
     long head_end, tail_start;
     struct kpi_grades grades;
@@ -182,6 +260,12 @@ static int read_manifest(struct merge *m, size_t pi, struct kpi_error *err)
             rc = strcmp(line, "kpieval-shard 1\n") ? -1 : 0;
         } else if (!strncmp(line, "shard ", 6)) {
             rc = sscanf(line, "shard %u %u", &p->index, &p->count) == 2 ? 0 : -1;
+        } else if (!strncmp(line, "run ", 4)) {
+            rc = sscanf(line, "run %" SCNx64, &p->run) == 1 ? 0 : -1;
+        } else if (!strncmp(line, "sizes ", 6)) {
+            rc = sscanf(line, "sizes %ld %ld %ld", &p->size[0], &p->size[1], &p->size[2]) == 3
+                     ? 0
+                     : -1;
         } else if (!strncmp(line, "departments ", 12)) {
             rc = sscanf(line, "departments %zu", &p->departments) == 1 ? 0 : -1;
         } else if (!strncmp(line, "report.json ", 12)) {
@@ -232,7 +316,7 @@ static int read_manifest(struct merge *m, size_t pi, struct kpi_error *err)
         }
     }
     fclose(f);
-    if (rc || lineno < 4 || !p->count)
+    if (rc || lineno < 6 || p->count < 1 || p->count > KPI_SHARDS_MAX)
         return kpi_error_set(err, KPI_EINPUT, "%s:%u: not a kpieval shard manifest", path,
                              lineno);
     return 0;
@@ -385,11 +469,13 @@ static int check_parts(struct merge *m, struct kpi_error *err)
         return kpi_error_set(err, KPI_ENOMEM, "out of memory");
     for (size_t i = 0; i < m->n_parts && !rc; i++) {
         const struct part *p = &m->parts[i];
-        if (p->count != p0->count || p->departments != p0->departments ||
+        if (p->run != p0->run || p->count != p0->count || p->departments != p0->departments ||
             p->grades.n != p0->grades.n ||
             memcmp(&p->grades, &p0->grades, sizeof p->grades) != 0)
-            rc = kpi_error_set(err, KPI_EINPUT, "%s: is a shard of another run than %s", p->dir,
-                               p0->dir);
+            rc = kpi_error_set(err, KPI_EINPUT,
+                               "%s: is a shard of another run than %s (other input files or "
+                               "options)",
+                               p->dir, p0->dir);
         else if (p->index < 1 || p->index > p->count)
             rc = kpi_error_set(err, KPI_EINPUT, "%s: shard %u of %u is out of range", p->dir,
                                p->index, p->count);
@@ -409,6 +495,37 @@ static int check_parts(struct merge *m, struct kpi_error *err)
     free(seen);
     if (rc)
         return rc;
+    /* Every file as long as its manifest says, every range inside it: a
+     * truncated or edited part is refused, not spliced. */
+    for (size_t i = 0; i < m->n_parts; i++) {
+        const struct part *p = &m->parts[i];
+        for (int k = 0; k < 3; k++) {
+            struct stat st;
+            if (p->fd[k] < 0 ? p->size[k] != -1
+                             : fstat(p->fd[k], &st) != 0 || st.st_size != p->size[k])
+                return kpi_error_set(err, KPI_EINPUT, "%s/%s: changed since its run wrote it",
+                                     p->dir, part_files[k]);
+        }
+        if (m->has[F_JSON] &&
+            (p->head_end < 0 || p->head_end > p->tail_start || p->tail_start > p->size[F_JSON] ||
+             !same_bytes(m, p->fd[F_JSON], p0->fd[F_JSON], p->tail_start, p0->tail_start,
+                         p->size[F_JSON] - p->tail_start) ||
+             p->size[F_JSON] - p->tail_start != p0->size[F_JSON] - p0->tail_start))
+            return kpi_error_set(err, KPI_EINPUT, "%s/report.json: does not match %s's",
+                                 p->dir, p0->dir);
+    }
+    for (size_t i = 0; i < m->n_blocks; i++) {
+        const struct block *b = &m->blocks[i];
+        const struct part *p = &m->parts[b->part];
+        for (int r = 0; r < 4; r++) {
+            long size = p->size[r < 2 ? r : F_JSON];
+            bool used = r < 2 ? m->has[r] : m->has[F_JSON];
+            if (used && (b->range[r][0] < 0 || b->range[r][0] > b->range[r][1] ||
+                         b->range[r][1] > size))
+                return kpi_error_set(err, KPI_EINPUT, "%s/shard.txt: a range outside its file",
+                                     p->dir);
+        }
+    }
     qsort(m->blocks, m->n_blocks, sizeof *m->blocks, compare_blocks);
     for (size_t i = 1; i < m->n_blocks; i++)
         if (!strcmp(m->blocks[i - 1].path, m->blocks[i].path))
@@ -417,15 +534,20 @@ static int check_parts(struct merge *m, struct kpi_error *err)
     return 0;
 }
 
-int kpi_report_merge(const char *out, const char *const *dirs, size_t n_dirs,
-                     struct kpi_department_summary *overall, struct kpi_error *err)
+int kpi_report_merge(const char *out_arg, const char *const *dirs, size_t n_dirs,
+                     struct kpi_grades *grades, struct kpi_department_summary *overall,
+                     struct kpi_error *err)
 {
     struct merge m = {0};
     struct kpi_report_lock lock = {-1, ""};
-    char out_dir[KPI_PATH_MAX], staging[KPI_PATH_MAX], path[KPI_PATH_MAX + 32];
+    char out[KPI_PATH_MAX], out_dir[KPI_PATH_MAX], staging[KPI_PATH_MAX];
+    char path[KPI_PATH_MAX + 32];
     int rc = 0;
 
     memset(overall, 0, sizeof *overall);
+    memset(grades, 0, sizeof *grades);
+    if (kpi_report_normalize(out_arg, out))
+        return kpi_error_set(err, KPI_EUSAGE, "%s: path too long", out_arg);
     if (!n_dirs)
         return kpi_error_set(err, KPI_EUSAGE, "merge: no partial reports given");
     m.parts = calloc(n_dirs, sizeof *m.parts);
@@ -473,7 +595,8 @@ int kpi_report_merge(const char *out, const char *const *dirs, size_t n_dirs,
         overall->weight += s->weight;
         overall->weighted += s->weighted;
     }
-    kpi_rollup_finish(overall, &m.parts[0].grades);
+    *grades = m.parts[0].grades; /* the caller's: overall->grade points into it */
+    kpi_rollup_finish(overall, grades);
 
     if ((rc = kpi_report_lock(out, false, &lock, err)))
         goto out;

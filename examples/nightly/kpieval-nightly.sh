@@ -71,12 +71,12 @@ log "evaluating '$DATASET' into '$out'"
 rc=0
 # kpieval's summary (when not --quiet) goes to the log too: stdout stays empty.
 "$KPIEVAL" run "$DATASET" --out "$out" ${options[@]+"${options[@]}"} ${args[@]+"${args[@]}"} >&2 || rc=$?
-# Staging folders of killed runs (DATE.tmp-XXXXXX, DATE.old-XXXXXX): kpieval
-# removes them when it next writes the same folder, which a dated folder
+# Staging folders of killed runs (DATE.kpieval-tmp-XXXXXX, DATE.kpieval-old-XXXXXX):
+# kpieval removes them when it next writes the same folder, which a dated folder
 # never is. They are not reports, so not ours to delete: say so instead.
-for path in "$REPORTS"/[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9].{tmp,old}-??????; do
+for path in "$REPORTS"/[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9].kpieval-{tmp,old}-??????; do
     if [ -e "$path" ]; then
-        log "warning: '$path' was left by a killed kpieval run; remove it when no run writes '${path%.*}'"
+        log "warning: '$path' was left by a killed kpieval run; remove it when no run writes '${path%.kpieval-*}'"
     fi
 done
 case $rc in

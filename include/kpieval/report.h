@@ -105,13 +105,17 @@ int kpi_report_lock(const char *out_dir, bool wait, struct kpi_report_lock *lock
 void kpi_report_unlock(struct kpi_report_lock *lock);
 
 /* Cleans up after runs killed while writing out_dir: puts back a previous
- * report left in OUT.old-XXXXXX when OUT is missing (a kill between the
+ * complete report left in OUT.kpieval-old-XXXXXX when OUT is missing (a kill between the
  * two renames where no atomic exchange exists), then removes the staging
  * folders left beside it. Only safe while holding its lock. Returns how
  * many folders were removed. */
 int kpi_report_remove_stale(const char *out_dir);
 
 #define KPI_PATH_MAX 4096
+
+/* An output folder's name as kpieval uses it: "out/" is "out", so the lock
+ * and the staging folders go beside it, not inside. -1 when too long. */
+int kpi_report_normalize(const char *path, char out[KPI_PATH_MAX]);
 
 /* The steps of kpi_report_write, for other writers of report folders
  * (`merge`): check out_arg and make a staging folder beside it (out_dir
@@ -128,9 +132,13 @@ int kpi_shard_layout_build(const kpi_dataset *ds, struct kpi_shard_layout *layou
 
 /* `kpieval merge`: combines the partial reports in dirs (every shard of
  * one `run --shard I/N`, in any order) into out, byte-identical to the
- * report of one whole run; *overall gets the merged totals. Locks out. */
+ * report of one whole run; *overall gets the merged totals and *grades the
+ * run's grade bands (overall->grade points into it). Locks out. */
 int kpi_report_merge(const char *out, const char *const *dirs, size_t n_dirs,
-                     struct kpi_department_summary *overall, struct kpi_error *err);
+                     struct kpi_grades *grades, struct kpi_department_summary *overall,
+                     struct kpi_error *err);
+
+#define KPI_SHARDS_MAX 100000
 
 /* mkdir -p of the folders above path. */
 int kpi_report_make_parents(const char *path);

@@ -73,6 +73,29 @@ run merge "$tmp/bad3" "$tmp/n3-p1" "$tmp/n2-p2" "$tmp/n3-p3"
 run merge "$tmp/bad4" "$tmp/whole"
 [ "$(rc)" = 2 ] && grep -q "not a partial report" "$tmp/last.stderr" && ok "whole report refused as a part" ||
     fail "whole report as a part: exit $(rc)"
+# Parts of another run (other data for one shard) are refused, whatever
+# their order.
+"$bin" generate 48000 "$tmp/data2" --seed 6 >/dev/null
+run run "$tmp/data2" --out "$tmp/other-p2" --shard 2/3 --quiet
+run merge "$tmp/bad5" "$tmp/n3-p1" "$tmp/other-p2" "$tmp/n3-p3"
+[ "$(rc)" = 2 ] && grep -q "another run" "$tmp/last.stderr" && ok "a part of another dataset refused" ||
+    fail "part of another dataset: exit $(rc): $(cat "$tmp/last.stderr")"
+run merge "$tmp/bad6" "$tmp/other-p2" "$tmp/n3-p1" "$tmp/n3-p3"
+[ "$(rc)" = 2 ] || fail "part of another dataset, given first: exit $(rc)"
+# A part changed after its run (here: report.json cut short) is refused.
+cp -r "$tmp/n3-p1" "$tmp/cut-p1"
+truncate -s -10 "$tmp/cut-p1/report.json"
+run merge "$tmp/bad7" "$tmp/cut-p1" "$tmp/n3-p2" "$tmp/n3-p3"
+[ "$(rc)" = 2 ] && grep -q "changed since its run wrote it" "$tmp/last.stderr" &&
+    ok "a truncated part refused" || fail "truncated part: exit $(rc): $(cat "$tmp/last.stderr")"
+[ ! -e "$tmp/bad7" ] || fail "a refused merge wrote its output"
+# OUT with a trailing slash is OUT: its lock and staging go beside it.
+run merge "$tmp/slash/" "$tmp/n3-p1" "$tmp/n3-p2" "$tmp/n3-p3"
+[ "$(rc)" = 1 ] && same_tree "$tmp/whole" "$tmp/slash" && [ ! -e "$tmp/slash/.lock" ] &&
+    grep -q "merged 3 partial reports" "$tmp/last.stdout" && grep -q "achievement [0-9.]* [A-Z]" "$tmp/last.stdout" &&
+    ok "merge OUT/ works beside OUT and prints the overall grade" ||
+    fail "merge OUT/: exit $(rc): $(cat "$tmp/last.stderr") $(cat "$tmp/last.stdout")"
+
 run run "$tmp/data" --out "$tmp/x" --shard 4/3
 [ "$(rc)" = 2 ] && ok "--shard 4/3 refused" || fail "--shard 4/3: exit $(rc)"
 run run "$tmp/data" --out "$tmp/x" --shard 1/0

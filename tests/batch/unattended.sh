@@ -52,22 +52,27 @@ else
 fi
 
 # --- leftovers of killed runs ---------------------------------------------
-mkdir -p "$tmp/reports/night.tmp-AbC123/departments" "$tmp/reports/night.old-XyZ789"
-mkdir -p "$tmp/reports/night.tmp-keep-me" "$tmp/reports/other.tmp-AbC123"
+mkdir -p "$tmp/reports/night.kpieval-tmp-AbC123/departments" "$tmp/reports/night.kpieval-old-XyZ789"
+# A user's own folders that merely look alike are never touched.
+mkdir -p "$tmp/reports/night.kpieval-tmp-keep-me" "$tmp/reports/other.kpieval-tmp-AbC123" \
+    "$tmp/reports/night.old-backup" "$tmp/reports/night.tmp-drafts"
+touch "$tmp/reports/night.old-backup/mine" "$tmp/reports/night.tmp-drafts/mine"
 run run "$tmp/data" --out "$tmp/reports/night" --quiet
-[ ! -e "$tmp/reports/night.tmp-AbC123" ] && [ ! -e "$tmp/reports/night.old-XyZ789" ] &&
+[ ! -e "$tmp/reports/night.kpieval-tmp-AbC123" ] && [ ! -e "$tmp/reports/night.kpieval-old-XyZ789" ] &&
     ok "staging folders of killed runs removed" || fail "stale staging folders left"
-[ -d "$tmp/reports/night.tmp-keep-me" ] && [ -d "$tmp/reports/other.tmp-AbC123" ] &&
+[ -d "$tmp/reports/night.kpieval-tmp-keep-me" ] && [ -d "$tmp/reports/other.kpieval-tmp-AbC123" ] &&
+    [ -f "$tmp/reports/night.old-backup/mine" ] && [ -f "$tmp/reports/night.tmp-drafts/mine" ] &&
     ok "unrelated folders kept" || fail "an unrelated folder was removed"
 
 # Killed between the two renames of the fallback without an atomic
 # exchange (NFS): no OUT, the old report in OUT.old-*. Even a run that
 # then fails on its input must put the old report back.
-mv "$tmp/reports/night" "$tmp/reports/night.old-Qq1234"
-mkdir "$tmp/reports/night.tmp-Zz9876"
+mv "$tmp/reports/night" "$tmp/reports/night.kpieval-old-Qq1234"
+mkdir "$tmp/reports/night.kpieval-tmp-Zz9876"
+mkdir "$tmp/reports/night.kpieval-old-Ee5555" # not a complete report: never put back
 run run "$tmp/nothing-here" --out "$tmp/reports/night" --quiet
 [ "$(rc)" = 2 ] || fail "run on a missing dataset: exit $(rc)"
-[ -f "$tmp/reports/night/report.json" ] && [ ! -e "$tmp/reports/night.old-Qq1234" ] &&
+[ -f "$tmp/reports/night/report.json" ] && [ ! -e "$tmp/reports/night.kpieval-old-Qq1234" ] &&
     ok "a report left aside by a killed run is put back" ||
     fail "the previous report was not restored: $(ls "$tmp/reports")"
 
@@ -105,6 +110,12 @@ fin = events[-1]
 assert fin["exit"] == 1 and fin["kpis"] == 2000 and "achievement" in fin, fin
 assert all("time" in e for e in events)
 assert sum(k == "kpi" for k in kinds) == 20
+PY
+run check "$tmp/data" --grades 'A"\:0' --log json
+python3 - "$tmp/last.stderr" <<'PY' && ok "--log json escapes grade names" || fail "--log json grade escaping"
+import json, sys
+events = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
+assert events[-1]["grade"] == 'A"\\', events[-1]
 PY
 run run "$tmp/nothing-here" --out "$tmp/x" --log json
 python3 - "$tmp/last.stderr" <<'PY' && ok "--log json: errors are events too" || fail "--log json error"

@@ -9,7 +9,7 @@
 # byte-identical, recursively, to the reference report of A or to that of
 # B; no worker process may outlive the kill; and a following normal run
 # must succeed, leave the new report, and leave neither a staging folder
-# of its own (OUT.tmp-XXXXXX, OUT.old-XXXXXX, engine/output.c) nor its lock
+# of its own (OUT.kpieval-tmp-XXXXXX, OUT.kpieval-old-XXXXXX, engine/output.c) nor its lock
 # file (OUT.lock, engine/lock.c) beside --out. Staging folders of the
 # killed run may remain only if kpieval does not clean them up; how many
 # is printed.
@@ -53,7 +53,7 @@ run() { # dataset, out: a normal run; prints its exit status
 same() { diff -r --no-dereference "$1" "$2" >/dev/null 2>&1; }
 staging() { # the staging folders beside --out, one per line
     local p
-    for p in "$out".tmp-* "$out".old-*; do
+    for p in "$out".kpieval-tmp-* "$out".kpieval-old-*; do
         if [ -e "$p" ]; then echo "$p"; fi
     done
 }
@@ -92,7 +92,7 @@ for ((i = 1; i <= iterations; i++)); do
         echo "time budget of $((budget_ms / 1000)) s spent: stopping after $((i - 1)) kills"
         break
     fi
-    rm -rf "$out" "$out".tmp-* "$out".old-*
+    rm -rf "$out" "$out".kpieval-tmp-* "$out".kpieval-old-*
     cp -a "$tmp/ref-old" "$out"
     delay=$((RANDOM * (duration + 1) / 32768))
 

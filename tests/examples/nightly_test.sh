@@ -67,9 +67,9 @@ fi
 reports=$tmp/reports
 mkdir -p "$reports"
 # Things that are not dated kpieval reports: none may ever be deleted.
-decoys=(2025-12-30 archive-2025-01-01 2025-12-29.bak 2025-12-28.tmp-AbCdEf 20251225 2025-12-27 2025-12-26 README.txt)
+decoys=(2025-12-30 archive-2025-01-01 2025-12-29.bak 2025-12-28.kpieval-tmp-AbCdEf 20251225 2025-12-27 2025-12-26 README.txt)
 mkdir "$reports/2025-12-30" && echo "a date, but no report.json" >"$reports/2025-12-30/notes.txt"
-for d in archive-2025-01-01 2025-12-29.bak 2025-12-28.tmp-AbCdEf 20251225; do
+for d in archive-2025-01-01 2025-12-29.bak 2025-12-28.kpieval-tmp-AbCdEf 20251225; do
     cp -r "$tmp/direct-plan" "$reports/$d" # report.json, but not a date name
 done
 cp -r "$tmp/direct-plan" "$tmp/elsewhere"
@@ -176,8 +176,8 @@ for day in 01 02 03 04 05; do
     grep -q "^kpieval-nightly: " "$tmp/stderr" || fail "night $date: nothing logged on stderr"
 done
 grep -q "removed old report '2026-01-02'" "$tmp/stderr" || fail "the removal of 2026-01-02 was not logged"
-grep -q "warning: '$reports/2025-12-28.tmp-AbCdEf' was left by a killed kpieval run" "$tmp/stderr" ||
-    fail "the leftover staging folder 2025-12-28.tmp-AbCdEf was not reported"
+grep -q "warning: '$reports/2025-12-28.kpieval-tmp-AbCdEf' was left by a killed kpieval run" "$tmp/stderr" ||
+    fail "the leftover staging folder 2025-12-28.kpieval-tmp-AbCdEf was not reported"
 
 # Every KPI ok: exit 0.
 night 2026-01-06 DATASET="$seoul"
