@@ -2,11 +2,13 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "text.h"
 
@@ -200,15 +202,194 @@ static void on_row_end(int c, void *ctx)
     r->rc = r->on_row(r->ctx, &row, r->err);
 }
 
+/* The end of a file: an unclosed quote, or no header at all. */
+static int finish(struct reader *r, struct csv_parser *parser, const char *name,
+                  struct kpi_error *err)
+{
+    if (!r->rc && csv_fini(parser, on_field, on_row_end, r) != 0 && !r->rc) {
+        r->rc = kpi_error_set(err, KPI_EINPUT,
+                              "%s:%u: unterminated quoted field (a '\"' is never closed)", name,
+                              r->nfields ? r->row_line : r->next_row_line);
+    }
+    if (!r->rc && r->row_index == 0)
+        return kpi_error_set(err, KPI_EINPUT, "%s: empty file: expected a header row", name);
+    return r->rc;
+}
+
+/* Feeds one line (ending in '\n', or the file's last bytes) to libcsv;
+ * on malformed quoting sets r->rc with the line and column. */
+static void feed_line(struct reader *r, struct csv_parser *parser, const char *line, size_t n)
+{
+    size_t done = csv_parse(parser, line, n, on_field, on_row_end, r);
+    if (r->rc)
+        return;
+    if (done != n) {
+        unsigned col = 1;
+        for (size_t i = 0; i < done; i++)
+            col += ((unsigned char)line[i] & 0xC0) != 0x80;
+        if (csv_error(parser) == CSV_EPARSE)
+            r->rc = kpi_error_set(r->err, KPI_EINPUT,
+                                  "%s:%u:%u: malformed quoting (a quote inside an unquoted "
+                                  "field, or text after a closing quote)",
+                                  r->name, r->line, col);
+        else
+            r->rc = kpi_error_set(r->err, KPI_EINPUT, "%s:%u: %s", r->name, r->line,
+                                  csv_strerror(csv_error(parser)));
+        return;
+    }
+    if (line[n - 1] == '\n')
+        r->line++;
+}
+
+/* ---- files, a window at a time ------------------------------------------ */
+
+/* A file is read a window at a time, twice (check, then parse), so a
+ * large input is never held whole: a million KPIs are 180 MB of CSV. */
+#define WINDOW (4u << 20)
+
+struct window {
+    int fd;
+    size_t size;     /* of the file */
+    char *buf;
+    size_t cap;
+};
+
+/* Bytes [off, off + n) of the file in w->buf; 0, or -1 on a read error. */
+static int window_read(struct window *w, size_t off, size_t n)
+{
+    if (n > w->cap) {
+        char *nb = realloc(w->buf, n);
+        if (!nb)
+            return -1;
+        w->buf = nb;
+        w->cap = n;
+    }
+    for (size_t got = 0; got < n;) {
+        ssize_t k = pread(w->fd, w->buf + got, n - got, (off_t)(off + got));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        got += (size_t)k;
+    }
+    return 0;
+}
+
+/* True when the whole file passes check_bytes: no NUL, not CR-only, valid
+ * UTF-8. Only then; on any doubt the caller checks the file whole, which
+ * also words the message. */
+static bool file_looks_clean(struct window *w)
+{
+    bool has_cr = false, has_lf = false;
+    for (size_t off = 0; off < w->size;) {
+        size_t n = w->size - off < WINDOW ? w->size - off : WINDOW;
+        bool last = off + n == w->size;
+        /* One byte more, to end the window on a character boundary. */
+        if (window_read(w, off, n + !last))
+            return false;
+        const unsigned char *p = (const unsigned char *)w->buf;
+        size_t end = n;
+        if (!last)
+            while (end > 0 && n - end < 4 && (p[end] & 0xC0) == 0x80)
+                end--;
+        if (end == 0 || memchr(p, '\0', n) || kpi_text_utf8_invalid_at(w->buf, end) < end)
+            return false;
+        has_cr = has_cr || memchr(p, '\r', n);
+        has_lf = has_lf || memchr(p, '\n', n);
+        off += end;
+    }
+    return !has_cr || has_lf;
+}
+
 int kpi_csv_read(const char *path, const char *name, kpi_csv_row_fn on_row, void *ctx,
                  struct kpi_error *err)
 {
-    char *data = NULL;
-    size_t len = 0;
-    int rc = read_whole_file(path, name, &data, &len, err);
-    if (!rc)
-        rc = kpi_csv_read_buffer(data, len, name, on_row, ctx, err);
-    free(data);
+    struct window w = {-1, 0, NULL, 0};
+    struct reader r = {
+        .name = name, .on_row = on_row, .ctx = ctx, .err = err, .line = 1, .next_row_line = 1};
+    struct csv_parser parser;
+    bool parser_ready = false;
+    struct stat st;
+    size_t pos = 0;
+    int rc = 0;
+
+    w.fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (w.fd < 0)
+        return kpi_error_set(err, KPI_EIO, "%s: cannot open: %s", path, strerror(errno));
+    if (fstat(w.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        rc = kpi_error_set(err, KPI_EIO, "%s: not a regular file", name);
+        goto out;
+    }
+    w.size = (size_t)st.st_size;
+    if (!file_looks_clean(&w)) {
+        /* Something is wrong (or unreadable): read it whole for the exact
+         * message, as kpi_csv_read_buffer words it. */
+        char *data = NULL;
+        size_t len = 0;
+        close(w.fd);
+        w.fd = -1;
+        rc = read_whole_file(path, name, &data, &len, err);
+        if (!rc)
+            rc = kpi_csv_read_buffer(data, len, name, on_row, ctx, err);
+        free(data);
+        goto out;
+    }
+    if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI) != 0) {
+        rc = kpi_error_set(err, KPI_ENOMEM, "%s: out of memory", name);
+        goto out;
+    }
+    parser_ready = true;
+    if (w.size >= 3 && !window_read(&w, 0, 3) && !memcmp(w.buf, "\xEF\xBB\xBF", 3))
+        pos = 3;
+    /* Whole lines from each window; a line cut by the window's end is read
+     * again at the start of the next (the window grows for a longer line). */
+    while (pos < w.size && !r.rc) {
+        size_t n = w.size - pos < WINDOW ? w.size - pos : WINDOW;
+        if (window_read(&w, pos, n)) {
+            r.rc = kpi_error_set(err, KPI_EIO, "%s: read error", name);
+            break;
+        }
+        size_t used = 0;
+        while (used < n && !r.rc) {
+            const char *nl = memchr(w.buf + used, '\n', n - used);
+            if (!nl && pos + n < w.size)
+                break; /* the rest of this line is in the next window */
+            size_t len = nl ? (size_t)(nl - (w.buf + used)) + 1 : n - used;
+            feed_line(&r, &parser, w.buf + used, len);
+            used += len;
+        }
+        if (used == 0 && !r.rc) {
+            /* One line longer than the window: read it whole. */
+            size_t end = pos + n;
+            while (end < w.size) {
+                size_t more = w.size - end < WINDOW ? w.size - end : WINDOW;
+                if (window_read(&w, end, more)) {
+                    r.rc = kpi_error_set(err, KPI_EIO, "%s: read error", name);
+                    break;
+                }
+                const char *nl = memchr(w.buf, '\n', more);
+                end += nl ? (size_t)(nl - w.buf) + 1 : more;
+                if (nl)
+                    break;
+            }
+            if (!r.rc && window_read(&w, pos, end - pos))
+                r.rc = kpi_error_set(err, KPI_ENOMEM, "%s:%u: out of memory", name, r.line);
+            if (!r.rc)
+                feed_line(&r, &parser, w.buf, end - pos);
+            used = end - pos;
+        }
+        pos += used;
+    }
+    rc = finish(&r, &parser, name, err);
+out:
+    if (parser_ready)
+        csv_free(&parser);
+    if (w.fd >= 0)
+        close(w.fd);
+    free(w.buf);
+    free(r.buf);
+    free(r.offsets);
+    free(r.fields);
     return rc;
 }
 
@@ -236,34 +417,10 @@ int kpi_csv_read_buffer(const char *data, size_t len, const char *name, kpi_csv_
     while (pos < len && !r.rc) {
         const char *nl = memchr(data + pos, '\n', len - pos);
         size_t n = nl ? (size_t)(nl - (data + pos)) + 1 : len - pos;
-        size_t done = csv_parse(&parser, data + pos, n, on_field, on_row_end, &r);
-        if (r.rc)
-            break;
-        if (done != n) {
-            unsigned line, col;
-            locate(data, pos + done, &line, &col);
-            if (csv_error(&parser) == CSV_EPARSE)
-                r.rc = kpi_error_set(err, KPI_EINPUT,
-                                     "%s:%u:%u: malformed quoting (a quote inside an unquoted "
-                                     "field, or text after a closing quote)",
-                                     name, line, col);
-            else
-                r.rc = kpi_error_set(err, KPI_EINPUT, "%s:%u: %s", name, line,
-                                     csv_strerror(csv_error(&parser)));
-            break;
-        }
+        feed_line(&r, &parser, data + pos, n);
         pos += n;
-        if (nl)
-            r.line++;
     }
-    if (!r.rc && csv_fini(&parser, on_field, on_row_end, &r) != 0 && !r.rc) {
-        r.rc = kpi_error_set(err, KPI_EINPUT,
-                             "%s:%u: unterminated quoted field (a '\"' is never closed)", name,
-                             r.nfields ? r.row_line : r.next_row_line);
-    }
-    rc = r.rc;
-    if (!rc && r.row_index == 0)
-        rc = kpi_error_set(err, KPI_EINPUT, "%s: empty file: expected a header row", name);
+    rc = finish(&r, &parser, name, err);
 out:
     if (parser_ready)
         csv_free(&parser);

@@ -322,6 +322,109 @@ static void test_csv_reader_callback_error_stops_reading(void **state)
     assert_int_equal(rec.n, 2); /* header and row 1, nothing after */
 }
 
+/* ---- files larger than the reader's window ------------------------------ */
+
+/* A digest of every row handed over: line, index and every field. */
+static int digest_row(void *ctx, const struct kpi_csv_row *row, struct kpi_error *err)
+{
+    unsigned long long *h = ctx;
+    (void)err;
+    *h = (*h ^ row->line) * 1099511628211ULL;
+    *h = (*h ^ row->index) * 1099511628211ULL;
+    for (size_t f = 0; f < row->nfields; f++) {
+        for (const unsigned char *p = (const unsigned char *)row->fields[f]; *p; p++)
+            *h = (*h ^ *p) * 1099511628211ULL;
+        *h = (*h ^ 0x1F) * 1099511628211ULL;
+    }
+    return 0;
+}
+
+/* About 13 MB: Korean text, quoted commas, quotes and line breaks inside
+ * fields, CRLF and LF lines, and one 5 MB line, so rows, multi-byte
+ * characters and quoted line breaks fall across the reader's 4 MB windows
+ * in many places. */
+static char *big_csv(size_t *len)
+{
+    size_t cap = 16u << 20, o = 0;
+    char *s = malloc(cap);
+    assert_non_null(s);
+    o += (size_t)sprintf(s + o, "id,name,note\n");
+    for (unsigned i = 0; o < cap - (6u << 20) - 4096; i++) {
+        switch (i % 5) {
+        case 0: o += (size_t)sprintf(s + o, "K%u,경제정책과 %u,plain\n", i, i); break;
+        case 1: o += (size_t)sprintf(s + o, "K%u,\"a, b \"\"q\"\"\",x\r\n", i); break;
+        case 2: o += (size_t)sprintf(s + o, "K%u,\"two\nlines 가나다\",y\n", i); break;
+        case 3: o += (size_t)sprintf(s + o, "K%u,\"three\r\nline\nbreaks\",\"\"\n", i); break;
+        default: o += (size_t)sprintf(s + o, "K%u,%s,z\n", i, "일자리정책담당관"); break;
+        }
+        if (i == 200000) { /* a row longer than the window, quoted */
+            o += (size_t)sprintf(s + o, "LONG,\"");
+            for (size_t k = 0; k < (5u << 20) / 3; k++, o += 3)
+                memcpy(s + o, "한", 3);
+            o += (size_t)sprintf(s + o, "\",end\n");
+        }
+    }
+    *len = o;
+    return s;
+}
+
+static void test_csv_reader_file_windows_match_memory(void **state)
+{
+    char path[SCRATCH_PATH_MAX];
+    struct kpi_error err;
+    unsigned long long from_file = 1469598103934665603ULL, from_memory = from_file;
+    size_t len;
+    char *data = big_csv(&len);
+    (void)state;
+
+    scratch_write_bytes(scratch_join(path, tmp, "big.csv"), data, len);
+    /* The long field is over KPI_CSV_FIELD_MAX: both stop at the same place. */
+    int rc_file = kpi_csv_read(path, "big.csv", digest_row, &from_file, &err);
+    char msg_file[KPI_ERROR_MESSAGE_MAX];
+    snprintf(msg_file, sizeof msg_file, "%s", err.message);
+    int rc_memory = kpi_csv_read_buffer(data, len, "big.csv", digest_row, &from_memory, &err);
+    assert_int_equal(rc_file, KPI_EINPUT);
+    assert_int_equal(rc_memory, KPI_EINPUT);
+    assert_string_equal(msg_file, err.message);
+    assert_true(strstr(err.message, "more than the limit") != NULL);
+    assert_true(from_file == from_memory);
+    free(data);
+}
+
+static void test_csv_reader_file_windows_match_memory_clean(void **state)
+{
+    char path[SCRATCH_PATH_MAX];
+    struct kpi_error err;
+    unsigned long long from_file = 1469598103934665603ULL, from_memory = from_file;
+    size_t len;
+    char *data = big_csv(&len);
+    (void)state;
+
+    /* Cut the long field below the limit: the whole file reads. */
+    char *longrow = strstr(data, "LONG,\"");
+    assert_non_null(longrow);
+    memmove(longrow + 6 + 900000, longrow + 6 + (5u << 20) / 3 * 3,
+            len - (size_t)(longrow + 6 + (5u << 20) / 3 * 3 - data));
+    len -= (5u << 20) / 3 * 3 - 900000;
+    scratch_write_bytes(scratch_join(path, tmp, "big2.csv"), data, len);
+    assert_int_equal(kpi_csv_read(path, "big2.csv", digest_row, &from_file, &err), 0);
+    assert_int_equal(kpi_csv_read_buffer(data, len, "big2.csv", digest_row, &from_memory, &err),
+                     0);
+    assert_true(from_file == from_memory);
+
+    /* A bad byte just past the first window: the same message either way. */
+    data[(4u << 20) + 1] = (char)0xFF;
+    scratch_write_bytes(path, data, len);
+    assert_int_equal(kpi_csv_read(path, "big2.csv", digest_row, &from_file, &err), KPI_EINPUT);
+    char msg_file[KPI_ERROR_MESSAGE_MAX];
+    snprintf(msg_file, sizeof msg_file, "%s", err.message);
+    assert_int_equal(kpi_csv_read_buffer(data, len, "big2.csv", digest_row, &from_memory, &err),
+                     KPI_EINPUT);
+    assert_string_equal(msg_file, err.message);
+    assert_true(strstr(err.message, "not valid UTF-8") != NULL);
+    free(data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -342,6 +445,8 @@ int main(void)
         cmocka_unit_test(test_csv_reader_empty_file),
         cmocka_unit_test(test_csv_reader_missing_file_is_io_error),
         cmocka_unit_test(test_csv_reader_callback_error_stops_reading),
+        cmocka_unit_test(test_csv_reader_file_windows_match_memory),
+        cmocka_unit_test(test_csv_reader_file_windows_match_memory_clean),
     };
     return cmocka_run_group_tests(tests, setup_tmp, NULL);
 }
