@@ -365,19 +365,28 @@ def snapshot(root):
 
 # ---- running kpieval --------------------------------------------------------
 
-def session_members(sid):
-    """Processes (pid, command) whose session is sid, from /proc."""
-    found = []
+def proc_stats():
+    """(pid, fields after the command name) of every process, from /proc:
+    fields[0] is the state, then ppid, pgrp, session ..."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open("/proc/%s/stat" % entry, "rb") as f:
                 stat = f.read()
-            fields = stat[stat.rindex(b")") + 2:].split()
-            if int(fields[3]) == sid:  # state ppid pgrp session ...
-                with open("/proc/%s/cmdline" % entry, "rb") as f:
-                    found.append((int(entry), f.read().replace(b"\0", b" ").decode(
+            yield int(entry), stat[stat.rindex(b")") + 2:].split()
+        except (OSError, ValueError):
+            continue
+
+
+def session_members(sid):
+    """Processes (pid, command) whose session is sid, from /proc."""
+    found = []
+    for pid, fields in proc_stats():
+        try:
+            if int(fields[3]) == sid:
+                with open("/proc/%d/cmdline" % pid, "rb") as f:
+                    found.append((pid, f.read().replace(b"\0", b" ").decode(
                         "utf-8", "replace").strip()))
         except (OSError, ValueError, IndexError):
             continue
@@ -386,16 +395,11 @@ def session_members(sid):
 
 def children_of(pid):
     kids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    for child, fields in proc_stats():
         try:
-            with open("/proc/%s/stat" % entry, "rb") as f:
-                stat = f.read()
-            fields = stat[stat.rindex(b")") + 2:].split()
             if int(fields[1]) == pid:
-                kids.append(int(entry))
-        except (OSError, ValueError, IndexError):
+                kids.append(child)
+        except (ValueError, IndexError):
             continue
     return kids
 

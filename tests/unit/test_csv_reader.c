@@ -368,34 +368,42 @@ static char *big_csv(size_t *len)
     return s;
 }
 
+/* Reads data as the file tmp/name and from memory: both must return
+ * want_rc, hand over the same rows and word any error the same. Returns
+ * the error message (in err). */
+static void read_both_ways(const char *name, const char *data, size_t len, int want_rc,
+                           struct kpi_error *err)
+{
+    char path[SCRATCH_PATH_MAX], msg_file[KPI_ERROR_MESSAGE_MAX];
+    unsigned long long from_file = 1469598103934665603ULL, from_memory = from_file;
+
+    scratch_write_bytes(scratch_join(path, tmp, name), data, len);
+    memset(err, 0, sizeof *err);
+    assert_int_equal(kpi_csv_read(path, name, digest_row, &from_file, err), want_rc);
+    snprintf(msg_file, sizeof msg_file, "%s", err->message);
+    memset(err, 0, sizeof *err);
+    assert_int_equal(kpi_csv_read_buffer(data, len, name, digest_row, &from_memory, err),
+                     want_rc);
+    assert_string_equal(msg_file, err->message);
+    assert_true(from_file == from_memory);
+}
+
 static void test_csv_reader_file_windows_match_memory(void **state)
 {
-    char path[SCRATCH_PATH_MAX];
     struct kpi_error err;
-    unsigned long long from_file = 1469598103934665603ULL, from_memory = from_file;
     size_t len;
     char *data = big_csv(&len);
     (void)state;
 
-    scratch_write_bytes(scratch_join(path, tmp, "big.csv"), data, len);
     /* The long field is over KPI_CSV_FIELD_MAX: both stop at the same place. */
-    int rc_file = kpi_csv_read(path, "big.csv", digest_row, &from_file, &err);
-    char msg_file[KPI_ERROR_MESSAGE_MAX];
-    snprintf(msg_file, sizeof msg_file, "%s", err.message);
-    int rc_memory = kpi_csv_read_buffer(data, len, "big.csv", digest_row, &from_memory, &err);
-    assert_int_equal(rc_file, KPI_EINPUT);
-    assert_int_equal(rc_memory, KPI_EINPUT);
-    assert_string_equal(msg_file, err.message);
+    read_both_ways("big.csv", data, len, KPI_EINPUT, &err);
     assert_true(strstr(err.message, "more than the limit") != NULL);
-    assert_true(from_file == from_memory);
     free(data);
 }
 
 static void test_csv_reader_file_windows_match_memory_clean(void **state)
 {
-    char path[SCRATCH_PATH_MAX];
     struct kpi_error err;
-    unsigned long long from_file = 1469598103934665603ULL, from_memory = from_file;
     size_t len;
     char *data = big_csv(&len);
     (void)state;
@@ -406,21 +414,11 @@ static void test_csv_reader_file_windows_match_memory_clean(void **state)
     memmove(longrow + 6 + 900000, longrow + 6 + (5u << 20) / 3 * 3,
             len - (size_t)(longrow + 6 + (5u << 20) / 3 * 3 - data));
     len -= (5u << 20) / 3 * 3 - 900000;
-    scratch_write_bytes(scratch_join(path, tmp, "big2.csv"), data, len);
-    assert_int_equal(kpi_csv_read(path, "big2.csv", digest_row, &from_file, &err), 0);
-    assert_int_equal(kpi_csv_read_buffer(data, len, "big2.csv", digest_row, &from_memory, &err),
-                     0);
-    assert_true(from_file == from_memory);
+    read_both_ways("big2.csv", data, len, 0, &err);
 
     /* A bad byte just past the first window: the same message either way. */
     data[(4u << 20) + 1] = (char)0xFF;
-    scratch_write_bytes(path, data, len);
-    assert_int_equal(kpi_csv_read(path, "big2.csv", digest_row, &from_file, &err), KPI_EINPUT);
-    char msg_file[KPI_ERROR_MESSAGE_MAX];
-    snprintf(msg_file, sizeof msg_file, "%s", err.message);
-    assert_int_equal(kpi_csv_read_buffer(data, len, "big2.csv", digest_row, &from_memory, &err),
-                     KPI_EINPUT);
-    assert_string_equal(msg_file, err.message);
+    read_both_ways("big2.csv", data, len, KPI_EINPUT, &err);
     assert_true(strstr(err.message, "not valid UTF-8") != NULL);
     free(data);
 }
