@@ -1,5 +1,6 @@
 #include "sandbox.h"
 
+#include <limits.h>
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -28,6 +29,8 @@ struct kpi_sandbox {
     int64_t deadline;    /* kpi_sandbox_now() value the evaluation must end by */
     bool armed;
     uint64_t executed;   /* instructions counted in this evaluation */
+    uint64_t since_clock; /* instructions since the clock was last read */
+    size_t clean;        /* bytes held right after the last full collection */
     enum kpi_sandbox_trip trip;
 };
 
@@ -45,6 +48,13 @@ int64_t kpi_sandbox_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t kpi_sandbox_cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
@@ -96,9 +106,19 @@ static void count_hook(lua_State *L, lua_Debug *ar)
     if (sb->trip == KPI_TRIP_NONE) {
         sb->executed += (uint64_t)sb->hook_step;
         if (sb->executed <= sb->limits.instructions) {
-            /* The clock is read once per HOOK_STEP instructions (a vDSO
-             * call, tens of nanoseconds). */
-            if (sb->hook_step == 1 || kpi_sandbox_now() < sb->deadline)
+            if (sb->hook_step == 1 && !sb->refused) {
+                /* A refused allocation was retried and fitted: back to
+                 * the normal step, so the clock below is read again. */
+                sb->hook_step = HOOK_STEP;
+                lua_sethook(sb->co, sb->hook, LUA_MASKCOUNT, HOOK_STEP);
+            }
+            /* The CPU clock is read once per HOOK_STEP instructions, also
+             * while the hook runs at every instruction. */
+            sb->since_clock += (uint64_t)sb->hook_step;
+            if (sb->since_clock < HOOK_STEP)
+                return;
+            sb->since_clock = 0;
+            if (kpi_sandbox_cpu_now() < sb->deadline)
                 return;
             sb->trip = KPI_TRIP_TIME;
         } else {
@@ -123,27 +143,182 @@ static int readonly_newindex(lua_State *L)
     return luaL_error(L, "attempt to modify the read-only library table");
 }
 
-/* Like setmetatable, but refuses __gc (a finalizer would run later, in the
- * middle of another KPI's evaluation) and __close (a handler would run while
- * an abandoned evaluation is cleaned up, outside any limit). */
-static int safe_setmetatable(lua_State *L)
+/* Metatable fields a formula may not use: __gc (a finalizer would run
+ * later, in the middle of another KPI's evaluation), __close (a handler
+ * would run while an abandoned evaluation is cleaned up, outside any
+ * limit) and __mode (a weak table shows when the collector ran, which
+ * depends on the KPIs evaluated before in the same state). */
+static const char *const refused_fields[] = {"__gc", "__close", "__mode"};
+
+static const char *refused_field(lua_State *L, int idx)
 {
-    if (lua_type(L, 2) == LUA_TTABLE) {
-        static const char *const refused[] = {"__gc", "__close"};
-        for (size_t i = 0; i < 2; i++) {
-            lua_getfield(L, 2, refused[i]); /* [t, mt, handler] */
-            if (!lua_isnil(L, -1))
-                return luaL_error(L, "setmetatable: %s is not allowed in formulas", refused[i]);
-            lua_pop(L, 1);
+    for (size_t i = 0; i < sizeof refused_fields / sizeof refused_fields[0]; i++) {
+        lua_pushstring(L, refused_fields[i]);
+        int t = lua_rawget(L, idx);
+        lua_pop(L, 1);
+        if (t != LUA_TNIL)
+            return refused_fields[i];
+    }
+    return NULL;
+}
+
+/* __newindex of a sealed metatable: a new key is stored as usual, except a
+ * refused field. Upvalue 1: the metatable's own earlier __newindex, or
+ * nil. */
+static int sealed_newindex(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TSTRING) {
+        const char *k = lua_tostring(L, 2);
+        for (size_t i = 0; i < sizeof refused_fields / sizeof refused_fields[0]; i++) {
+            if (!strcmp(k, refused_fields[i]))
+                return luaL_error(L, "a metatable cannot gain %s in formulas", k);
         }
     }
+    if (lua_isnil(L, lua_upvalueindex(1))) {
+        lua_settop(L, 3);
+        lua_rawset(L, 1);
+        return 0;
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    if (lua_isfunction(L, -1)) {
+        lua_insert(L, 1);
+        lua_call(L, 3, 0);
+    } else {
+        lua_pushvalue(L, 2);
+        lua_pushvalue(L, 3);
+        lua_settable(L, -3);
+    }
+    return 0;
+}
+
+static const char sealed_marker[] = "sealed";
+
+/* Seals the table at idx, about to become a metatable: from now on it can
+ * never hold a refused field. Its own metatable (kept, with its __index
+ * and the rest) gains a filtering __newindex and is locked, so it cannot
+ * be swapped for one that lets the field in. */
+static void seal_metatable(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    if (lua_getmetatable(L, idx)) {                  /* [own] */
+        lua_getfield(L, -1, "__metatable");
+        bool sealed = lua_type(L, -1) == LUA_TSTRING && !strcmp(lua_tostring(L, -1), sealed_marker);
+        bool locked = !lua_isnil(L, -1);
+        lua_pop(L, 1);
+        if (sealed) {
+            lua_pop(L, 1);
+            return;
+        }
+        if (locked)
+            luaL_error(L, "setmetatable: a table with a protected metatable cannot be a metatable");
+    } else {
+        lua_newtable(L);                             /* [own] */
+    }
+    lua_createtable(L, 0, 8);                        /* [own, copy] */
+    lua_pushnil(L);
+    while (lua_next(L, -3) != 0) {                   /* [own, copy, k, v] */
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, -4);
+    }
+    lua_getfield(L, -2, "__newindex");               /* [own, copy, ni] */
+    lua_pushcclosure(L, sealed_newindex, 1);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushstring(L, sealed_marker);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, idx);                        /* [own] */
+    lua_pop(L, 1);
+}
+
+/* Like setmetatable, but refuses the fields above, now and later. */
+static int safe_setmetatable(lua_State *L)
+{
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_argexpected(L, lua_isnoneornil(L, 2) || lua_istable(L, 2), 2, "nil or table");
+    lua_settop(L, 2);
     if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
         return luaL_error(L, "cannot change a protected metatable");
-    lua_settop(L, 2);
+    if (lua_istable(L, 2)) {
+        const char *refused = refused_field(L, 2);
+        if (refused)
+            return luaL_error(L, "setmetatable: %s is not allowed in formulas", refused);
+        if (lua_rawequal(L, 1, 2))
+            return luaL_error(L, "setmetatable: a table cannot be its own metatable in formulas");
+        seal_metatable(L, 2);
+    }
     lua_setmetatable(L, 1);
     return 1;
+}
+
+/* table.sort without the random pivot: Lua 5.4 picks one from clock() and
+ * time() when a partition comes out unbalanced, so an adversarial (valid)
+ * comparator would make the order differ from run to run. A bottom-up
+ * merge sort is deterministic, O(n log n) for every comparator, and never
+ * fails on an inconsistent one. */
+static bool sort_less(lua_State *L, int a, int b, bool has_cmp)
+{
+    a = lua_absindex(L, a);
+    b = lua_absindex(L, b);
+    if (!has_cmp)
+        return lua_compare(L, a, b, LUA_OPLT);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, a);
+    lua_pushvalue(L, b);
+    lua_call(L, 2, 1);
+    bool lt = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return lt;
+}
+
+static int deterministic_sort(lua_State *L)
+{
+    kpi_sandbox *sb = sandbox_of(L);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_Integer n = luaL_len(L, 1);
+    bool has_cmp = !lua_isnoneornil(L, 2);
+    if (has_cmp)
+        luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_settop(L, 2);
+    if (n < 2)
+        return 0;
+    if ((lua_Unsigned)n >= sb->limits.memory / 16 || n >= INT_MAX)
+        return luaL_error(L, "table.sort: %I elements are beyond the memory limit", n);
+    lua_createtable(L, (int)n, 0);                   /* 3: from */
+    lua_createtable(L, (int)n, 0);                   /* 4: to */
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_geti(L, 1, i);
+        lua_rawseti(L, 3, i);
+    }
+    luaL_checkstack(L, 8, "table.sort");
+    for (lua_Integer width = 1; width < n; width *= 2) {
+        for (lua_Integer lo = 1; lo <= n; lo += 2 * width) {
+            lua_Integer mid = lo + width < n + 1 ? lo + width : n + 1;
+            lua_Integer hi = lo + 2 * width < n + 1 ? lo + 2 * width : n + 1;
+            lua_Integer i = lo, j = mid, k = lo;
+            while (i < mid || j < hi) {
+                bool take_right = false;
+                if (i < mid && j < hi) {
+                    lua_rawgeti(L, 3, j);
+                    lua_rawgeti(L, 3, i);
+                    take_right = sort_less(L, -2, -1, has_cmp); /* right < left: stable */
+                    lua_pop(L, 2);
+                } else {
+                    take_right = i >= mid;
+                }
+                lua_rawgeti(L, 3, take_right ? j++ : i++);
+                lua_rawseti(L, 4, k++);
+            }
+        }
+        lua_pushvalue(L, 3);                         /* swap from and to */
+        lua_pushvalue(L, 4);
+        lua_replace(L, 3);
+        lua_replace(L, 4);
+    }
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, 3, i);
+        lua_seti(L, 1, i);
+    }
+    return 0;
 }
 
 /* The library functions below loop in C, where the instruction hook
@@ -225,17 +400,20 @@ static int deterministic_tostring(lua_State *L)
 static int deterministic_format(lua_State *L)
 {
     int n = lua_gettop(L);
-    const char *fmt = luaL_checkstring(L, 1);
-    for (const char *p = strchr(fmt, '%'); p; p = strchr(p + 2, '%')) {
+    size_t len;
+    const char *fmt = luaL_checklstring(L, 1, &len), *end = fmt + len;
+    /* The whole string, NULs included: string.format reads past them. */
+    for (const char *p = memchr(fmt, '%', len); p; p = memchr(p, '%', (size_t)(end - p))) {
         const char *q = p + 1;
-        if (*q == '%')
+        if (q < end && *q == '%') {
+            p = q + 1;
             continue;
-        while (*q && strchr("-+ #0123456789.", *q))
+        }
+        while (q < end && *q && strchr("-+ #0123456789.", *q))
             q++;
-        if (*q == 'p')
+        if (q < end && *q == 'p')
             return luaL_error(L, "string.format: '%%p' (an address) is not available to formulas");
-        if (!*q)
-            break;
+        p = q;
     }
     for (int i = 2; i <= n; i++) {
         if (prints_as_address(L, i)) {
@@ -260,6 +438,7 @@ static const struct wrapped_function wrapped_functions[] = {
     {"string", "rep", bounded_rep},
     {"string", "format", deterministic_format},
     {"table", "move", bounded_move},
+    {"table", "sort", deterministic_sort},
 };
 
 static const char *const base_allowed[] = {
@@ -399,9 +578,7 @@ static int setup(lua_State *L)
     int lib;
 
     luaL_requiref(L, "_G", luaopen_base, 1); /* [sb, G] */
-    luaL_requiref(L, "table", luaopen_table, 0);
-    lua_getfield(L, -1, "sort");             /* [sb, G, table, sort] */
-    lua_remove(L, -2);                       /* [sb, G, sort] */
+    lua_pushcfunction(L, deterministic_sort); /* [sb, G, sort] */
     int sort_index = lua_gettop(L);
     lua_newtable(L);                         /* [sb, G, sort, lib] */
     lib = lua_gettop(L);
@@ -564,14 +741,22 @@ int kpi_sandbox_call(kpi_sandbox *sb, int nargs, int nresults, enum kpi_sandbox_
     int status, nres = 0;
 
     sb->executed = 0;
+    sb->since_clock = 0;
     sb->trip = KPI_TRIP_NONE;
-    sb->memory_cap = sb->limits.memory > SIZE_MAX - sb->used ? SIZE_MAX
-                                                             : sb->used + sb->limits.memory;
+    /* The cap is measured from a clean baseline, not from what earlier
+     * evaluations left as garbage: once that garbage exceeds an eighth of
+     * the limit, a full collection clears it first. */
+    if (sb->used > sb->clean + sb->limits.memory / 8 || sb->used < sb->clean) {
+        lua_gc(L, LUA_GCCOLLECT);
+        sb->clean = sb->used;
+    }
+    sb->memory_cap = sb->limits.memory > SIZE_MAX - sb->clean ? SIZE_MAX
+                                                              : sb->clean + sb->limits.memory;
     sb->refused = 0;
     sb->armed = true;
     sb->hook_step = HOOK_STEP;
     sb->refuse_all = false;
-    sb->deadline = kpi_sandbox_now() + (int64_t)(sb->limits.seconds * 1e9);
+    sb->deadline = kpi_sandbox_cpu_now() + (int64_t)(sb->limits.seconds * 1e9);
     lua_checkstack(co, nargs + 2);
     lua_xmove(L, co, nargs + 1);                       /* fn and args to co */
     lua_sethook(co, count_hook, LUA_MASKCOUNT, HOOK_STEP);

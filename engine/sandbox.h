@@ -24,7 +24,7 @@ typedef struct kpi_sandbox kpi_sandbox;
 struct kpi_sandbox_limits {
     uint64_t instructions; /* VM instructions per evaluation */
     size_t memory;         /* bytes the state may grow by during one evaluation */
-    double seconds;        /* wall time per evaluation, checked at every hook call */
+    double seconds;        /* CPU time per evaluation, checked every 1000 instructions */
 };
 
 
@@ -38,6 +38,10 @@ enum kpi_sandbox_trip {
 
 /* Nanoseconds of CLOCK_MONOTONIC. */
 int64_t kpi_sandbox_now(void);
+
+/* Nanoseconds of CPU time of the calling thread: what the time limit
+ * measures, so that a busy machine does not stop ordinary formulas. */
+int64_t kpi_sandbox_cpu_now(void);
 
 /* A new sandbox, or NULL when out of memory. */
 kpi_sandbox *kpi_sandbox_new(const struct kpi_sandbox_limits *limits);

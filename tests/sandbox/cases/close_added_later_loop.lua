@@ -1,6 +1,7 @@
 -- expect: error
--- message: instruction limit
--- why: __close added after setmetatable, so the to-be-closed variable is
+-- message: cannot gain __close
+-- why: (a sealed metatable now refuses __close added later, the first line of
+--   defence; the rest of this case is kept for the second.) __close added after setmetatable, so the to-be-closed variable is
 --   accepted. The block never ends; once the limit stops it the
 --   evaluation is abandoned and the endless handler must never run
 --   (docs/security.md: "never resumed or cleaned up by running code").
