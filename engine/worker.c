@@ -1,6 +1,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -23,9 +24,13 @@
 #include <sys/syscall.h>
 
 #include "arena.h"
+#include "text.h"
 
 #define NONE SIZE_MAX
-#define MESSAGE_SPACE (32u * 1024 * 1024) /* per worker slot, reserved, not committed */
+/* A worker-killed KPI's time is measured in CPU time; a KPI whose worker
+ * gets no CPU at all (a stopped or swapped-out process) is killed only
+ * after this many times its limit in wall time. */
+#define WALL_BACKSTOP_FACTOR 20
 #define STARTUP_FAILURES_MAX 3
 #define POLL_NS 2000000L                  /* supervisor wake-up, 2 ms */
 
@@ -35,8 +40,16 @@ struct slot {
     _Atomic size_t end;       /* end of the chunk being worked on */
     _Atomic size_t current;   /* KPI in flight, or NONE */
     _Atomic int64_t started;  /* when it started (kpi_sandbox_now) */
-    _Atomic size_t msg_used;  /* bytes used of the slot's message space */
-    char *messages;           /* MESSAGE_SPACE bytes of shared memory */
+    _Atomic int64_t started_cpu; /* the worker's CPU time then (kpi_sandbox_cpu_now) */
+};
+
+/* What a worker hands back for one KPI: plain numbers and flags, no
+ * pointer. Its message, if any, is in the KPI's own KPI_MESSAGE_MAX bytes
+ * of the message area, so no worker can run out of message space and
+ * every message is kept, whatever --jobs is. */
+struct wire_row {
+    double actual, score_value;
+    uint8_t status, has_actual, has_score_value, has_message;
 };
 
 struct shared {
@@ -50,7 +63,9 @@ struct kpi_workers {
     struct shared *sh;
     struct slot *slots;
     unsigned jobs;
-    struct kpi_result *rows;  /* n */
+    struct wire_row *wire;    /* n, shared */
+    char *messages;           /* n * KPI_MESSAGE_MAX, shared, touched only by messages */
+    struct kpi_result *rows;  /* n, the supervisor's own, validated */
     _Atomic unsigned char *done; /* n: 1 once a row is written */
     uint32_t *order;          /* n: KPI indices of this round */
     size_t n;
@@ -75,10 +90,10 @@ int kpi_workers_new(size_t n_kpis, unsigned jobs, kpi_workers **out, struct kpi_
         jobs = 1;
     off_slots = round_up(sizeof(struct shared), 64);
     off_rows = round_up(off_slots + jobs * sizeof(struct slot), 64);
-    off_done = round_up(off_rows + n_kpis * sizeof(struct kpi_result), 64);
+    off_done = round_up(off_rows + n_kpis * sizeof(struct wire_row), 64);
     off_order = round_up(off_done + n_kpis, 64);
     off_msgs = round_up(off_order + n_kpis * sizeof(uint32_t), page);
-    size = off_msgs + (size_t)jobs * MESSAGE_SPACE;
+    size = off_msgs + n_kpis * KPI_MESSAGE_MAX;
     if (n_kpis > UINT32_MAX) {
         free(w);
         return kpi_error_set(err, KPI_EUSAGE, "more than %u KPIs in one run", UINT32_MAX);
@@ -95,13 +110,18 @@ int kpi_workers_new(size_t n_kpis, unsigned jobs, kpi_workers **out, struct kpi_
     w->map_size = size;
     w->sh = w->map;
     w->slots = (struct slot *)((char *)w->map + off_slots);
-    w->rows = (struct kpi_result *)((char *)w->map + off_rows);
+    w->wire = (struct wire_row *)((char *)w->map + off_rows);
+    w->messages = (char *)w->map + off_msgs;
+    w->rows = calloc(n_kpis ? n_kpis : 1, sizeof *w->rows);
+    if (!w->rows) {
+        munmap(w->map, size);
+        free(w);
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    }
     w->done = (_Atomic unsigned char *)((char *)w->map + off_done);
     w->order = (uint32_t *)((char *)w->map + off_order);
     w->jobs = jobs;
     w->n = n_kpis;
-    for (unsigned s = 0; s < jobs; s++)
-        w->slots[s].messages = (char *)w->map + off_msgs + (size_t)s * MESSAGE_SPACE;
     kpi_arena_init(&w->arena);
     *out = w;
     return 0;
@@ -113,6 +133,7 @@ void kpi_workers_free(kpi_workers *w)
         return;
     munmap(w->map, w->map_size);
     kpi_arena_release(&w->arena);
+    free(w->rows);
     free(w);
 }
 
@@ -178,10 +199,11 @@ static void confine(size_t memory_limit, int keep_fd)
 #if defined(__SANITIZE_ADDRESS__)
     tools = true;
 #endif
-    struct rlimit none = {0, 0}, cpu = {3600, 3600};
+    struct rlimit none = {0, 0};
 
+    /* No RLIMIT_CPU: a worker may live for hours of ordinary KPIs; the
+     * watchdog bounds each evaluation instead. */
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the supervisor */
-    setrlimit(RLIMIT_CPU, &cpu);      /* a runaway guard; the watchdog acts first */
     setrlimit(RLIMIT_CORE, &none);
     if (!tools)
         setrlimit(RLIMIT_FSIZE, &none); /* tools write their reports to files */
@@ -245,18 +267,17 @@ static void worker_main(kpi_workers *w, unsigned s, const kpi_dataset *ds, kpi_f
         size_t i = w->order[p];
         struct kpi_result r;
         atomic_store(&sl->started, kpi_sandbox_now());
+        atomic_store(&sl->started_cpu, kpi_sandbox_cpu_now());
         atomic_store(&sl->current, i);
-        if (kpi_formulas_eval_kpi(fe, &ks[i], &r, msg)) {
-            size_t len = strlen(msg) + 1, used = atomic_load(&sl->msg_used);
-            if (used + len <= MESSAGE_SPACE) {
-                memcpy(sl->messages + used, msg, len);
-                r.message = sl->messages + used;
-                atomic_store(&sl->msg_used, used + len);
-            } else {
-                r.message = "message dropped: the worker's message space is full";
-            }
+        const char *text = kpi_formulas_eval_kpi(fe, &ks[i], &r, msg) ? msg : r.message;
+        struct wire_row wr = {r.actual, r.score_value, (uint8_t)r.status, r.has_actual,
+                              r.has_score_value, text != NULL};
+        if (text) {
+            size_t len = strnlen(text, KPI_MESSAGE_MAX - 1);
+            memcpy(w->messages + i * KPI_MESSAGE_MAX, text, len);
+            w->messages[i * KPI_MESSAGE_MAX + len] = '\0';
         }
-        w->rows[i] = r;
+        w->wire[i] = wr;
         atomic_store(&w->done[i], 1);
         atomic_store(&sl->current, NONE);
         atomic_store(&sl->pos, p + 1);
@@ -285,7 +306,7 @@ static void fail_in_flight(kpi_workers *w, const kpi_dataset *ds, size_t i, int 
     size_t n;
     const struct kpi_indicator *ks = kpi_dataset_indicators(ds, &n);
     char msg[KPI_MESSAGE_MAX], sig[32];
-    struct kpi_result *r = &w->rows[i];
+    struct wire_row *r = &w->wire[i];
 
     if (timed_out)
         snprintf(msg, sizeof msg,
@@ -300,14 +321,15 @@ static void fail_in_flight(kpi_workers *w, const kpi_dataset *ds, size_t i, int 
                  WEXITSTATUS(status));
     memset(r, 0, sizeof *r);
     r->status = KPI_STATUS_ERROR;
-    r->message = kpi_arena_strndup(&w->arena, msg, strlen(msg));
-    if (!r->message)
-        r->message = "worker crashed";
+    r->has_message = 1;
+    memcpy(w->messages + i * KPI_MESSAGE_MAX, msg, strlen(msg) + 1);
     atomic_store(&w->done[i], 1);
 }
 
 struct running {
     pid_t pid;
+    clockid_t cpu_clock; /* the worker's CPU-time clock */
+    bool has_clock;
     bool timed_out;     /* killed by the watchdog ... */
     size_t killed_kpi;  /* ... for overrunning this KPI */
     size_t pos_at_start;
@@ -359,6 +381,7 @@ static int run_round(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe, do
                                strerror(errno));
             break;
         }
+        run[s].has_clock = clock_getcpuclockid(run[s].pid, &run[s].cpu_clock) == 0;
         alive++;
     }
     while (alive > 0) {
@@ -379,6 +402,9 @@ static int run_round(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe, do
             alive--;
             if (clean)
                 continue;
+            /* The slot is the dead worker's word: never trusted as an index. */
+            if (cur != NONE && cur >= w->n)
+                cur = NONE;
             if (cur != NONE && run[s].timed_out && cur != run[s].killed_kpi) {
                 /* Killed for the KPI before, just as it moved on: this one
                  * did nothing wrong; the next worker evaluates it again. */
@@ -399,8 +425,16 @@ static int run_round(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe, do
             }
             /* A new worker takes over the slot's chunk where it stopped. */
             run[s].timed_out = false;
+            size_t pos = atomic_load(&sl->pos), end = atomic_load(&sl->end);
+            if (pos > end || end > w->sh->count) {
+                /* Garbled: claim a new chunk; what is left undone here is
+                 * evaluated in the next round. */
+                atomic_store(&sl->pos, 0);
+                atomic_store(&sl->end, 0);
+            }
             run[s].pos_at_start = atomic_load(&sl->pos);
             run[s].pid = spawn(w, s, ds, fe, chunk, memory_limit);
+            run[s].has_clock = run[s].pid > 0 && clock_getcpuclockid(run[s].pid, &run[s].cpu_clock) == 0;
             if (run[s].pid < 0) {
                 rc = kpi_error_set(err, KPI_EIO, "cannot start a worker process: %s",
                                    strerror(errno));
@@ -414,8 +448,21 @@ static int run_round(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe, do
         int64_t now = kpi_sandbox_now();
         for (unsigned s = 0; s < jobs; s++) {
             struct slot *sl = &w->slots[s];
-            if (run[s].pid > 0 && !run[s].timed_out && atomic_load(&sl->current) != NONE &&
-                now - atomic_load(&sl->started) > limit_ns + grace_ns) {
+            if (run[s].pid <= 0 || run[s].timed_out || atomic_load(&sl->current) == NONE)
+                continue;
+            /* CPU time, so a busy machine does not kill ordinary KPIs; wall
+             * time only as a far backstop. */
+            bool over = now - atomic_load(&sl->started) >
+                        WALL_BACKSTOP_FACTOR * (limit_ns + grace_ns);
+            struct timespec cpu;
+            if (!over && run[s].has_clock && clock_gettime(run[s].cpu_clock, &cpu) == 0) {
+                int64_t used = (int64_t)cpu.tv_sec * 1000000000 + cpu.tv_nsec -
+                               atomic_load(&sl->started_cpu);
+                over = used > limit_ns + grace_ns;
+            } else if (!run[s].has_clock) {
+                over = over || now - atomic_load(&sl->started) > limit_ns + grace_ns;
+            }
+            if (over) {
                 run[s].timed_out = true;
                 run[s].killed_kpi = atomic_load(&sl->current);
                 kill(run[s].pid, SIGKILL);
@@ -440,6 +487,39 @@ static int run_round(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe, do
     }
     free(run);
     return rc;
+}
+
+/* Copies a worker's row into the supervisor's own, validated like input
+ * from a file: a worker whose VM was corrupted may have written anything. */
+static void accept_row(kpi_workers *w, const struct kpi_indicator *ks, size_t i)
+{
+    struct wire_row wr = w->wire[i];
+    struct kpi_result *r = &w->rows[i];
+    char *text = w->messages + i * KPI_MESSAGE_MAX;
+    bool sane = wr.status < KPI_STATUS_COUNT && wr.has_actual <= 1 &&
+                wr.has_score_value <= 1 && wr.has_message <= 1 &&
+                (!wr.has_actual || isfinite(wr.actual)) &&
+                (!wr.has_score_value || isfinite(wr.score_value)) &&
+                (wr.status == KPI_STATUS_OK) != wr.has_message;
+
+    memset(r, 0, sizeof *r);
+    text[KPI_MESSAGE_MAX - 1] = '\0';
+    if (!sane) {
+        r->status = KPI_STATUS_ERROR;
+        r->message = "worker returned a malformed result";
+        return;
+    }
+    r->status = (enum kpi_status)wr.status;
+    r->has_actual = wr.has_actual;
+    r->has_score_value = wr.has_score_value;
+    r->actual = wr.has_actual ? wr.actual : 0;
+    r->score_value = wr.has_score_value ? wr.score_value : 0;
+    if (wr.has_message) {
+        kpi_text_utf8_repair(text);
+        r->message = text;
+    }
+    if (r->status == KPI_STATUS_INVALID && ks[i].invalid)
+        r->message = ks[i].invalid; /* whole, from the supervisor's own dataset */
 }
 
 int kpi_workers_run(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe, double seconds,
@@ -468,6 +548,10 @@ int kpi_workers_run(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe, dou
     }
     if (!rc && count > 0)
         rc = kpi_error_set(err, KPI_EIO, "%zu KPIs could not be evaluated by any worker", count);
+    size_t n_kpis;
+    const struct kpi_indicator *ks = kpi_dataset_indicators(ds, &n_kpis);
+    for (size_t i = 0; i < w->n && !rc; i++)
+        accept_row(w, ks, i);
     return rc;
 }
 

@@ -25,12 +25,14 @@ typedef struct kpi_workers kpi_workers;
 int kpi_workers_new(size_t n_kpis, unsigned jobs, kpi_workers **out, struct kpi_error *err);
 void kpi_workers_free(kpi_workers *w);
 
-/* The shared result rows, one per KPI. */
+/* The result rows, one per KPI: the supervisor's own copy, validated
+ * after kpi_workers_run() (workers hand back numbers and flags through
+ * shared memory, never a pointer). */
 struct kpi_result *kpi_workers_rows(kpi_workers *w);
 
 /* Evaluates every KPI of ds (reporting to progress, when not NULL, every
  * few milliseconds) with fe (validated by the caller; each worker
- * inherits a copy) and writes the rows. seconds: the wall-time limit of
+ * inherits a copy) and writes the rows. seconds: the CPU-time limit of
  * one evaluation, after which a worker stuck in a library call is killed.
  * Fails only when workers cannot be started at all. */
 int kpi_workers_run(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe, double seconds,
