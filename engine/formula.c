@@ -33,6 +33,8 @@ struct kpi_formulas {
     const kpi_dataset *ds;
     int plugins_ref;        /* name -> plugin chunk */
     int compiled_ref;       /* expression id + 1 -> function, or error string */
+    size_t n_compiled;      /* entries in it; emptied at KPI_COMPILE_CACHE_MAX */
+    bool compile_oom;       /* the last compile ran out of memory (not cached) */
     int formula_mt_ref;     /* metatable of formula environments */
     int plugin_mt_ref;      /* metatable of plugin environments */
 
@@ -452,6 +454,19 @@ static bool looks_like_statements(const char *text)
     return false;
 }
 
+/* Compiled expressions kept at once. The cache is emptied when full, so a
+ * plan of a million distinct formulas holds at most this many; which
+ * entries are cached never changes a result. */
+#define KPI_COMPILE_CACHE_MAX 4096
+
+static int load_expression(kpi_formulas *fe, const char *src, size_t len)
+{
+    int rc = kpi_sandbox_load(fe->sb, src, len, "=formula");
+    if (rc == LUA_ERRMEM)
+        fe->compile_oom = true;
+    return rc;
+}
+
 /* Pushes the compiled expression `id`, compiling it on first use: as
  * `return (<text>)`, else as a block; a text that does not compile leaves
  * the first attempt's error message instead. [-0, +1] */
@@ -467,6 +482,15 @@ static void push_compiled(kpi_formulas *fe, unsigned id)
         return;
     }
     lua_pop(L, 1);                                       /* [compiled] */
+    if (fe->n_compiled >= KPI_COMPILE_CACHE_MAX) {
+        lua_pop(L, 1);
+        luaL_unref(L, LUA_REGISTRYINDEX, fe->compiled_ref);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        fe->compiled_ref = luaL_ref(L, LUA_REGISTRYINDEX); /* [compiled] */
+        fe->n_compiled = 0;
+    }
+    fe->compile_oom = false;
     const char *text = texts[id];
     size_t len = strlen(text);
     luaL_Buffer b;
@@ -481,13 +505,13 @@ static void push_compiled(kpi_formulas *fe, unsigned id)
     luaL_pushresult(&b);                                 /* [compiled, src] */
     size_t m;
     const char *src = lua_tolstring(L, -1, &m);
-    if (kpi_sandbox_load(fe->sb, src, m, "=formula") != LUA_OK) {
+    if (load_expression(fe, src, m) != LUA_OK) {
         /* [compiled, src, msg] */
         lua_pushfstring(L, "return (%s\n)", text);      /* [compiled, src, msg, src2] */
         src = lua_tolstring(L, -1, &m);
-        if (kpi_sandbox_load(fe->sb, src, m, "=formula") != LUA_OK) {
+        if (load_expression(fe, src, m) != LUA_OK) {
             lua_pop(L, 1);                               /* [compiled, src, msg, src2] */
-            if (kpi_sandbox_load(fe->sb, text, len, "=formula") != LUA_OK &&
+            if (load_expression(fe, text, len) != LUA_OK &&
                 looks_like_statements(text)) {
                 lua_pushvalue(L, -1);                    /* [.., msg, src2, msg3, msg3] */
                 lua_replace(L, -4);                      /* keep the block's message */
@@ -500,8 +524,15 @@ static void push_compiled(kpi_formulas *fe, unsigned id)
             lua_pop(L, 1);                               /* [compiled, src, msg] */
     }
     lua_remove(L, -2);                                   /* [compiled, fn|msg] */
-    lua_pushvalue(L, -1);
-    lua_rawseti(L, -3, (lua_Integer)id + 1);             /* compiled[id+1] = fn|msg */
+    if (fe->compile_oom) {
+        /* Out of memory is no property of the formula: not cached, and
+         * the state is rebuilt before the next KPI. */
+        fe->tripped = true;
+    } else {
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, -3, (lua_Integer)id + 1);         /* compiled[id+1] = fn|msg */
+        fe->n_compiled++;
+    }
     lua_remove(L, -2);                                   /* [fn|msg] */
 }
 
@@ -520,6 +551,11 @@ static enum kpi_status run_expression(kpi_formulas *fe, const struct kpi_indicat
 
     push_compiled(fe, id);                             /* [env, fn|msg] */
     if (!lua_isfunction(L, -1)) {
+        if (fe->compile_oom) {
+            snprintf(msg, KPI_MESSAGE_MAX, "%s: out of memory compiling the %s", k->id, what);
+            lua_settop(L, top);
+            return KPI_STATUS_ERROR;
+        }
         convert_message(lua_tostring(L, -1), k, what, msg, KPI_MESSAGE_MAX);
         lua_settop(L, top);
         return KPI_STATUS_INVALID;
@@ -577,6 +613,11 @@ enum kpi_status kpi_formulas_eval(kpi_formulas *fe, const struct kpi_indicator *
      * before anything runs. */
     if (k->scoring == KPI_SCORING_EXPRESSION) {
         push_compiled(fe, k->scoring_id);              /* [fn|msg] */
+        if (!lua_isfunction(L, -1) && fe->compile_oom) {
+            snprintf(msg, KPI_MESSAGE_MAX, "%s: out of memory compiling the scoring", k->id);
+            lua_pop(L, 1);
+            return KPI_STATUS_ERROR;
+        }
         if (!lua_isfunction(L, -1)) {
             convert_message(lua_tostring(L, -1), k, "scoring", msg, KPI_MESSAGE_MAX);
             lua_pop(L, 1);
@@ -643,6 +684,7 @@ static int build_state(kpi_formulas *fe, struct kpi_error *err)
     fe->plugins_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_newtable(L);
     fe->compiled_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    fe->n_compiled = 0;
     push_env_metatable(L, fe, true);
     fe->formula_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     push_env_metatable(L, fe, false);
