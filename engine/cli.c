@@ -68,6 +68,66 @@ struct cli {
     size_t last_done;
 };
 
+/* ---- what people read ---------------------------------------------------
+ *
+ * Text from the inputs, the command line and formulas reaches stdout and
+ * stderr only through put_visible(), in the visible form of text.h: a
+ * control character or a byte that is not UTF-8 shows as \xHH, so none can
+ * drive the terminal or forge a line of its own. The only control
+ * characters written are this file's own: the newline ending each line and
+ * the progress bar's "\r\033[K".
+ */
+
+static void put_visible(FILE *f, const char *s)
+{
+    size_t len = strlen(s);
+    while (len) {
+        char esc[KPI_VISIBLE_ESCAPE_BUF];
+        size_t n = kpi_text_visible_span(s, len);
+        fwrite(s, 1, n, f);
+        s += n, len -= n;
+        if (!len)
+            break;
+        n = kpi_text_visible_escape(s, len, esc);
+        fputs(esc, f);
+        s += n, len -= n;
+    }
+}
+
+/* One line of text: fmt's expansion in its visible form, then '\n'. */
+static void vprint_line(FILE *f, const char *fmt, va_list ap)
+{
+    char small[1024], *line = small;
+    va_list again;
+    int n;
+
+    va_copy(again, ap);
+    n = vsnprintf(small, sizeof small, fmt, ap);
+    if (n >= (int)sizeof small) {
+        line = malloc((size_t)n + 1);
+        if (line)
+            vsnprintf(line, (size_t)n + 1, fmt, again);
+        else
+            line = small; /* out of memory: the line, cut short */
+    }
+    va_end(again);
+    if (n >= 0)
+        put_visible(f, line);
+    putc('\n', f);
+    if (line != small)
+        free(line);
+}
+
+static void print_line(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void print_line(FILE *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vprint_line(f, fmt, ap);
+    va_end(ap);
+}
+
 static int usage_error(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int usage_error(struct cli *c, const char *fmt, ...)
@@ -75,9 +135,9 @@ static int usage_error(struct cli *c, const char *fmt, ...)
     va_list ap;
     fputs("kpieval: ", c->errs);
     va_start(ap, fmt);
-    vfprintf(c->errs, fmt, ap);
+    vprint_line(c->errs, fmt, ap);
     va_end(ap);
-    fputs("\n\n", c->errs);
+    putc('\n', c->errs);
     fputs(usage_text, c->errs);
     return KPI_EXIT_INPUT;
 }
@@ -328,13 +388,13 @@ static void on_progress(void *ctx, size_t done, size_t total)
 
 /* ---- printing ----------------------------------------------------------- */
 
-/* Columns a UTF-8 string takes in a terminal: East Asian wide characters
- * (Hangul, CJK) take two. */
-static int display_width(const char *s)
+/* Columns valid UTF-8 text s[0..len) takes in a terminal: East Asian wide
+ * characters (Hangul, CJK) take two. */
+static int display_width(const char *s, size_t len)
 {
     int w = 0;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
         unsigned cp;
         int n;
         if (*p < 0x80)
@@ -345,15 +405,34 @@ static int display_width(const char *s)
             cp = *p & 0x0F, n = 3;
         else
             cp = *p & 0x07, n = 4;
-        for (int k = 1; k < n && p[k]; k++)
+        for (int k = 1; k < n && p + k < end; k++)
             cp = (cp << 6) | (p[k] & 0x3F);
         bool wide = (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
                     (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
                     (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
                     (cp >= 0xFFE0 && cp <= 0xFFE6);
         w += wide ? 2 : 1;
-        for (int k = 0; k < n && *p; k++)
+        for (int k = 0; k < n && p < end; k++)
             p++;
+    }
+    return w;
+}
+
+/* Columns s takes as put_visible() writes it. */
+static int visible_width(const char *s)
+{
+    size_t len = strlen(s);
+    int w = 0;
+    while (len) {
+        char esc[KPI_VISIBLE_ESCAPE_BUF];
+        size_t n = kpi_text_visible_span(s, len);
+        w += display_width(s, n);
+        s += n, len -= n;
+        if (!len)
+            break;
+        n = kpi_text_visible_escape(s, len, esc);
+        w += (int)strlen(esc);
+        s += n, len -= n;
     }
     return w;
 }
@@ -374,16 +453,17 @@ static void print_summary(struct cli *c, const struct kpi_run *run)
     int name_w = (int)strlen("department");
 
     for (size_t d = 0; d < n_deps; d++) {
-        int w = 2 * (int)deps[d].depth + display_width(deps[d].name);
+        int w = 2 * (int)deps[d].depth + visible_width(deps[d].name);
         if (w > name_w)
             name_w = w;
     }
     if (name_w > 60)
         name_w = 60;
-    fprintf(c->out, "%u KPIs%s%s%s: %u ok, %u missing, %u error, %u invalid\n\n", all->kpis,
-            period ? " for period '" : "", period ? period : "", period ? "'" : "",
-            all->count[KPI_STATUS_OK], all->count[KPI_STATUS_MISSING],
-            all->count[KPI_STATUS_ERROR], all->count[KPI_STATUS_INVALID]);
+    print_line(c->out, "%u KPIs%s%s%s: %u ok, %u missing, %u error, %u invalid", all->kpis,
+               period ? " for period '" : "", period ? period : "", period ? "'" : "",
+               all->count[KPI_STATUS_OK], all->count[KPI_STATUS_MISSING],
+               all->count[KPI_STATUS_ERROR], all->count[KPI_STATUS_INVALID]);
+    putc('\n', c->out);
     fputs("department", c->out);
     pad(c->out, name_w - (int)strlen("department"));
     fputs("   KPIs    ok  not ok  achievement  grade\n", c->out);
@@ -394,12 +474,13 @@ static void print_summary(struct cli *c, const struct kpi_run *run)
         if (d == n_deps)
             putc('\n', c->out);
         pad(c->out, indent);
-        fputs(label, c->out);
-        pad(c->out, name_w - indent - display_width(label));
-        fprintf(c->out, " %6u %5u %7u %12s  %s\n", s->kpis, s->count[KPI_STATUS_OK],
+        put_visible(c->out, label);
+        pad(c->out, name_w - indent - visible_width(label));
+        fprintf(c->out, " %6u %5u %7u %12s  ", s->kpis, s->count[KPI_STATUS_OK],
                 s->kpis - s->count[KPI_STATUS_OK],
-                s->has_achievement ? kpi_text_format_rate(s->achievement, rate) : "-",
-                s->has_achievement && *s->grade ? s->grade : "-");
+                s->has_achievement ? kpi_text_format_rate(s->achievement, rate) : "-");
+        put_visible(c->out, s->has_achievement && *s->grade ? s->grade : "-");
+        putc('\n', c->out);
     }
 }
 
@@ -423,8 +504,8 @@ static void print_failures(struct cli *c, const struct kpi_run *run)
             kpi_json_put_string(c->errs, rows[i].message ? rows[i].message : "");
             log_end(c);
         } else {
-            fprintf(c->errs, "kpieval: %s %s: %s\n", kpi_status_name(rows[i].status), ks[i].id,
-                    rows[i].message ? rows[i].message : "");
+            print_line(c->errs, "kpieval: %s %s: %s", kpi_status_name(rows[i].status), ks[i].id,
+                       rows[i].message ? rows[i].message : "");
         }
     }
     if (c->log_json) {
@@ -433,8 +514,8 @@ static void print_failures(struct cli *c, const struct kpi_run *run)
         fprintf(c->errs, ", \"not_ok_shown\": %zu", shown < FAILURES_SHOWN ? shown : FAILURES_SHOWN);
         log_end(c);
     } else if (failed > FAILURES_SHOWN)
-        fprintf(c->errs, "kpieval: ... and %zu more KPIs not ok (see kpis.csv)\n",
-                failed - FAILURES_SHOWN);
+        print_line(c->errs, "kpieval: ... and %zu more KPIs not ok (see kpis.csv)",
+                   failed - FAILURES_SHOWN);
 }
 
 static void print_warnings(struct cli *c, const struct kpi_run *run)
@@ -445,11 +526,11 @@ static void print_warnings(struct cli *c, const struct kpi_run *run)
         if (c->log_json)
             log_message(c, "warning", w[i]);
         else
-            fprintf(c->errs, "kpieval: warning: %s\n", w[i]);
+            print_line(c->errs, "kpieval: warning: %s", w[i]);
     }
     if (total > FAILURES_SHOWN && !c->log_json)
-        fprintf(c->errs, "kpieval: ... and %zu more warnings (see report.json)\n",
-                total - FAILURES_SHOWN);
+        print_line(c->errs, "kpieval: ... and %zu more warnings (see report.json)",
+                   total - FAILURES_SHOWN);
 }
 
 /* ---- subcommands -------------------------------------------------------- */
@@ -501,7 +582,7 @@ static int evaluate(struct cli *c, int argc, char **argv, bool write)
                     now_seconds() - t0);
             log_end(c);
         } else {
-            fprintf(c->errs, "kpieval: error: %s\n", err.message);
+            print_line(c->errs, "kpieval: error: %s", err.message);
         }
         kpi_run_release(&run);
         return KPI_EXIT_INPUT;
@@ -512,7 +593,7 @@ static int evaluate(struct cli *c, int argc, char **argv, bool write)
         if (c->log_json)
             log_message(c, "error", err.message);
         else
-            fprintf(c->errs, "kpieval: error: %s\n", err.message);
+            print_line(c->errs, "kpieval: error: %s", err.message);
     }
     if (!c->quiet && !rc) {
         print_summary(c, &run);
@@ -521,8 +602,11 @@ static int evaluate(struct cli *c, int argc, char **argv, bool write)
             const struct kpi_writer *w = kpi_report_writers(&n_writers);
             fputs("\nreports:", c->out);
             for (size_t i = 0; i < n_writers; i++)
-                if (w[i].optional && (!c->opt.reports || (c->opt.reports & (1u << i))))
-                    fprintf(c->out, "%s %s/%s", shown++ ? "," : "", c->opt.out, w[i].name);
+                if (w[i].optional && (!c->opt.reports || (c->opt.reports & (1u << i)))) {
+                    fputs(shown++ ? ", " : " ", c->out);
+                    put_visible(c->out, c->opt.out);
+                    fprintf(c->out, "/%s", w[i].name);
+                }
             putc('\n', c->out);
         }
     }
@@ -587,18 +671,18 @@ static int cmd_merge(struct cli *c, int argc, char **argv)
     rc = kpi_report_merge(out, parts, n, &grades, &all, &err);
     free(parts);
     if (rc) {
-        fprintf(c->errs, "kpieval: error: %s\n", err.message);
+        print_line(c->errs, "kpieval: error: %s", err.message);
         return KPI_EXIT_INPUT;
     }
-    if (!c->quiet)
-        fprintf(c->out,
-                "%u KPIs: %u ok, %u missing, %u error, %u invalid; achievement %s%s%s\n"
-                "merged %zu partial reports into %s\n",
-                all.kpis, all.count[KPI_STATUS_OK], all.count[KPI_STATUS_MISSING],
-                all.count[KPI_STATUS_ERROR], all.count[KPI_STATUS_INVALID],
-                all.has_achievement ? kpi_text_format_rate(all.achievement, rate) : "-",
-                all.has_achievement && *all.grade ? " " : "", all.has_achievement ? all.grade : "",
-                n, out);
+    if (!c->quiet) {
+        print_line(c->out, "%u KPIs: %u ok, %u missing, %u error, %u invalid; achievement %s%s%s",
+                   all.kpis, all.count[KPI_STATUS_OK], all.count[KPI_STATUS_MISSING],
+                   all.count[KPI_STATUS_ERROR], all.count[KPI_STATUS_INVALID],
+                   all.has_achievement ? kpi_text_format_rate(all.achievement, rate) : "-",
+                   all.has_achievement && *all.grade ? " " : "",
+                   all.has_achievement ? all.grade : "");
+        print_line(c->out, "merged %zu partial reports into %s", n, out);
+    }
     return all.count[KPI_STATUS_OK] == all.kpis ? KPI_EXIT_OK : KPI_EXIT_KPIS;
 }
 
@@ -633,7 +717,7 @@ static int cmd_generate(struct cli *c, int argc, char **argv)
         return usage_error(c, "generate: N '%s': expected a whole number from 1 to 100000000",
                            operands[0]);
     if (kpi_generate((unsigned long)n, seed, operands[1], &err)) {
-        fprintf(c->errs, "kpieval: error: %s\n", err.message);
+        print_line(c->errs, "kpieval: error: %s", err.message);
         return KPI_EXIT_INPUT;
     }
     return KPI_EXIT_OK;

@@ -115,10 +115,15 @@ void kpi_report_department_file(const struct kpi_department *d, size_t i, char *
         size_t n = *p < 0x80 ? 1 : *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : 2;
         if (o >= name_max || o + n + sizeof ".csv" > size)
             break;
+        /* Not the C1 controls U+0080..U+009F (C2 80..C2 9F): a file name
+         * is shown by ls and shells as it is. */
         bool keep = (*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') ||
-                    (*p >= 'a' && *p <= 'z') || *p == '-' || *p == '_' || *p == '.' || *p >= 0x80;
-        for (size_t k = 0; k < n && p[k]; k++)
-            buf[o++] = keep ? (char)p[k] : '_';
+                    (*p >= 'a' && *p <= 'z') || *p == '-' || *p == '_' || *p == '.' ||
+                    (*p >= 0x80 && !(*p == 0xC2 && p[1] >= 0x80 && p[1] < 0xA0));
+        if (!keep)
+            buf[o++] = '_';
+        for (size_t k = 0; keep && k < n && p[k]; k++)
+            buf[o++] = (char)p[k];
         for (size_t k = 0; k < n && *p; k++)
             p++;
     }

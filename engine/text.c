@@ -1,5 +1,6 @@
 #include "text.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -8,40 +9,49 @@
 #include <string.h>
 #include <strings.h>
 
-size_t kpi_text_utf8_invalid_at(const char *str, size_t len)
+size_t kpi_text_utf8_char(const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;
+    size_t need;
+    unsigned min, cp;
+
+    if (len == 0)
+        return 0;
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xC2 && s[0] <= 0xDF)
+        need = 1, min = 0x80, cp = s[0] & 0x1F;
+    else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+        need = 2, min = 0x800, cp = s[0] & 0x0F;
+    else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+        need = 3, min = 0x10000, cp = s[0] & 0x07;
+    else
+        return 0;
+    if (len <= need)
+        return 0;
+    for (size_t k = 1; k <= need; k++) {
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return need + 1;
+}
+
+size_t kpi_text_utf8_invalid_at(const char *s, size_t len)
+{
     size_t i = 0;
 
     while (i < len) {
-        unsigned char c = s[i];
-        size_t need;
-        unsigned min;
-        unsigned cp;
-
-        if (c < 0x80) {
+        if ((unsigned char)s[i] < 0x80) {
             i++;
             continue;
         }
-        if (c >= 0xC2 && c <= 0xDF) {
-            need = 1, min = 0x80, cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2, min = 0x800, cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3, min = 0x10000, cp = c & 0x07;
-        } else {
+        size_t n = kpi_text_utf8_char(s + i, len - i);
+        if (!n)
             return i;
-        }
-        if (len - i <= need)
-            return i;
-        for (size_t k = 1; k <= need; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return i;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return i;
-        i += need + 1;
+        i += n;
     }
     return len;
 }
@@ -54,6 +64,87 @@ void kpi_text_utf8_repair(char *s)
         if (i < len)
             s[i++] = '?';
     }
+}
+
+/* ---- visible text ------------------------------------------------------- */
+
+size_t kpi_text_visible_span(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+
+    while (i < len) {
+        unsigned char c = s[i];
+        if (c >= 0x20 && c < 0x7F) {
+            i++;
+            continue;
+        }
+        if (c < 0x80)
+            break; /* C0 or DEL */
+        size_t n = kpi_text_utf8_char(str + i, len - i);
+        if (!n || (c == 0xC2 && s[i + 1] < 0xA0)) /* not UTF-8, or C1 */
+            break;
+        i += n;
+    }
+    return i;
+}
+
+size_t kpi_text_visible_escape(const char *str, size_t len, char buf[KPI_VISIBLE_ESCAPE_BUF])
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *s = (const unsigned char *)str;
+    /* U+0080..U+009F is C2 80..C2 9F: the code point is the second byte. */
+    bool c1 = len >= 2 && s[0] == 0xC2 && s[1] >= 0x80 && s[1] < 0xA0;
+    unsigned char v = c1 ? s[1] : s[0];
+
+    assert(len > 0);
+    buf[0] = '\\';
+    buf[1] = 'x';
+    buf[2] = hex[v >> 4];
+    buf[3] = hex[v & 15];
+    buf[4] = '\0';
+    return c1 ? 2 : 1;
+}
+
+size_t kpi_text_visible(const char *s, char *out, size_t size)
+{
+    size_t len = strlen(s), need = 0, o = 0;
+    bool full = size == 0;
+
+    while (len) {
+        char esc[KPI_VISIBLE_ESCAPE_BUF];
+        size_t n = kpi_text_visible_span(s, len), used = 0, add;
+        const char *piece = s;
+
+        if (n == 0) {
+            used = kpi_text_visible_escape(s, len, esc);
+            piece = esc;
+            n = 4;
+        }
+        add = n;
+        need += add;
+        if (!full) {
+            /* A span holds whole characters: cut it at one. */
+            if (o + add >= size) {
+                add = piece == esc ? 0 : size - 1 - o;
+                while (add > 0 && add < n && ((unsigned char)piece[add] & 0xC0) == 0x80)
+                    add--;
+                full = true;
+            }
+            memcpy(out + o, piece, add);
+            o += add;
+        }
+        if (piece == esc) {
+            s += used;
+            len -= used;
+        } else {
+            s += n;
+            len -= n;
+        }
+    }
+    if (size)
+        out[o] = '\0';
+    return need;
 }
 
 bool kpi_text_looks_cp949(const char *str, size_t len)

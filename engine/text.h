@@ -2,14 +2,19 @@
  * text.h - rules for the text found in input cells and written to reports.
  *
  * Provides UTF-8 validation (with a CP949/EUC-KR guess for Korean Excel
- * exports), Lua identifier checks, strict number parsing and the two number
- * formats of the reports. Relies on the C library only; no allocation.
+ * exports), the visible form of text for people to read, Lua identifier
+ * checks, strict number parsing and the number formats of the reports.
+ * Relies on the C library only; no allocation.
  */
 #ifndef KPIEVAL_TEXT_H
 #define KPIEVAL_TEXT_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+/* Bytes (1 to 4) of the UTF-8 character that starts s[0..len), or 0 when
+ * s[0] does not start a valid one (or len is 0). */
+size_t kpi_text_utf8_char(const char *s, size_t len);
 
 /* Offset of the first byte that is not valid UTF-8, or len when all is. */
 size_t kpi_text_utf8_invalid_at(const char *s, size_t len);
@@ -18,6 +23,32 @@ size_t kpi_text_utf8_invalid_at(const char *s, size_t len);
  * sequence (a stray byte, a character cut by truncation) becomes '?'.
  * Messages built from Lua strings pass through this before any report. */
 void kpi_text_utf8_repair(char *s);
+
+/*
+ * Visible text: what people read (stderr, the printed summary, CSV cells)
+ * shows each control character as the four characters \xHH, so that no
+ * input can move the cursor, retitle or clear a terminal, or start a line
+ * of its own. Escaped are the C0 controls U+0000..U+001F (tab, LF and CR
+ * included), DEL U+007F and the C1 controls U+0080..U+009F, HH being the
+ * code point in lower-case hex, and each byte that is not part of valid
+ * UTF-8, HH being the byte. Everything else, '\' included, is kept, so
+ * the result is valid UTF-8 without control characters.
+ */
+#define KPI_VISIBLE_ESCAPE_BUF 5 /* "\xHH" and the NUL */
+
+/* Length of the longest prefix of s[0..len) that is kept as it is. */
+size_t kpi_text_visible_span(const char *s, size_t len);
+
+/* The escape of the character at s[0] (where kpi_text_visible_span
+ * stopped; len > 0), NUL-terminated in buf. Returns the bytes of s it
+ * stands for: 2 for a C1 control, 1 otherwise. */
+size_t kpi_text_visible_escape(const char *s, size_t len, char buf[KPI_VISIBLE_ESCAPE_BUF]);
+
+/* The visible form of the string s in out[0..size), NUL-terminated and cut
+ * before a character or escape that does not fit whole. Returns the length
+ * of the whole visible form (as snprintf does): out may be NULL when size
+ * is 0. */
+size_t kpi_text_visible(const char *s, char *out, size_t size);
 
 /* True when s[0..len) reads as CP949/EUC-KR double-byte Korean text. */
 bool kpi_text_looks_cp949(const char *s, size_t len);

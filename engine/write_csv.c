@@ -1,5 +1,6 @@
 /* CSV writers: kpis.csv, departments.csv and departments/NNN-name.csv. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,20 +9,47 @@
 #include "text.h"
 #include "writers.h"
 
-/* RFC 4180: quote a field holding ',', '"', CR or LF; double the quotes. */
-static void put_field(FILE *f, const char *s)
+/* s[0..n) with its quotes doubled, inside a quoted field. */
+static void put_doubling_quotes(FILE *f, const char *s, size_t n)
 {
-    if (!strpbrk(s, ",\"\r\n")) {
-        kpi_out_s(f, s);
-        return;
-    }
-    kpi_out_c(f, '"');
-    for (const char *q; (q = strchr(s, '"')); s = q + 1) {
+    for (const char *q; (q = memchr(s, '"', n)); n -= (size_t)(q + 1 - s), s = q + 1) {
         kpi_out_n(f, s, (size_t)(q - s + 1));
         kpi_out_c(f, '"'); /* the quote, doubled */
     }
-    kpi_out_s(f, s);
-    kpi_out_c(f, '"');
+    kpi_out_n(f, s, n);
+}
+
+/* A text cell, in its visible form (text.h): a control character or a byte
+ * that is not UTF-8 is written \xHH, so every row is one line and a
+ * spreadsheet or terminal shows what the cell holds. RFC 4180 quoting for
+ * ',' and '"', quotes doubled; CR and LF no longer occur. */
+static void put_field(FILE *f, const char *s)
+{
+    size_t len = strlen(s), n = kpi_text_visible_span(s, len);
+    bool quote = strpbrk(s, ",\"") != NULL;
+
+    if (n == len && !quote) {
+        kpi_out_n(f, s, len);
+        return;
+    }
+    if (quote)
+        kpi_out_c(f, '"');
+    for (;;) {
+        char esc[KPI_VISIBLE_ESCAPE_BUF];
+        if (quote)
+            put_doubling_quotes(f, s, n);
+        else
+            kpi_out_n(f, s, n);
+        s += n, len -= n;
+        if (!len)
+            break;
+        n = kpi_text_visible_escape(s, len, esc);
+        kpi_out_s(f, esc);
+        s += n, len -= n;
+        n = kpi_text_visible_span(s, len);
+    }
+    if (quote)
+        kpi_out_c(f, '"');
 }
 
 static void put_number(FILE *f, double x)

@@ -8,31 +8,51 @@
 #include "text.h"
 #include "writers.h"
 
+/* Control characters are escaped: C0 as JSON requires, DEL and C1 too, so
+ * that report.json and --log json are safe to print. A byte that is not
+ * valid UTF-8 becomes U+FFFD, as JSON text must be UTF-8. */
 void kpi_json_put_string(FILE *f, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s, *span = p;
+    const unsigned char *end = p + strlen(s);
 
     kpi_out_c(f, '"');
     /* Runs of bytes that need no escape go out whole. */
     for (;; p++) {
-        if (*p >= 0x20 && *p != '"' && *p != '\\')
+        size_t n = 0;
+        if (*p >= 0x20 && *p < 0x7F && *p != '"' && *p != '\\')
             continue;
+        if (*p >= 0x80) {
+            n = kpi_text_utf8_char((const char *)p, (size_t)(end - p));
+            if (n && !(*p == 0xC2 && p[1] < 0xA0)) {
+                p += n - 1;
+                continue;
+            }
+        }
         kpi_out_n(f, (const char *)span, (size_t)(p - span));
-        if (!*p)
+        if (p == end)
             break;
-        span = p + 1;
-        switch (*p) {
-        case '"': kpi_out_s(f, "\\\""); break;
-        case '\\': kpi_out_s(f, "\\\\"); break;
-        case '\n': kpi_out_s(f, "\\n"); break;
-        case '\r': kpi_out_s(f, "\\r"); break;
-        case '\t': kpi_out_s(f, "\\t"); break;
-        default: {
-            char u[7] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15], '\0'};
+        if (*p >= 0x80 && !n) {
+            kpi_out_s(f, "\\ufffd");
+        } else if (*p >= 0x80) { /* C1: U+0080..U+009F is C2 80..C2 9F */
+            char u[7] = {'\\', 'u', '0', '0', hex[p[1] >> 4], hex[p[1] & 15], '\0'};
             kpi_out_s(f, u);
+            p++;
+        } else {
+            switch (*p) {
+            case '"': kpi_out_s(f, "\\\""); break;
+            case '\\': kpi_out_s(f, "\\\\"); break;
+            case '\n': kpi_out_s(f, "\\n"); break;
+            case '\r': kpi_out_s(f, "\\r"); break;
+            case '\t': kpi_out_s(f, "\\t"); break;
+            default: {
+                char u[7] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15], '\0'};
+                kpi_out_s(f, u);
+            }
+            }
         }
-        }
+        span = p + 1;
     }
     kpi_out_c(f, '"');
 }
@@ -189,7 +209,7 @@ int kpi_write_report_json(const struct kpi_report *rep, const char *dir, struct 
     const struct kpi_department *deps = kpi_dataset_departments(rep->ds, &n_deps);
     const char *const *warnings = kpi_dataset_warnings(rep->ds, &n_warn, &total_warn);
     FILE *f = kpi_output_open(dir, "report.json", err);
-    char name[512];
+    char name[sizeof "departments/" + 512];
 
     if (!f)
         return err ? err->code : KPI_EIO;
@@ -253,10 +273,12 @@ int kpi_write_report_json(const struct kpi_report *rep, const char *dir, struct 
         put_number_or_null(f, s->has_achievement, s->achievement);
         kpi_out_s(f, ", \"grade\": ");
         put_string_or_null(f, s->has_achievement ? s->grade : NULL);
-        kpi_report_department_file(&deps[d], deps[d].number, name, sizeof name);
-        kpi_out_s(f, ", \"report\": \"departments/");
-        kpi_out_s(f, name); /* only [0-9A-Za-z._-] and UTF-8: nothing to escape */
-        kpi_out_s(f, "\"}");
+        memcpy(name, "departments/", sizeof "departments/");
+        kpi_report_department_file(&deps[d], deps[d].number, name + sizeof "departments/" - 1,
+                                   sizeof name - (sizeof "departments/" - 1));
+        kpi_out_s(f, ", \"report\": ");
+        put_string(f, name);
+        kpi_out_c(f, '}');
         if (bl && d + 1 == bl->end_dep) {
             bl->json_departments[1] = ftell(f);
             b++;

@@ -60,6 +60,8 @@ static void assert_safe_name(const char *name, size_t size, const char *from)
     for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
         if (*p < 0x20 || *p == 0x7F || strchr("/\\:*?\"<>|", *p))
             fail_msg("name from '%s' holds byte 0x%02X", from, *p);
+        if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] < 0xA0)
+            fail_msg("name from '%s' holds the C1 control U+%04X", from, p[1]);
     }
     if (kpi_text_utf8_invalid_at(name, len) != len)
         fail_msg("name from '%s' is not valid UTF-8 (cut inside a character?)", from);
@@ -80,6 +82,7 @@ static void test_output_department_file_is_safe(void **state)
         "CON:*?\"<>|\\x",
         " spaced ",
         "NUL",
+        "C1 \xC2\x9B[2J\xC2\x80 \xC2\x9F",
     };
     char buf[NAME_BUF];
     (void)state;
@@ -92,6 +95,9 @@ static void test_output_department_file_is_safe(void **state)
     assert_contains(buf, "Finance");
     department_file("경제정책과", 2, buf, sizeof buf);
     assert_contains(buf, "경제정책과");
+    /* A C1 control is one character: one '_'; U+00A0 above it is kept. */
+    department_file("a\xC2\x9B" "b\xC2\xA0", 0, buf, sizeof buf);
+    assert_string_equal(buf, "001-a_b\xC2\xA0.csv");
 }
 
 /* out = prefix followed by n copies of unit. */
@@ -433,10 +439,31 @@ static void test_output_json_string_escapes(void **state)
     free(buf);
 }
 
+/* JSON text is UTF-8 (RFC 8259 section 8.1): a byte that is not becomes
+ * U+FFFD; DEL and the C1 controls are escaped like C0, so that printing
+ * report.json or a --log json line cannot drive a terminal. */
+static void test_output_json_string_is_utf8_without_controls(void **state)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    (void)state;
+    assert_non_null(f);
+    kpi_json_put_string(f, "ds\xff\xfe/\x9b \xEA\xB0");  /* bytes, a cut character */
+    kpi_json_put_string(f, "\x7f \xC2\x9B[2J \xC2\x80\xC2\x9f \xC2\xA0");
+    kpi_json_put_string(f, "\xC0\xAF\xED\xA0\x80\xF0\x9F\x98\x80"); /* overlong, surrogate */
+    fclose(f);
+    assert_string_equal(buf, "\"ds\\ufffd\\ufffd/\\ufffd \\ufffd\\ufffd\""
+                             "\"\\u007f \\u009b[2J \\u0080\\u009f \xC2\xA0\""
+                             "\"\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\xF0\x9F\x98\x80\"");
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_output_json_string_escapes),
+        cmocka_unit_test(test_output_json_string_is_utf8_without_controls),
         cmocka_unit_test(test_output_department_file_is_safe),
         cmocka_unit_test(test_output_department_file_long_korean_name),
         cmocka_unit_test(test_output_department_file_small_buffer_keeps_utf8),

@@ -193,6 +193,82 @@ static void test_text_kpi_ids(void **state)
     assert_false(kpi_text_is_kpi_id(NULL));
 }
 
+/* ---- visible text --------------------------------------------------------- */
+
+struct visible_case {
+    const char *text;
+    const char *visible;
+    const char *why;
+};
+
+static void test_text_visible_escapes_controls(void **state)
+{
+    static const struct visible_case cases[] = {
+        {"", "", "empty"},
+        {"plain text, \"quoted\" and \\x1b", "plain text, \"quoted\" and \\x1b",
+         "printable ASCII and the backslash kept"},
+        {"경제정책과 \xF0\x9F\x98\x80", "경제정책과 \xF0\x9F\x98\x80", "Hangul and an emoji kept"},
+        {"\x1b]0;owned\x07", "\\x1b]0;owned\\x07", "ESC and BEL: a terminal title"},
+        {"a\nkpieval: ok\r", "a\\x0akpieval: ok\\x0d", "LF and CR: no line of its own"},
+        {"a\tb\x01\x1f", "a\\x09b\\x01\\x1f", "tab and the other C0 controls"},
+        {"del\x7f", "del\\x7f", "DEL"},
+        {"\xC2\x80 \xC2\x9B[2J \xC2\x9F", "\\x80 \\x9b[2J \\x9f", "C1 controls by code point"},
+        {"\xC2\xA0\xC2\xA9", "\xC2\xA0\xC2\xA9", "U+00A0 and U+00A9, just above C1, kept"},
+        {"ds\xff\xfe", "ds\\xff\\xfe", "bytes that are never UTF-8"},
+        {"\x9b\x80", "\\x9b\\x80", "a raw C1 byte and a stray continuation byte"},
+        {"\xC0\xAF \xED\xA0\x80", "\\xc0\\xaf \\xed\\xa0\\x80", "overlong form, surrogate"},
+        {"cut \xEA\xB0", "cut \\xea\\xb0", "a character cut short"},
+        {"\xEA\xB0\x1b", "\\xea\\xb0\\x1b", "a cut character then a control"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[128];
+        size_t need = kpi_text_visible(cases[i].text, out, sizeof out);
+        if (strcmp(out, cases[i].visible) || need != strlen(cases[i].visible))
+            fail_msg("%s: got '%s' (%zu), expected '%s'", cases[i].why, out, need,
+                     cases[i].visible);
+        /* The result is valid UTF-8 and is its own visible form. */
+        assert_int_equal(kpi_text_utf8_invalid_at(out, strlen(out)), strlen(out));
+        assert_int_equal(kpi_text_visible_span(out, strlen(out)), strlen(out));
+    }
+}
+
+static void test_text_visible_span_and_escape(void **state)
+{
+    static const char text[] = "ok \xC2\x9B!";
+    char esc[KPI_VISIBLE_ESCAPE_BUF];
+    (void)state;
+    assert_int_equal(kpi_text_visible_span(text, sizeof text - 1), 3);
+    assert_int_equal(kpi_text_visible_escape(text + 3, sizeof text - 4, esc), 2);
+    assert_string_equal(esc, "\\x9b");
+    /* A lone C2 at the end is a byte, not a C1 control. */
+    assert_int_equal(kpi_text_visible_span("\xC2", 1), 0);
+    assert_int_equal(kpi_text_visible_escape("\xC2", 1, esc), 1);
+    assert_string_equal(esc, "\\xc2");
+    /* The span stops at len, not at a NUL. */
+    assert_int_equal(kpi_text_visible_span("ab\0cd", 5), 2);
+}
+
+static void test_text_visible_cuts_at_whole_characters(void **state)
+{
+    char out[8];
+    (void)state;
+    /* Like snprintf: the whole length back, and a NULL buffer of size 0. */
+    assert_int_equal(kpi_text_visible("a\x1b", NULL, 0), 5);
+    assert_int_equal(kpi_text_visible("abcdefghij", out, sizeof out), 10);
+    assert_string_equal(out, "abcdefg");
+    /* "가" is 3 bytes: "ab가가" needs 8, so the second is left out whole. */
+    assert_int_equal(kpi_text_visible("ab가가", out, sizeof out), 8);
+    assert_string_equal(out, "ab가");
+    /* An escape that does not fit is left out whole. */
+    assert_int_equal(kpi_text_visible("abcde\x1b", out, sizeof out), 9);
+    assert_string_equal(out, "abcde");
+    assert_int_equal(kpi_text_visible("abc\x1b", out, sizeof out), 7);
+    assert_string_equal(out, "abc\\x1b");
+    assert_int_equal(kpi_text_visible("x", out, 1), 1);
+    assert_string_equal(out, "");
+}
+
 /* ---- number parsing ------------------------------------------------------- */
 
 struct number_case {
@@ -750,6 +826,9 @@ int main(void)
         cmocka_unit_test(test_text_cp949_rejects_other_bytes),
         cmocka_unit_test(test_text_lua_names),
         cmocka_unit_test(test_text_kpi_ids),
+        cmocka_unit_test(test_text_visible_escapes_controls),
+        cmocka_unit_test(test_text_visible_span_and_escape),
+        cmocka_unit_test(test_text_visible_cuts_at_whole_characters),
         cmocka_unit_test(test_text_parse_number_accepts_plain_numbers),
         cmocka_unit_test(test_text_parse_number_long_plain_decimal),
         cmocka_unit_test(test_text_parse_number_rejects_with_the_right_problem),
