@@ -24,9 +24,23 @@ struct kpi_strmap {
     struct kpi_strmap_slot *slots;
     size_t cap; /* power of two, or 0 */
     size_t count;
+    uint64_t key[2]; /* the hash key (seed) */
 };
 
+/* Slots visited by this thread's lookups and inserts, over every map: a
+ * measure of work, so that tests can check it grows linearly. */
+extern _Thread_local unsigned long long kpi_strmap_probes;
+
+/* An empty map keyed with the process's hash key, drawn once from
+ * getrandom(): where a key lands is unpredictable from outside, so input
+ * cannot be crafted to pile up in one run of slots (hash flooding), and it
+ * differs between runs. Nothing may depend on the slot order: no caller
+ * iterates the slots. */
 void kpi_strmap_init(struct kpi_strmap *m);
+
+/* The same with a chosen key (tests). */
+void kpi_strmap_init_keyed(struct kpi_strmap *m, const uint64_t key[2]);
+
 void kpi_strmap_release(struct kpi_strmap *m);
 
 /* Looks key up; true and *value set when present. */

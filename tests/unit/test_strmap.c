@@ -1,4 +1,5 @@
-/* Unit tests of the string map: lookups by content, duplicates, growth. */
+/* Unit tests of the string map: lookups by content, duplicates, growth,
+ * and its keyed hash (hash flooding). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -7,8 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cmocka.h>
 
+#include "fnv_flood.h"
 #include "strmap.h"
 
 static void test_strmap_empty_map_finds_nothing(void **state)
@@ -116,14 +121,150 @@ static void test_strmap_grows_and_keeps_every_key(void **state)
     free(keys);
 }
 
-int main(void)
+/* Slot index of each key (keys[i] is "k<i>"). */
+static void layout(const struct kpi_strmap *m, size_t n, size_t *slot_of)
 {
+    for (size_t s = 0; s < m->cap; s++) {
+        if (m->slots[s].key)
+            slot_of[strtoul(m->slots[s].key + 1, NULL, 10)] = s;
+    }
+    (void)n;
+}
+
+static void test_strmap_keys_change_layout_not_lookups(void **state)
+{
+    enum { COUNT = 1000 };
+    static const uint64_t key_a[2] = {1, 2}, key_b[2] = {0x0123456789abcdefULL, 42};
+    static char keys[COUNT][16];
+    static size_t slot_a[COUNT], slot_b[COUNT];
+    struct kpi_strmap a, b;
+    size_t moved = 0;
+    unsigned va, vb;
+    (void)state;
+    kpi_strmap_init_keyed(&a, key_a);
+    kpi_strmap_init_keyed(&b, key_b);
+    for (unsigned i = 0; i < COUNT; i++) {
+        snprintf(keys[i], sizeof keys[i], "k%u", i);
+        assert_int_equal(kpi_strmap_put(&a, keys[i], i, NULL, NULL), 1);
+        assert_int_equal(kpi_strmap_put(&b, keys[i], i, NULL, NULL), 1);
+    }
+    assert_int_equal(a.cap, b.cap);
+    layout(&a, COUNT, slot_a);
+    layout(&b, COUNT, slot_b);
+    for (unsigned i = 0; i < COUNT; i++)
+        moved += slot_a[i] != slot_b[i];
+    /* With 2048 slots, two independent hashes agree on a key's slot about
+     * once in 2048: nearly every key moves. */
+    if (moved < COUNT / 2)
+        fail_msg("only %zu of %d keys in another slot under another key", moved, COUNT);
+    for (unsigned i = 0; i < COUNT; i++) {
+        char probe[16];
+        snprintf(probe, sizeof probe, "k%u", i);
+        assert_true(kpi_strmap_get(&a, probe, &va));
+        assert_true(kpi_strmap_get(&b, probe, &vb));
+        assert_int_equal(va, i);
+        assert_int_equal(vb, i);
+    }
+    assert_false(kpi_strmap_get(&a, "k1000", &va));
+    assert_false(kpi_strmap_get(&b, "k1000", &vb));
+    kpi_strmap_release(&a);
+    kpi_strmap_release(&b);
+}
+
+/* Each process draws its own key: another run of this program (exec'd,
+ * not forked: a fork shares the key) lays keys out differently. A key
+ * fixed at build time could be learned once and flooded forever. */
+static void print_key(void)
+{
+    struct kpi_strmap m;
+    kpi_strmap_init(&m);
+    printf("%016llx%016llx\n", (unsigned long long)m.key[0], (unsigned long long)m.key[1]);
+}
+
+static void test_strmap_key_differs_between_processes(void **state)
+{
+    struct kpi_strmap m, again;
+    char mine[40], theirs[40] = "";
+    int fds[2], status;
+    pid_t pid;
+    (void)state;
+    kpi_strmap_init(&m);
+    kpi_strmap_init(&again);
+    assert_memory_equal(again.key, m.key, sizeof m.key); /* one key per process */
+    snprintf(mine, sizeof mine, "%016llx%016llx\n", (unsigned long long)m.key[0],
+             (unsigned long long)m.key[1]);
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        execl("/proc/self/exe", "test_strmap", "--print-key", (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    FILE *f = fdopen(fds[0], "r");
+    assert_non_null(f);
+    assert_non_null(fgets(theirs, sizeof theirs, f));
+    fclose(f);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(strlen(theirs), 33);
+    assert_string_not_equal(theirs, mine);
+    kpi_strmap_release(&m);
+    kpi_strmap_release(&again);
+}
+
+/* Keys built to share one slot under the old unseeded FNV-1a (every
+ * capacity up to 1024 slots, so through every growth of 512 keys) spread
+ * like any keys under the keyed hash: inserting and finding each of them
+ * visits a few slots, not a run as long as the map. */
+static void test_strmap_fnv_collisions_do_not_pile_up(void **state)
+{
+    enum { BITS = 10, BLOCKS = 9, COUNT = 1 << BLOCKS };
+    size_t len = BLOCKS * FNV_FLOOD_BLOCK + 1;
+    char *keys = fnv_flood_keys(BITS, BLOCKS);
+    struct kpi_strmap m;
+    unsigned long long before;
+    unsigned v;
+    (void)state;
+    assert_non_null(keys);
+    /* The attack works on the old hash: one slot for all. */
+    for (size_t i = 1; i < COUNT; i++)
+        assert_int_equal(fnv_flood_old_hash(keys + i * len) & ((1u << BITS) - 1),
+                         fnv_flood_old_hash(keys) & ((1u << BITS) - 1));
+    kpi_strmap_init(&m);
+    before = kpi_strmap_probes;
+    for (size_t i = 0; i < COUNT; i++)
+        assert_int_equal(kpi_strmap_put(&m, keys + i * len, (unsigned)i, NULL, NULL), 1);
+    for (size_t i = 0; i < COUNT; i++) {
+        assert_true(kpi_strmap_get(&m, keys + i * len, &v));
+        assert_int_equal(v, i);
+    }
+    /* Linear probing at load <= 3/4 visits about 2.5 slots per insert and
+     * 1.5 per hit on average, plus the rehashes when growing (< 2 per key
+     * in all): about 6 per key. A pile-up visits COUNT / 2 per key. */
+    unsigned long long probes = kpi_strmap_probes - before;
+    if (probes > 16ULL * COUNT)
+        fail_msg("%llu slots visited for %d keys: they pile up", probes, COUNT);
+    kpi_strmap_release(&m);
+    free(keys);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && !strcmp(argv[1], "--print-key")) {
+        print_key();
+        return 0;
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strmap_empty_map_finds_nothing),
         cmocka_unit_test(test_strmap_put_then_get),
         cmocka_unit_test(test_strmap_matches_content_not_pointer),
         cmocka_unit_test(test_strmap_duplicate_keeps_first),
         cmocka_unit_test(test_strmap_grows_and_keeps_every_key),
+        cmocka_unit_test(test_strmap_keys_change_layout_not_lookups),
+        cmocka_unit_test(test_strmap_key_differs_between_processes),
+        cmocka_unit_test(test_strmap_fnv_collisions_do_not_pile_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
