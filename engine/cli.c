@@ -44,7 +44,7 @@ static const char usage_text[] =
     "  --formulas DIR        more plugin formulas; may repeat, later ones shadow\n"
     "  --max-instructions N  Lua instructions per formula (default 1000000)\n"
     "  --max-memory BYTES    Lua memory per formula, K/M/G suffixes (default 32M)\n"
-    "  --time-limit SECONDS  wall time per formula (default 2)\n"
+    "  --time-limit SECONDS  CPU time per formula (default 2)\n"
     "  --jobs N              worker processes (default: one per CPU)\n"
     "  --in-process          evaluate without worker processes (debugging only)\n"
     "  --reports LIST        write only these, e.g. kpis.csv,departments.csv\n"
