@@ -1,5 +1,6 @@
 #include "kpieval/dataset.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -62,16 +63,13 @@ static int grow_array(void **array, size_t *cap, size_t need, size_t elem)
 
 #define KPI_KPI_MESSAGE_MAX 512 /* bytes in a KPI message, with its NUL */
 
-static const char *arena_printf(struct kpi_arena *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static const char *arena_vprintf(struct kpi_arena *a, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
-static const char *arena_printf(struct kpi_arena *a, const char *fmt, ...)
+static const char *arena_vprintf(struct kpi_arena *a, const char *fmt, va_list ap)
 {
     char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
     /* Messages are bounded (docs/security.md) and cut between characters. */
     if (n < 0)
         n = 0;
@@ -102,11 +100,22 @@ static const char *clip(const char *s, char buf[64])
     return buf;
 }
 
-static void add_warning(kpi_dataset *ds, const char *text)
+/* Counts a warning; only the first KPI_WARNINGS_KEPT are formatted and
+ * kept, so a file of ten million bad rows does not fill the arena. */
+static void add_warning(kpi_dataset *ds, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void add_warning(kpi_dataset *ds, const char *fmt, ...)
 {
     ds->total_warnings++;
-    if (ds->n_warnings < KPI_WARNINGS_KEPT && text)
-        ds->warnings[ds->n_warnings++] = text;
+    if (ds->n_warnings < KPI_WARNINGS_KEPT) {
+        va_list ap;
+        va_start(ap, fmt);
+        const char *text = arena_vprintf(&ds->arena, fmt, ap);
+        va_end(ap);
+        if (text)
+            ds->warnings[ds->n_warnings++] = text;
+    }
 }
 
 /* Number of a distinct expression text, adding it when new; *stored is
@@ -168,23 +177,36 @@ struct column {
 };
 
 /* Maps each known column to its field index (or -1); other columns are
- * extras. Fails on duplicate or empty names and missing required ones. */
+ * extras. Fails on duplicate or empty names and missing required ones.
+ * Duplicates are found through a map: a header of a thousand long names
+ * costs its length, not its length times a thousand. */
 static int map_header(const struct kpi_csv_row *row, const struct column *cols, size_t ncols,
                       int *index, bool *is_extra, struct kpi_error *err)
 {
+    struct kpi_strmap seen;
+    int rc = 0;
+
+    kpi_strmap_init(&seen);
     for (size_t c = 0; c < ncols; c++)
         index[c] = -1;
     for (size_t f = 0; f < row->nfields; f++) {
         const char *h = row->fields[f];
+        unsigned first;
         is_extra[f] = true;
-        if (!*h)
-            return kpi_error_set(err, KPI_EINPUT, "%s:%u: column %zu has an empty header name",
-                                 row->file, row->line, f + 1);
-        for (size_t g = 0; g < f; g++) {
-            if (!strcmp(row->fields[g], h))
-                return kpi_error_set(err, KPI_EINPUT,
-                                     "%s:%u: duplicate column '%s' (columns %zu and %zu)",
-                                     row->file, row->line, h, g + 1, f + 1);
+        if (!*h) {
+            rc = kpi_error_set(err, KPI_EINPUT, "%s:%u: column %zu has an empty header name",
+                               row->file, row->line, f + 1);
+            goto out;
+        }
+        int r = kpi_strmap_put(&seen, h, (unsigned)f, &first, NULL);
+        if (r < 0) {
+            rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
+            goto out;
+        }
+        if (r == 0) {
+            rc = kpi_error_set(err, KPI_EINPUT, "%s:%u: duplicate column '%s' (columns %u and %zu)",
+                               row->file, row->line, h, first + 1, f + 1);
+            goto out;
         }
         for (size_t c = 0; c < ncols; c++) {
             if (!strcmp(cols[c].name, h)) {
@@ -194,11 +216,15 @@ static int map_header(const struct kpi_csv_row *row, const struct column *cols, 
         }
     }
     for (size_t c = 0; c < ncols; c++) {
-        if (cols[c].required && index[c] < 0)
-            return kpi_error_set(err, KPI_EINPUT, "%s:%u: missing required column '%s'",
-                                 row->file, row->line, cols[c].name);
+        if (cols[c].required && index[c] < 0) {
+            rc = kpi_error_set(err, KPI_EINPUT, "%s:%u: missing required column '%s'", row->file,
+                               row->line, cols[c].name);
+            goto out;
+        }
     }
-    return 0;
+out:
+    kpi_strmap_release(&seen);
+    return rc;
 }
 
 /* ---- indicators.csv ----------------------------------------------------- */
@@ -279,12 +305,20 @@ static const char *department_problem(const char *path)
     }
 }
 
-/* Records the first problem of a KPI; later ones add nothing. */
-static void set_invalid(kpi_dataset *ds, struct kpi_indicator *k, const char *message)
+/* Records the first problem of a KPI; later ones add nothing and are not
+ * even formatted (a KPI may have a million bad rows). */
+static void set_invalid(kpi_dataset *ds, struct kpi_indicator *k, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_invalid(kpi_dataset *ds, struct kpi_indicator *k, const char *fmt, ...)
 {
-    if (!k->invalid)
-        k->invalid = message ? message : "invalid";
-    (void)ds;
+    if (k->invalid)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    const char *message = arena_vprintf(&ds->arena, fmt, ap);
+    va_end(ap);
+    k->invalid = message ? message : "invalid";
 }
 
 static const struct kpi_bad_cells all_cells_read = {NULL, NULL, NULL, NULL};
@@ -320,9 +354,8 @@ static void parse_number_cell(kpi_dataset *ds, struct kpi_indicator *k,
     char c[64];
     enum kpi_number_problem p = kpi_text_parse_number(cell, out);
     if (p != KPI_NUMBER_OK) {
-        set_invalid(ds, k,
-                    arena_printf(&ds->arena, "%s:%u: %s '%s' %s", row->file, row->line, column,
-                                 clip(cell, c), kpi_text_number_problem(p)));
+        set_invalid(ds, k, "%s:%u: %s '%s' %s", row->file, row->line, column, clip(cell, c),
+                    kpi_text_number_problem(p));
         keep_bad_cell(ds, k, which, cell);
     }
 }
@@ -412,10 +445,8 @@ static int on_indicator_row(void *ctx, const struct kpi_csv_row *row, struct kpi
     } else if (!strcmp(text, "decrease")) {
         k->direction = KPI_DIRECTION_DECREASE;
     } else {
-        set_invalid(ds, k,
-                    arena_printf(&ds->arena,
-                                 "%s:%u: direction '%s' is not 'increase' or 'decrease'",
-                                 row->file, row->line, clip(text, c)));
+        set_invalid(ds, k, "%s:%u: direction '%s' is not 'increase' or 'decrease'", row->file,
+                    row->line, clip(text, c));
         keep_bad_cell(ds, k, offsetof(struct kpi_bad_cells, direction), text);
     }
 
@@ -436,11 +467,8 @@ static int on_indicator_row(void *ctx, const struct kpi_csv_row *row, struct kpi
         parse_number_cell(ds, k, row, "weight", text, &k->weight,
                           offsetof(struct kpi_bad_cells, weight));
         if (k->weight < 0 || k->weight > KPI_WEIGHT_MAX) {
-            set_invalid(ds, k,
-                        arena_printf(&ds->arena, "%s:%u: weight '%s' is %s", row->file,
-                                     row->line, clip(text, c),
-                                     k->weight < 0 ? "negative"
-                                                   : "larger than " KPI_STR(KPI_WEIGHT_MAX)));
+            set_invalid(ds, k, "%s:%u: weight '%s' is %s", row->file, row->line, clip(text, c),
+                        k->weight < 0 ? "negative" : "larger than " KPI_STR(KPI_WEIGHT_MAX));
             keep_bad_cell(ds, k, offsetof(struct kpi_bad_cells, weight), text);
         }
     }
@@ -448,7 +476,7 @@ static int on_indicator_row(void *ctx, const struct kpi_csv_row *row, struct kpi
     text = trim(row->fields[L->col[COL_FORMULA]]);
     if (!*text) {
         k->formula = "";
-        set_invalid(ds, k, arena_printf(&ds->arena, "%s:%u: formula is empty", row->file, row->line));
+        set_invalid(ds, k, "%s:%u: formula is empty", row->file, row->line);
     } else if (intern_expression(ds, text, &k->formula_id, &k->formula)) {
         return kpi_error_set(err, KPI_ENOMEM, "out of memory");
     }
@@ -461,10 +489,8 @@ static int on_indicator_row(void *ctx, const struct kpi_csv_row *row, struct kpi
     } else if (!strcmp(text, "baseline")) {
         k->scoring = KPI_SCORING_BASELINE;
         if (!k->has_baseline)
-            set_invalid(ds, k,
-                        arena_printf(&ds->arena,
-                                     "%s:%u: scoring 'baseline' needs a baseline, and it is empty",
-                                     row->file, row->line));
+            set_invalid(ds, k, "%s:%u: scoring 'baseline' needs a baseline, and it is empty",
+                        row->file, row->line);
     } else if (!strcmp(text, "binary")) {
         k->scoring = KPI_SCORING_BINARY;
     } else {
@@ -502,8 +528,19 @@ static const struct column actual_columns[N_ACTUAL_COLUMNS] = {
 struct raw_actual {
     unsigned kpi;
     unsigned line;
-    const char *name; /* interned */
+    unsigned name; /* number of the interned name */
     double value;
+};
+
+/* What attach_inputs knows of each distinct input name, by its number.
+ * Fields are stamped with the KPI they were set for, so they need no
+ * clearing between KPIs. */
+struct name_state {
+    const char *name;
+    unsigned seen_kpi;  /* the last KPI with a row for this name */
+    unsigned seen_line; /* that row's line */
+    unsigned used_kpi;  /* the last KPI whose formula uses the name */
+    size_t used_at;     /* where it first occurs in that formula */
 };
 
 struct actual_loader {
@@ -511,7 +548,9 @@ struct actual_loader {
     const char *want_period; /* NULL: all rows, and there must be one period */
     int col[N_ACTUAL_COLUMNS];
     bool is_extra[KPI_CSV_FIELDS_MAX];
-    struct kpi_strmap names;   /* interned input names */
+    struct kpi_strmap names; /* interned input name -> its number */
+    struct name_state *name_list;
+    size_t n_names, cap_names;
     struct kpi_strmap periods; /* distinct periods seen */
     const char **period_list;
     size_t n_periods, cap_periods;
@@ -561,28 +600,31 @@ static int on_actual_row(void *ctx, const struct kpi_csv_row *row, struct kpi_er
     } else if (kpi_strmap_get(&ds->ids, id, &kpi)) {
         L->last_kpi = kpi;
     } else {
-        add_warning(ds, arena_printf(&ds->arena, "%s:%u: actual for unknown indicator '%s' ignored",
-                                     row->file, row->line, clip(id, c)));
+        add_warning(ds, "%s:%u: actual for unknown indicator '%s' ignored", row->file, row->line,
+                    clip(id, c));
         return 0;
     }
     struct kpi_indicator *k = &ds->indicators[kpi];
 
     /* Only valid names are interned: a name seen before needs no check. */
     name = trim(row->fields[L->col[COL_INPUT]]);
-    const char *stored = kpi_strmap_find(&L->names, name, NULL);
+    unsigned number;
+    const char *stored = kpi_strmap_find(&L->names, name, &number);
     if (!stored) {
         if (!kpi_text_is_lua_name(name)) {
             set_invalid(ds, k,
-                        arena_printf(&ds->arena,
-                                     "%s:%u: input name '%s' is not a Lua identifier "
-                                     "(letters, digits and '_', not starting with a digit, not "
-                                     "a keyword)",
-                                     row->file, row->line, clip(name, c)));
+                        "%s:%u: input name '%s' is not a Lua identifier "
+                        "(letters, digits and '_', not starting with a digit, not "
+                        "a keyword)",
+                        row->file, row->line, clip(name, c));
             return 0;
         }
         char *copy = kpi_arena_strndup(&ds->arena, name, strlen(name));
-        if (!copy || kpi_strmap_put(&L->names, copy, 0, NULL, NULL) < 0)
+        number = (unsigned)L->n_names;
+        if (!copy || kpi_strmap_put(&L->names, copy, number, NULL, NULL) < 0 ||
+            grow_array((void **)&L->name_list, &L->cap_names, L->n_names + 1, sizeof *L->name_list))
             return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+        L->name_list[L->n_names++] = (struct name_state){copy, KPI_NONE, 0, KPI_NONE, 0};
         stored = copy;
     }
 
@@ -590,33 +632,47 @@ static int on_actual_row(void *ctx, const struct kpi_csv_row *row, struct kpi_er
     const char *vtext = trim(row->fields[L->col[COL_VALUE]]);
     enum kpi_number_problem p = kpi_text_parse_number(vtext, &value);
     if (p != KPI_NUMBER_OK) {
-        set_invalid(ds, k,
-                    arena_printf(&ds->arena, "%s:%u: value '%s' of input '%s' %s", row->file,
-                                 row->line, clip(vtext, c), stored, kpi_text_number_problem(p)));
+        set_invalid(ds, k, "%s:%u: value '%s' of input '%s' %s", row->file, row->line,
+                    clip(vtext, c), stored, kpi_text_number_problem(p));
         return 0;
     }
     if (grow_array((void **)&L->rows, &L->cap_rows, L->n_rows + 1, sizeof *L->rows))
         return kpi_error_set(err, KPI_ENOMEM, "out of memory");
-    L->rows[L->n_rows++] = (struct raw_actual){kpi, row->line, stored, value};
+    L->rows[L->n_rows++] = (struct raw_actual){kpi, row->line, number, value};
     return 0;
 }
 
-/* Position of the first use of `name` as a word in the formula text, or
- * SIZE_MAX. Field accesses (`kpi.name`) do not count. */
-static size_t first_use(const char *formula, const char *name)
+static bool is_word_char(char c)
 {
-    size_t n = strlen(name);
-    for (const char *p = strstr(formula, name); p; p = strstr(p + 1, name)) {
-        char before = p == formula ? ' ' : p[-1];
-        char after = p[n];
-        bool word_before = before == '_' || before == '.' || (before >= '0' && before <= '9') ||
-                           (before >= 'A' && before <= 'Z') || (before >= 'a' && before <= 'z');
-        bool word_after = after == '_' || (after >= '0' && after <= '9') ||
-                          (after >= 'A' && after <= 'Z') || (after >= 'a' && after <= 'z');
-        if (!word_before && !word_after)
-            return (size_t)(p - formula);
+    return c == '_' || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* Notes, for each input name used as a word in the KPI's formula, where
+ * it first occurs: a word is a maximal run of [A-Za-z0-9_]; one after a
+ * '.' is a field access (`kpi.name`) and does not count. One pass over the
+ * text, so the cost is the formula's length plus a lookup per word,
+ * whatever the number of inputs. word: a buffer of strlen(formula) + 1. */
+static void mark_formula_words(struct actual_loader *L, unsigned kpi, const char *formula,
+                               char *word)
+{
+    for (const char *p = formula; *p;) {
+        if (!is_word_char(*p)) {
+            p++;
+            continue;
+        }
+        const char *start = p;
+        while (is_word_char(*p))
+            p++;
+        if (start > formula && start[-1] == '.')
+            continue;
+        unsigned number;
+        memcpy(word, start, (size_t)(p - start));
+        word[p - start] = '\0';
+        if (kpi_strmap_get(&L->names, word, &number) && L->name_list[number].used_kpi != kpi) {
+            L->name_list[number].used_kpi = kpi;
+            L->name_list[number].used_at = (size_t)(start - formula);
+        }
     }
-    return SIZE_MAX;
 }
 
 struct ranked_input {
@@ -629,7 +685,10 @@ static int compare_ranked(const void *a, const void *b)
     const struct ranked_input *x = a, *y = b;
     if (x->rank != y->rank)
         return x->rank < y->rank ? -1 : 1;
-    return strcmp(x->input.name, y->input.name);
+    int c = strcmp(x->input.name, y->input.name);
+    if (c)
+        return c;
+    return x->input.line < y->input.line ? -1 : x->input.line > y->input.line;
 }
 
 static int compare_raw_actual(const void *a, const void *b)
@@ -642,11 +701,14 @@ static int compare_raw_actual(const void *a, const void *b)
 
 /* Hands each KPI its inputs in display order and flags duplicates. The
  * inputs are written over the raw rows, which are the same size, so the
- * dataset keeps one block and never holds both. */
+ * dataset keeps one block and never holds both. Linear in the rows and
+ * the formulas' lengths, plus the sort of each KPI's inputs: duplicates and
+ * first uses are found through the per-name stamps, not by comparing. */
 static int attach_inputs(kpi_dataset *ds, struct actual_loader *L, struct kpi_error *err)
 {
     struct ranked_input *ranked = NULL;
-    size_t cap_ranked = 0;
+    size_t cap_ranked = 0, cap_word = 0;
+    char *word = NULL;
     char c[64];
     int rc = 0;
     _Static_assert(sizeof(struct raw_actual) == sizeof(struct kpi_input),
@@ -661,33 +723,35 @@ static int attach_inputs(kpi_dataset *ds, struct actual_loader *L, struct kpi_er
         qsort(L->rows, L->n_rows, sizeof *L->rows, compare_raw_actual);
     for (size_t i = 0; i < L->n_rows;) {
         size_t j = i;
-        while (j < L->n_rows && L->rows[j].kpi == L->rows[i].kpi)
+        unsigned kpi = L->rows[i].kpi;
+        while (j < L->n_rows && L->rows[j].kpi == kpi)
             j++;
-        struct kpi_indicator *k = &ds->indicators[L->rows[i].kpi];
-        size_t n = j - i;
+        struct kpi_indicator *k = &ds->indicators[kpi];
+        size_t n = j - i, flen = strlen(k->formula);
         struct kpi_input *inputs = (struct kpi_input *)(void *)&L->rows[i];
-        if (grow_array((void **)&ranked, &cap_ranked, n, sizeof *ranked)) {
+        if (grow_array((void **)&ranked, &cap_ranked, n, sizeof *ranked) ||
+            grow_array((void **)&word, &cap_word, flen + 1, 1)) {
             rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
             goto out;
         }
+        mark_formula_words(L, kpi, k->formula, word);
         for (size_t a = 0; a < n; a++) {
             const struct raw_actual *ra = &L->rows[i + a];
-            for (size_t b = 0; b < a; b++) {
-                if (L->rows[i + b].name == ra->name) {
-                    set_invalid(ds, k,
-                                arena_printf(&ds->arena,
-                                             "actuals.csv:%u: duplicate input '%s' for '%s'%s%s%s "
-                                             "(first at line %u)",
-                                             ra->line, ra->name, k->id,
-                                             ds->period ? " in period '" : "",
-                                             ds->period ? clip(ds->period, c) : "",
-                                             ds->period ? "'" : "",
-                                             L->rows[i + b].line));
-                    break;
-                }
-            }
-            ranked[a].rank = first_use(k->formula, ra->name);
-            ranked[a].input = (struct kpi_input){ra->name, ra->value, ra->line};
+            struct name_state *ns = &L->name_list[ra->name];
+            assert(ra->name < L->n_names);
+            /* Rows are in line order: the first row of a name is stamped,
+             * a later one is a duplicate of it. */
+            if (ns->seen_kpi == kpi)
+                set_invalid(ds, k,
+                            "actuals.csv:%u: duplicate input '%s' for '%s'%s%s%s "
+                            "(first at line %u)",
+                            ra->line, ns->name, k->id, ds->period ? " in period '" : "",
+                            ds->period ? clip(ds->period, c) : "", ds->period ? "'" : "",
+                            ns->seen_line);
+            else
+                ns->seen_kpi = kpi, ns->seen_line = ra->line;
+            ranked[a].rank = ns->used_kpi == kpi ? ns->used_at : SIZE_MAX;
+            ranked[a].input = (struct kpi_input){ns->name, ra->value, ra->line};
         }
         qsort(ranked, n, sizeof *ranked, compare_ranked);
         for (size_t a = 0; a < n; a++)
@@ -698,6 +762,7 @@ static int attach_inputs(kpi_dataset *ds, struct actual_loader *L, struct kpi_er
     }
 out:
     free(ranked);
+    free(word);
     return rc;
 }
 
@@ -775,6 +840,7 @@ static int load_actuals(kpi_dataset *ds, const char *path, const char *want_peri
 out:
     kpi_strmap_release(&L.names);
     kpi_strmap_release(&L.periods);
+    free(L.name_list);
     free(L.period_list);
     if (rc == 0) /* the rows are the KPIs' inputs now (attach_inputs) */
         ds->inputs = (struct kpi_input *)(void *)L.rows;
@@ -808,22 +874,34 @@ static int build_tree(kpi_dataset *ds, struct kpi_error *err)
     int rc = 0;
 
     kpi_strmap_init(&nodes);
-    /* Every prefix of every path is a node. */
+    /* Every prefix of every path is a node. A path's prefixes are tried
+     * longest first and the walk stops at the first one already known
+     * (its own prefixes are then known too), so each path costs its
+     * length plus the length of each node it adds, and a prefix is copied
+     * once, not once per path beneath it. */
     for (size_t i = 0; i < ds->n_seen_paths; i++) {
         const char *path = ds->seen_paths[i];
-        for (const char *p = path;; p++) {
-            if (*p != '/' && *p != '\0')
-                continue;
-            char *prefix = kpi_arena_strndup(&ds->arena, path, (size_t)(p - path));
-            int r = prefix ? kpi_strmap_put(&nodes, prefix, 0, NULL, NULL) : -1;
-            if (r < 0 || (r == 1 && grow_array((void **)&paths, &cap, n + 1, sizeof *paths))) {
+        size_t len = strlen(path);
+        char prefix[KPI_DEPARTMENT_PATH_MAX + 1];
+        assert(len <= KPI_DEPARTMENT_PATH_MAX);
+        for (;;) {
+            const char *stored;
+            memcpy(prefix, path, len);
+            prefix[len] = '\0';
+            if (kpi_strmap_find(&nodes, prefix, NULL))
+                break;
+            stored = path[len] ? kpi_arena_strndup(&ds->arena, path, len) : path;
+            if (!stored || kpi_strmap_put(&nodes, stored, 0, NULL, NULL) < 0 ||
+                grow_array((void **)&paths, &cap, n + 1, sizeof *paths)) {
                 rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
                 goto out;
             }
-            if (r == 1)
-                paths[n++] = prefix;
-            if (!*p)
+            paths[n++] = stored;
+            while (len > 0 && path[len - 1] != '/')
+                len--;
+            if (len == 0)
                 break;
+            len--; /* the '/' */
         }
     }
     qsort(paths, n, sizeof *paths, compare_path);

@@ -10,8 +10,10 @@
 
 #include <cmocka.h>
 
+#include "fnv_flood.h"
 #include "kpieval/dataset.h"
 #include "scratch.h"
+#include "strmap.h"
 
 static char tmp[SCRATCH_PATH_MAX];
 
@@ -640,6 +642,64 @@ static void test_dataset_expressions_deduplicated(void **state)
     kpi_dataset_free(ds);
 }
 
+/* ---- hash flooding ------------------------------------------------------ */
+
+/* Slots the string maps visit while loading COUNT KPIs, each in its own
+ * department, named by keys[i] (ids and top-level departments), with an
+ * actual each, listed backwards so that every row is a lookup. */
+static unsigned long long probes_to_load(const char *name, const char *keys, size_t len,
+                                         size_t count)
+{
+    char dir[SCRATCH_PATH_MAX];
+    size_t cap = count * (3 * len + 32) + 64, o, n;
+    char *indicators = malloc(cap), *actuals = malloc(cap);
+    assert_non_null(indicators);
+    assert_non_null(actuals);
+    o = (size_t)snprintf(indicators, cap, "id,name,department,target,formula\n");
+    for (size_t i = 0; i < count; i++) {
+        const char *key = keys + i * len;
+        o += (size_t)snprintf(indicators + o, cap - o, "%s,n,%s,1,x\n", key, key);
+    }
+    o = (size_t)snprintf(actuals, cap, "indicator,input,value\n");
+    for (size_t i = count; i-- > 0;)
+        o += (size_t)snprintf(actuals + o, cap - o, "%s,x,1\n", keys + i * len);
+    make_dataset(dir, name, indicators, actuals);
+    free(indicators);
+    free(actuals);
+
+    unsigned long long before = kpi_strmap_probes;
+    kpi_dataset *ds = load_ok(dir, NULL);
+    unsigned long long probes = kpi_strmap_probes - before;
+    kpi_dataset_indicators(ds, &n);
+    assert_int_equal(n, count);
+    kpi_dataset_departments(ds, &n);
+    assert_int_equal(n, count);
+    kpi_dataset_free(ds);
+    return probes;
+}
+
+/* Ids and departments chosen to share one slot under the old unseeded
+ * FNV-1a load with the work of any other names: the keyed hash spreads
+ * them. (Under the old hash: about COUNT^2 / 2 slot visits per map.) */
+static void test_dataset_hash_flooding_keys_load_in_linear_work(void **state)
+{
+    enum { BITS = 10, BLOCKS = 9, COUNT = 1 << BLOCKS, LEN = BLOCKS * FNV_FLOOD_BLOCK + 1 };
+    char *flood = fnv_flood_keys(BITS, BLOCKS);
+    char *plain = calloc(COUNT, LEN);
+    (void)state;
+    assert_non_null(flood);
+    assert_non_null(plain);
+    for (size_t i = 0; i < COUNT; i++) /* same length, ordinary names */
+        snprintf(plain + i * LEN, LEN, "K%0*zu", LEN - 2, i);
+    unsigned long long p_plain = probes_to_load("flood_plain", plain, LEN, COUNT);
+    unsigned long long p_flood = probes_to_load("flood_fnv", flood, LEN, COUNT);
+    /* Both are a few visits per key and row; a pile-up is ~COUNT/2 each. */
+    if (p_flood > 2 * p_plain + 4 * COUNT)
+        fail_msg("flood keys: %llu slot visits, ordinary keys %llu", p_flood, p_plain);
+    free(flood);
+    free(plain);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -661,6 +721,7 @@ int main(void)
         cmocka_unit_test(test_dataset_warnings_are_counted_beyond_those_kept),
         cmocka_unit_test(test_dataset_inputs_in_formula_order_then_by_name),
         cmocka_unit_test(test_dataset_expressions_deduplicated),
+        cmocka_unit_test(test_dataset_hash_flooding_keys_load_in_linear_work),
     };
     return cmocka_run_group_tests(tests, setup_tmp, NULL);
 }
