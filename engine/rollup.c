@@ -1,9 +1,11 @@
 #include "kpieval/rollup.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kpieval/score.h"
 #include "text.h"
 
 static int compare_bands(const void *a, const void *b)
@@ -87,6 +89,9 @@ static void add_kpi(struct kpi_department_summary *s, const struct kpi_indicator
     s->kpis++;
     s->count[r->status]++;
     if (r->status == KPI_STATUS_OK) {
+        /* Both bounded (dataset.c, score.c), so the sums cannot overflow. */
+        assert(k->weight >= 0 && k->weight <= KPI_WEIGHT_MAX);
+        assert(fabs(r->achievement_capped) <= KPI_ACHIEVEMENT_MAX);
         s->weight += k->weight;
         s->weighted += k->weight * r->achievement_capped;
     }
@@ -94,6 +99,8 @@ static void add_kpi(struct kpi_department_summary *s, const struct kpi_indicator
 
 void kpi_rollup_finish(struct kpi_department_summary *s, const struct kpi_grades *grades)
 {
+    /* The bounds keep both sums finite; isfinite() stays as a last guard
+     * for totals read from a shard manifest (checked there too). */
     s->has_achievement = s->weight > 0 && isfinite(s->weighted / s->weight);
     s->achievement = s->has_achievement ? s->weighted / s->weight : 0;
     s->grade = s->has_achievement ? kpi_grade_for(grades, s->achievement) : "";

@@ -41,16 +41,24 @@ void kpi_score(const struct kpi_indicator *k, struct kpi_result *r, double cap)
                     "'baseline' or an expression");
             return;
         } else if (a == 0) {
-            rate = cap; /* better than any positive target: the best score */
+            /* better than any positive target: the best score */
+            rate = cap < KPI_ACHIEVEMENT_MAX ? cap : KPI_ACHIEVEMENT_MAX;
         } else {
             rate = t / a * 100;
         }
         break;
     case KPI_SCORING_BASELINE:
-        if (t == b)
+        if (t == b) {
             rate = target_met(k, a) ? 100 : 0;
-        else
-            rate = (a - b) / (t - b) * 100;
+        } else {
+            /* Differences of numbers near the largest double overflow
+             * (1e308 - -1e308); halved they do not, and the ratio is the
+             * same: (a - b) / (t - b) stays 1, not inf / inf. */
+            double num = a - b, den = t - b;
+            if (isinf(num) || isinf(den))
+                num = a / 2 - b / 2, den = t / 2 - b / 2;
+            rate = num / den * 100;
+        }
         break;
     case KPI_SCORING_BINARY:
         rate = target_met(k, a) ? 100 : 0;
@@ -63,12 +71,28 @@ void kpi_score(const struct kpi_indicator *k, struct kpi_result *r, double cap)
         rate = r->score_value;
         break;
     }
-    if (!isfinite(rate)) {
+    if (isnan(rate)) {
         fail(r, "cannot score: the achievement is not a finite number");
         return;
     }
-    if (k->scoring != KPI_SCORING_EXPRESSION && rate < 0)
-        rate = 0;
+    if (k->scoring == KPI_SCORING_EXPRESSION) {
+        /* The expression's value is the achievement: beyond the bound it
+         * is a mistake in the expression, not a score. */
+        if (!(fabs(rate) <= KPI_ACHIEVEMENT_MAX)) {
+            fail(r, "cannot score: the scoring expression's value is out of range (beyond "
+                    "-1e9 to 1e9 percent)");
+            return;
+        }
+    } else {
+        /* The built-in rules are monotone in the actual: floored at 0 and
+         * held at the bound as if computed exactly, so an overflow to
+         * +-inf (a / t beyond the largest double) is the bound or 0, and
+         * with any cap up to the bound the capped value is unchanged. */
+        if (rate < 0)
+            rate = 0;
+        if (rate > KPI_ACHIEVEMENT_MAX)
+            rate = KPI_ACHIEVEMENT_MAX;
+    }
     r->achievement = rate;
     r->achievement_capped = rate < cap ? rate : cap;
 }

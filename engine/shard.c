@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kpieval/score.h"
 #include "writers.h"
 
 #define MANIFEST "shard.txt"
@@ -237,6 +239,21 @@ static int unhex(const char *hex, char **out)
     return 0;
 }
 
+/* Totals of a block as a run can write them: counts that add up, and sums
+ * within the bounds of weight and achievement (score.h), with room for
+ * rounding. A manifest is input: a forged inf or 1e308 must not reach the
+ * overall figure, whose sum it would overflow. */
+static bool block_totals_ok(const struct kpi_department_summary *s)
+{
+    unsigned long long counted = 0;
+    double ok = s->count[KPI_STATUS_OK], slack = 1 + 1e-6;
+    for (int k = 0; k < KPI_STATUS_COUNT; k++)
+        counted += s->count[k];
+    return counted == s->kpis && isfinite(s->weight) && isfinite(s->weighted) &&
+           s->weight >= 0 && s->weight <= ok * KPI_WEIGHT_MAX * slack &&
+           fabs(s->weighted) <= ok * KPI_WEIGHT_MAX * KPI_ACHIEVEMENT_MAX * slack;
+}
+
 static int read_manifest(struct merge *m, size_t pi, struct kpi_error *err)
 {
     struct part *p = &m->parts[pi];
@@ -296,7 +313,7 @@ static int read_manifest(struct merge *m, size_t pi, struct kpi_error *err)
                        &s->weighted, &b.range[0][0], &b.range[0][1], &b.range[1][0],
                        &b.range[1][1], &b.range[2][0], &b.range[2][1], &b.range[3][0],
                        &b.range[3][1]) == 17 &&
-                !unhex(word, &b.path)) {
+                block_totals_ok(s) && !unhex(word, &b.path)) {
                 if (m->n_blocks == m->cap_blocks) {
                     size_t cap = m->cap_blocks ? 2 * m->cap_blocks : 64;
                     struct block *nb = realloc(m->blocks, cap * sizeof *nb);

@@ -14,10 +14,23 @@
 
 #define KPI_DEFAULT_CAP 120.0
 
-/* Scores one evaluated KPI. When r->status is ok, sets r->achievement and
- * r->achievement_capped = min(achievement, cap); when the rule cannot score
- * the value, sets r->status to error and r->message to a static text.
- * Rows that are not ok are left as they are. */
+/* The largest achievement, in percent, of any rule. The built-in rules
+ * are held within [0, KPI_ACHIEVEMENT_MAX]; a scoring expression whose
+ * value lies outside [-KPI_ACHIEVEMENT_MAX, KPI_ACHIEVEMENT_MAX] makes the
+ * KPI an error. With weights at most KPI_WEIGHT_MAX (1e9), each term of a
+ * roll-up sum is then at most 1e18 in magnitude, so even 2^32 KPIs sum to
+ * less than 5e27, far below the largest double (1.8e308): no department's
+ * or the overall figure can overflow, and an achievement is empty only
+ * without an ok KPI or with a total weight of 0. */
+#define KPI_ACHIEVEMENT_MAX 1e9
+
+/* Scores one evaluated KPI. When r->status is ok, sets r->achievement
+ * (bounded as above) and r->achievement_capped = min(achievement, cap);
+ * when the rule cannot score the value, or a scoring expression's value is
+ * out of range, sets r->status to error and r->message to a static text.
+ * The built-in rules give what exact arithmetic would: an intermediate
+ * overflow does not decide the outcome. Rows that are not ok are left as
+ * they are. */
 void kpi_score(const struct kpi_indicator *k, struct kpi_result *r, double cap);
 
 #endif

@@ -89,6 +89,18 @@ run merge "$tmp/bad7" "$tmp/cut-p1" "$tmp/n3-p2" "$tmp/n3-p3"
 [ "$(rc)" = 2 ] && grep -q "changed since its run wrote it" "$tmp/last.stderr" &&
     ok "a truncated part refused" || fail "truncated part: exit $(rc): $(cat "$tmp/last.stderr")"
 [ ! -e "$tmp/bad7" ] || fail "a refused merge wrote its output"
+# A manifest is input: forged block totals (an infinite or out-of-range
+# weighted sum, which would blank the overall figure) are refused.
+for forged in -inf 0x1p+1023; do
+    rm -rf "$tmp/forged-p1"
+    cp -r "$tmp/n3-p1" "$tmp/forged-p1"
+    awk -v v="$forged" '$1 == "block" && !done { $10 = v; done = 1 } { print }' \
+        "$tmp/n3-p1/shard.txt" >"$tmp/forged-p1/shard.txt"
+    run merge "$tmp/bad8" "$tmp/forged-p1" "$tmp/n3-p2" "$tmp/n3-p3"
+    [ "$(rc)" = 2 ] && grep -q "not a kpieval shard manifest" "$tmp/last.stderr" && [ ! -e "$tmp/bad8" ] &&
+        ok "forged block total $forged refused" ||
+        fail "forged block total $forged: exit $(rc): $(cat "$tmp/last.stderr")"
+done
 # OUT with a trailing slash is OUT: its lock and staging go beside it.
 run merge "$tmp/slash/" "$tmp/n3-p1" "$tmp/n3-p2" "$tmp/n3-p3"
 [ "$(rc)" = 1 ] && same_tree "$tmp/whole" "$tmp/slash" && [ ! -e "$tmp/slash/.lock" ] &&

@@ -298,6 +298,7 @@ static void score_and_roll_up(const kpi_dataset *ds, struct kpi_result *rows, si
         kpi_score(&ks[i], &rows[i], CAP);
         if (rows[i].status == KPI_STATUS_OK) {
             FUZZ_CHECK(isfinite(rows[i].achievement));
+            FUZZ_CHECK(fabs(rows[i].achievement) <= KPI_ACHIEVEMENT_MAX);
             FUZZ_CHECK(rows[i].achievement_capped <= CAP);
             FUZZ_CHECK(rows[i].achievement_capped ==
                        (rows[i].achievement < CAP ? rows[i].achievement : CAP));
@@ -314,6 +315,8 @@ static void score_and_roll_up(const kpi_dataset *ds, struct kpi_result *rows, si
     for (size_t i = 0; i < n_d; i++) {
         FUZZ_CHECK(deps[i].grade != NULL);
         FUZZ_CHECK(!deps[i].has_achievement || isfinite(deps[i].achievement));
+        /* Bounded terms: a department with an ok KPI of weight > 0 has a figure. */
+        FUZZ_CHECK(deps[i].has_achievement == (deps[i].weight > 0));
     }
     FUZZ_CHECK(overall->kpis == n);
     *deps_out = deps;

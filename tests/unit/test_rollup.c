@@ -5,11 +5,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "kpieval/rollup.h"
+#include "kpieval/score.h"
 #include "scratch.h"
 
 static char tmp[SCRATCH_PATH_MAX];
@@ -281,6 +283,118 @@ static void test_rollup_no_ok_kpi_means_no_achievement(void **state)
     kpi_dataset_free(ds);
 }
 
+/* Red-team issue 9, finding 12: a scoring expression of -1e308 at weight
+ * 2 made weight x capped -inf, and d and the overall figure went empty
+ * with the KPI still ok. Scored through kpi_score(), it is an error now:
+ *   K1 d w2 expression -1e308 -> error, not counted
+ *   K2 d w1 ratio 50 / 100 x 100 = 50 -> d = 50 / 1 = 50 -> D; overall 50 */
+static void test_rollup_out_of_range_score_does_not_blank_the_tree(void **state)
+{
+    char dir[SCRATCH_PATH_MAX];
+    struct kpi_load_options opt = {NULL};
+    struct kpi_error err = {0};
+    kpi_dataset *ds = NULL;
+    struct kpi_grades g;
+    struct kpi_result rows[2];
+    struct kpi_department_summary out[1], overall;
+    size_t n;
+    (void)state;
+    scratch_dataset(dir, tmp, "overflow",
+                    "id,name,department,target,formula,weight,scoring\n"
+                    "K1,a,d,100,x,2,-1e308\n"
+                    "K2,b,d,100,x,1,\n",
+                    "indicator,input,value\nK1,x,1\n");
+    if (kpi_dataset_load(dir, &opt, &ds, &err) != 0)
+        fail_msg("load: %s", err.message);
+    const struct kpi_indicator *ks = kpi_dataset_indicators(ds, &n);
+    assert_int_equal(n, 2);
+    assert_string_equal(ks[0].id, "K1");
+    parse_ok(KPI_DEFAULT_GRADES, &g);
+    memset(rows, 0, sizeof rows);
+    for (size_t i = 0; i < 2; i++) {
+        rows[i].status = KPI_STATUS_OK;
+        rows[i].has_actual = true;
+        rows[i].actual = 50;
+    }
+    rows[0].has_score_value = true;
+    rows[0].score_value = -1e308; /* what the expression returned */
+    for (size_t i = 0; i < 2; i++)
+        kpi_score(&ks[i], &rows[i], KPI_DEFAULT_CAP);
+    assert_int_equal(rows[0].status, KPI_STATUS_ERROR);
+    assert_int_equal(rows[1].status, KPI_STATUS_OK);
+    kpi_rollup(ds, rows, &g, out, &overall);
+    assert_int_equal(out[0].count[KPI_STATUS_OK], 1);
+    assert_int_equal(out[0].count[KPI_STATUS_ERROR], 1);
+    assert_true(out[0].has_achievement);
+    assert_near(out[0].achievement, 50, 0);
+    assert_string_equal(out[0].grade, "D");
+    assert_true(overall.has_achievement);
+    assert_near(overall.achievement, 50, 0);
+    kpi_dataset_free(ds);
+}
+
+/* At the bounds (weight 1e9, achievement +-1e9) the sums stay exact:
+ *   lo: 2000 KPIs, w 1e9, capped -1e9: -2e21 / 2e12 = -1e9, no grade
+ *       (below D's 0)
+ *   hi: 2000 KPIs, w 1e9, achievement 1e9, cap 1e308 so capped 1e9:
+ *       2e21 / 2e12 = 1e9 -> S
+ *   overall: (-2e21 + 2e21) / 4e12 = 0 -> D
+ * (k x 1e18 is exact in doubles for k < 2363: 1e18 = 2^18 x 5^18.) */
+static void test_rollup_sums_at_the_bounds(void **state)
+{
+    enum { PER = 2000, N = 2 * PER };
+    char dir[SCRATCH_PATH_MAX];
+    struct kpi_load_options opt = {NULL};
+    struct kpi_error err = {0};
+    kpi_dataset *ds = NULL;
+    struct kpi_grades g;
+    struct kpi_department_summary out[2], overall;
+    size_t n, o = 0, cap = N * 64 + 128;
+    char *indicators = malloc(cap);
+    struct kpi_result *rows = calloc(N, sizeof *rows);
+    (void)state;
+    assert_non_null(indicators);
+    assert_non_null(rows);
+    o += (size_t)snprintf(indicators + o, cap - o,
+                          "id,name,department,target,formula,weight,scoring\n");
+    for (int i = 0; i < N; i++)
+        o += (size_t)snprintf(indicators + o, cap - o, "K%05d,a,%s,1,x,1e9,actual\n", i,
+                              i < PER ? "hi" : "lo");
+    scratch_dataset(dir, tmp, "bounds", indicators, "indicator,input,value\nK00000,x,1\n");
+    free(indicators);
+    if (kpi_dataset_load(dir, &opt, &ds, &err) != 0)
+        fail_msg("load: %s", err.message);
+    const struct kpi_indicator *ks = kpi_dataset_indicators(ds, &n);
+    assert_int_equal(n, N);
+    for (size_t i = 0; i < n; i++) {
+        bool hi = !strcmp(ks[i].department, "hi");
+        rows[i].status = KPI_STATUS_OK;
+        rows[i].has_actual = true;
+        rows[i].has_score_value = true;
+        rows[i].score_value = hi ? KPI_ACHIEVEMENT_MAX : -KPI_ACHIEVEMENT_MAX;
+        kpi_score(&ks[i], &rows[i], 1e308);
+        assert_int_equal(rows[i].status, KPI_STATUS_OK);
+    }
+    parse_ok(KPI_DEFAULT_GRADES, &g);
+    kpi_rollup(ds, rows, &g, out, &overall);
+    const struct kpi_department *deps = kpi_dataset_departments(ds, &n);
+    assert_int_equal(n, 2);
+    assert_string_equal(deps[0].path, "hi");
+    assert_true(out[0].has_achievement);
+    assert_near(out[0].weighted, 2e21, 0);
+    assert_near(out[0].achievement, 1e9, 0);
+    assert_string_equal(out[0].grade, "S");
+    assert_true(out[1].has_achievement);
+    assert_near(out[1].achievement, -1e9, 0);
+    assert_string_equal(out[1].grade, "");
+    assert_true(overall.has_achievement);
+    assert_near(overall.weight, 4e12, 0);
+    assert_near(overall.achievement, 0, 0);
+    assert_string_equal(overall.grade, "D");
+    free(rows);
+    kpi_dataset_free(ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -290,6 +404,8 @@ int main(void)
         cmocka_unit_test(test_rollup_grade_for_boundaries),
         cmocka_unit_test(test_rollup_weighted_mean_over_kpis),
         cmocka_unit_test(test_rollup_no_ok_kpi_means_no_achievement),
+        cmocka_unit_test(test_rollup_out_of_range_score_does_not_blank_the_tree),
+        cmocka_unit_test(test_rollup_sums_at_the_bounds),
     };
     return cmocka_run_group_tests(tests, setup_tmp, NULL);
 }

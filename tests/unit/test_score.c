@@ -223,15 +223,51 @@ static void test_score_binary(void **state)
     CASES(cases);
 }
 
-static void test_score_unscorable_values_are_errors(void **state)
+static void test_score_overflow_is_held_at_the_bound(void **state)
 {
     static const struct score_case cases[] = {
-        /* 1e308 / 1e-10 x 100 overflows to inf */
-        {"ratio overflow", INC, RATIO, NO_BASELINE, 1e-10, 1e308, 120, ERROR, 0, 0},
-        /* 1e-10 / 1e-320 overflows to inf (decrease) */
-        {"decrease overflow", DEC, RATIO, NO_BASELINE, 1e-10, 1e-320, 120, ERROR, 0, 0},
-        /* (1e308 - (-1e308)) overflows to inf */
-        {"baseline overflow", INC, BASELINE, true, -1e308, 1, 1e308, 120, ERROR, 0, 0},
+        /* 1e308 / 1e-10 x 100 = 1e320 exactly (inf in doubles): held at
+         * 1e9, capped 120 (it was an error) */
+        {"ratio overflow", INC, RATIO, NO_BASELINE, 1e-10, 1e308, 120, OK, 1e9, 120},
+        /* 1e-10 / 1e-320 x 100, decrease: the same */
+        {"decrease overflow", DEC, RATIO, NO_BASELINE, 1e-10, 1e-320, 120, OK, 1e9, 120},
+    };
+    (void)state;
+    CASES(cases);
+}
+
+/* Red-team issue 9, finding 12: every achievement is finite and within
+ * [-1e9, 1e9] percent (score.h); the built-in rules are held in [0, 1e9]
+ * as if computed exactly, so an overflow inside one does not decide its
+ * outcome. */
+static void test_score_results_are_bounded(void **state)
+{
+    static const struct score_case cases[] = {
+        /* 1e7 / 1 x 100 = 1e9: the bound itself is a score; capped 120 */
+        {"ratio at the bound", INC, RATIO, NO_BASELINE, 1, 1e7, 120, OK, 1e9, 120},
+        /* 1.5e7 / 1 x 100 = 1.5e9 > 1e9: held at 1e9, capped 120 */
+        {"ratio above the bound", INC, RATIO, NO_BASELINE, 1, 1.5e7, 120, OK, 1e9, 120},
+        /* 1e300 / 1e-300 overflows: exactly 1e602 percent, held at 1e9 */
+        {"ratio overflow", INC, RATIO, NO_BASELINE, 1e-300, 1e300, 120, OK, 1e9, 120},
+        /* -1e300 / 1e-10 = -1e310 (-inf in doubles), floored at 0 as exactly */
+        {"ratio below -DBL_MAX", INC, RATIO, NO_BASELINE, 1e-10, -1e300, 120, OK, 0, 0},
+        /* (2 - 1e300 / 1e-300) x 100 = -inf, floored at 0 */
+        {"linear decrease below -DBL_MAX", DEC, LINEAR, NO_BASELINE, 1e-300, 1e300, 120, OK, 0, 0},
+        /* (1e308 - -1e308) / (1e308 - -1e308) x 100: 2e308 overflows, the
+         * ratio is 1: 100 (was inf / inf = NaN) */
+        {"baseline across the range", INC, BASELINE, true, -1e308, 1e308, 1e308, 120, OK, 100, 100},
+        /* (1e308 - -1e308) / (1 - -1e308) x 100 = 2e308 / 1e308 x 100 = 200,
+         * capped 120 (the difference overflows; it was an error) */
+        {"baseline difference overflow", INC, BASELINE, true, -1e308, 1, 1e308, 120, OK, 200, 120},
+        /* (0 - -1e308) / (1e308 - -1e308) x 100 = 1e308 / 2e308 x 100 = 50 */
+        {"baseline halfway", INC, BASELINE, true, -1e308, 1e308, 0, 120, OK, 50, 50},
+        /* (-1e300 - 0) / (1e-300 - 0) = -inf: floored at 0 */
+        {"baseline far below", INC, BASELINE, true, 0, 1e-300, -1e300, 120, OK, 0, 0},
+        /* decrease, a = 0: the cap, but never above the bound: min(1e308, 1e9) */
+        {"decrease zero actual, huge cap", DEC, RATIO, NO_BASELINE, 5, 0, 1e308, OK, 1e9, 1e9},
+        /* with a cap of 1e308 nothing above 1e9 gets through either:
+         * 2e7 / 1 x 100 = 2e9 -> 1e9, capped min(1e9, 1e308) = 1e9 */
+        {"huge cap", INC, RATIO, NO_BASELINE, 1, 2e7, 1e308, OK, 1e9, 1e9},
     };
     (void)state;
     CASES(cases);
@@ -283,6 +319,32 @@ static void test_score_expression(void **state)
     assert_int_equal(r.status, KPI_STATUS_ERROR);
 }
 
+/* The expression's value is bounded like every rule's: the finding's
+ * -1e308 at weight 2 made weight x capped -inf and blanked the roll-up. */
+static void test_score_expression_out_of_range_is_an_error(void **state)
+{
+    struct kpi_result r;
+    (void)state;
+    score_expression(true, -1e308, 120, &r);
+    assert_int_equal(r.status, KPI_STATUS_ERROR);
+    assert_non_null(strstr(r.message, "out of range"));
+    score_expression(true, 1e308, 120, &r);
+    assert_int_equal(r.status, KPI_STATUS_ERROR);
+    score_expression(true, -1.000001e9, 120, &r);
+    assert_int_equal(r.status, KPI_STATUS_ERROR);
+    score_expression(true, -INFINITY, 120, &r);
+    assert_int_equal(r.status, KPI_STATUS_ERROR);
+    /* The bounds themselves are scores: -1e9 capped is -1e9; 1e9 capped 120. */
+    score_expression(true, -1e9, 120, &r);
+    assert_int_equal(r.status, KPI_STATUS_OK);
+    assert_near(r.achievement, -1e9, 0);
+    assert_near(r.achievement_capped, -1e9, 0);
+    score_expression(true, 1e9, 120, &r);
+    assert_int_equal(r.status, KPI_STATUS_OK);
+    assert_near(r.achievement, 1e9, 0);
+    assert_near(r.achievement_capped, 120, 0);
+}
+
 static void test_score_leaves_rows_that_are_not_ok(void **state)
 {
     static const enum kpi_status statuses[] = {KPI_STATUS_MISSING, KPI_STATUS_ERROR,
@@ -319,8 +381,10 @@ int main(void)
         cmocka_unit_test(test_score_linear),
         cmocka_unit_test(test_score_baseline),
         cmocka_unit_test(test_score_binary),
-        cmocka_unit_test(test_score_unscorable_values_are_errors),
+        cmocka_unit_test(test_score_overflow_is_held_at_the_bound),
         cmocka_unit_test(test_score_expression),
+        cmocka_unit_test(test_score_results_are_bounded),
+        cmocka_unit_test(test_score_expression_out_of_range_is_an_error),
         cmocka_unit_test(test_score_leaves_rows_that_are_not_ok),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
