@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "input_file.h"
 #include "text.h"
 
 struct reader {
@@ -32,86 +33,77 @@ struct reader {
     size_t nfields, fields_cap;
 };
 
-static int read_whole_file(const char *path, const char *name, char **out, size_t *out_len,
-                           struct kpi_error *err)
+/* Moves line and 1-based column (in characters) over s[0..n). */
+static void advance(const char *s, size_t n, unsigned *line, unsigned *col)
 {
-    FILE *f = fopen(path, "rb");
-    struct stat st;
-    char *data = NULL;
-    size_t len;
-    int rc = KPI_EIO;
-
-    if (!f)
-        return kpi_error_set(err, KPI_EIO, "%s: cannot open: %s", path, strerror(errno));
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        kpi_error_set(err, KPI_EIO, "%s: not a regular file", name);
-        goto out;
-    }
-    len = (size_t)st.st_size;
-    data = malloc(len + 1);
-    if (!data) {
-        rc = kpi_error_set(err, KPI_ENOMEM, "%s: out of memory reading %zu bytes", name, len);
-        goto out;
-    }
-    if (len && fread(data, 1, len, f) != len) {
-        kpi_error_set(err, KPI_EIO, "%s: read error", name);
-        goto out;
-    }
-    data[len] = '\0';
-    *out = data;
-    *out_len = len;
-    data = NULL;
-    rc = 0;
-out:
-    free(data);
-    fclose(f);
-    return rc;
-}
-
-/* Line and 1-based column (in characters) of byte offset `at`. */
-static void locate(const char *s, size_t at, unsigned *line, unsigned *col)
-{
-    unsigned l = 1, c = 1;
-    for (size_t i = 0; i < at; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (s[i] == '\n') {
-            l++;
-            c = 1;
+            ++*line;
+            *col = 1;
         } else if (((unsigned char)s[i] & 0xC0) != 0x80) {
-            c++;
+            ++*col;
         }
     }
-    *line = l;
-    *col = c;
 }
 
-static int check_bytes(const char *name, const char *s, size_t len, struct kpi_error *err)
-{
-    const char *nul = memchr(s, '\0', len);
-    size_t bad;
-    unsigned line, col;
+/* What check_bytes found wrong, and where: enough to word the message
+ * without the file at hand. */
+enum byte_problem { BYTES_OK, BYTES_NUL, BYTES_CR_ONLY, BYTES_UTF8 };
+struct bytes_verdict {
+    enum byte_problem problem;
+    unsigned line, col; /* of the bad byte */
+    unsigned char byte;
+    bool cp949; /* the whole file reads as CP949 */
+};
 
-    if (nul) {
-        locate(s, (size_t)(nul - s), &line, &col);
-        return kpi_error_set(err, KPI_EINPUT, "%s:%u:%u: NUL byte in the file", name, line, col);
-    }
-    if (memchr(s, '\r', len) && !memchr(s, '\n', len))
+/* The one wording of every problem of check_bytes, for a file read from
+ * memory or a window at a time. */
+static int bytes_error(const char *name, const struct bytes_verdict *v, struct kpi_error *err)
+{
+    switch (v->problem) {
+    case BYTES_NUL:
+        return kpi_error_set(err, KPI_EINPUT, "%s:%u:%u: NUL byte in the file", name, v->line,
+                             v->col);
+    case BYTES_CR_ONLY:
         return kpi_error_set(err, KPI_EINPUT,
                              "%s: lines end in CR alone (an old Mac format); save the file "
                              "with LF or CRLF line ends, e.g. with \"tr '\\r' '\\n'\"",
                              name);
-    bad = kpi_text_utf8_invalid_at(s, len);
-    if (bad < len) {
-        locate(s, bad, &line, &col);
-        if (kpi_text_looks_cp949(s, len))
+    case BYTES_UTF8:
+        if (v->cp949)
             return kpi_error_set(err, KPI_EINPUT,
                                  "%s:%u:%u: not valid UTF-8; the file looks like CP949/EUC-KR "
                                  "(a Korean Excel export): convert it with "
                                  "'iconv -f CP949 -t UTF-8 %s > %s.utf8'",
-                                 name, line, col, name, name);
+                                 name, v->line, v->col, name, name);
         return kpi_error_set(err, KPI_EINPUT, "%s:%u:%u: not valid UTF-8 (byte 0x%02X)", name,
-                             line, col, (unsigned char)s[bad]);
+                             v->line, v->col, v->byte);
+    case BYTES_OK:
+        break;
     }
     return 0;
+}
+
+/* A whole file in memory: a NUL first, then CR-only line ends, then the
+ * first byte that is not UTF-8. */
+static int check_bytes(const char *name, const char *s, size_t len, struct kpi_error *err)
+{
+    const char *nul = memchr(s, '\0', len);
+    struct bytes_verdict v = {BYTES_OK, 1, 1, 0, false};
+    size_t bad;
+
+    if (nul) {
+        v.problem = BYTES_NUL;
+        advance(s, (size_t)(nul - s), &v.line, &v.col);
+    } else if (memchr(s, '\r', len) && !memchr(s, '\n', len)) {
+        v.problem = BYTES_CR_ONLY;
+    } else if ((bad = kpi_text_utf8_invalid_at(s, len)) < len) {
+        v.problem = BYTES_UTF8;
+        v.byte = (unsigned char)s[bad];
+        v.cp949 = kpi_text_looks_cp949(s, len);
+        advance(s, bad, &v.line, &v.col);
+    }
+    return bytes_error(name, &v, err);
 }
 
 static void on_field(void *data, size_t len, void *ctx)
@@ -245,7 +237,7 @@ static void feed_line(struct reader *r, struct csv_parser *parser, const char *l
 
 /* A file is read a window at a time, twice (check, then parse), so a
  * large input is never held whole: a million KPIs are 180 MB of CSV. */
-#define WINDOW (4u << 20)
+#define WINDOW KPI_CSV_WINDOW
 
 struct window {
     int fd;
@@ -275,30 +267,59 @@ static int window_read(struct window *w, size_t off, size_t n)
     return 0;
 }
 
-/* True when the whole file passes check_bytes: no NUL, not CR-only, valid
- * UTF-8. Only then; on any doubt the caller checks the file whole, which
- * also words the message. */
-static bool file_looks_clean(struct window *w)
+/* check_bytes over the file a window at a time, with the same verdict and
+ * message as over the file whole; the line and column of a bad byte are
+ * counted as the windows go, and the CP949 guess is fed every window. A
+ * NUL ends the scan (it is reported first); after a bad UTF-8 byte the
+ * scan goes on only to look for a NUL and for LF. */
+static int check_file(struct window *w, const char *name, struct kpi_error *err)
 {
+    struct bytes_verdict v = {BYTES_OK, 1, 1, 0, false};
+    struct kpi_cp949_guess cp949 = {0, false, false};
     bool has_cr = false, has_lf = false;
+    unsigned line = 1, col = 1; /* of the window's first byte */
+
     for (size_t off = 0; off < w->size;) {
         size_t n = w->size - off < WINDOW ? w->size - off : WINDOW;
         bool last = off + n == w->size;
         /* One byte more, to end the window on a character boundary. */
         if (window_read(w, off, n + !last))
-            return false;
+            return kpi_error_set(err, KPI_EIO, "%s: read error", name);
         const unsigned char *p = (const unsigned char *)w->buf;
         size_t end = n;
         if (!last)
-            while (end > 0 && n - end < 4 && (p[end] & 0xC0) == 0x80)
+            while (end > 1 && n - end < 4 && (p[end] & 0xC0) == 0x80)
                 end--;
-        if (end == 0 || memchr(p, '\0', n) || kpi_text_utf8_invalid_at(w->buf, end) < end)
-            return false;
-        has_cr = has_cr || memchr(p, '\r', n);
-        has_lf = has_lf || memchr(p, '\n', n);
+        const char *nul = memchr(w->buf, '\0', end);
+        if (nul) {
+            v.problem = BYTES_NUL;
+            v.line = line;
+            v.col = col;
+            advance(w->buf, (size_t)(nul - w->buf), &v.line, &v.col);
+            return bytes_error(name, &v, err);
+        }
+        if (v.problem == BYTES_OK) {
+            size_t bad = kpi_text_utf8_invalid_at(w->buf, end);
+            if (bad < end) {
+                v.problem = BYTES_UTF8;
+                v.byte = p[bad];
+                v.line = line;
+                v.col = col;
+                advance(w->buf, bad, &v.line, &v.col);
+            }
+        }
+        kpi_text_cp949_feed(&cp949, w->buf, end);
+        has_cr = has_cr || memchr(p, '\r', end);
+        has_lf = has_lf || memchr(p, '\n', end);
+        advance(w->buf, end, &line, &col);
         off += end;
     }
-    return !has_cr || has_lf;
+    if (has_cr && !has_lf) {
+        v.problem = BYTES_CR_ONLY;
+    } else if (v.problem == BYTES_UTF8) {
+        v.cp949 = kpi_text_cp949_verdict(&cp949);
+    }
+    return bytes_error(name, &v, err);
 }
 
 int kpi_csv_read(const char *path, const char *name, kpi_csv_row_fn on_row, void *ctx,
@@ -313,27 +334,13 @@ int kpi_csv_read(const char *path, const char *name, kpi_csv_row_fn on_row, void
     size_t pos = 0;
     int rc = 0;
 
-    w.fd = open(path, O_RDONLY | O_CLOEXEC);
+    w.fd = kpi_input_open(path, name, KPI_EIO, &st, err);
     if (w.fd < 0)
-        return kpi_error_set(err, KPI_EIO, "%s: cannot open: %s", path, strerror(errno));
-    if (fstat(w.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = kpi_error_set(err, KPI_EIO, "%s: not a regular file", name);
-        goto out;
-    }
+        return w.fd;
     w.size = (size_t)st.st_size;
-    if (!file_looks_clean(&w)) {
-        /* Something is wrong (or unreadable): read it whole for the exact
-         * message, as kpi_csv_read_buffer words it. */
-        char *data = NULL;
-        size_t len = 0;
-        close(w.fd);
-        w.fd = -1;
-        rc = read_whole_file(path, name, &data, &len, err);
-        if (!rc)
-            rc = kpi_csv_read_buffer(data, len, name, on_row, ctx, err);
-        free(data);
+    rc = check_file(&w, name, err);
+    if (rc)
         goto out;
-    }
     if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI) != 0) {
         rc = kpi_error_set(err, KPI_ENOMEM, "%s: out of memory", name);
         goto out;

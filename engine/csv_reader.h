@@ -13,9 +13,7 @@
 #include <stddef.h>
 
 #include "kpieval/error.h"
-
-#define KPI_CSV_FIELD_MAX (1024 * 1024) /* bytes in one field */
-#define KPI_CSV_FIELDS_MAX 1024         /* fields in one row */
+#include "kpieval/limits.h" /* KPI_CSV_FIELD_MAX, KPI_CSV_FIELDS_MAX, KPI_CSV_WINDOW */
 
 struct kpi_csv_row {
     const char *file;    /* name for messages, e.g. "indicators.csv" */

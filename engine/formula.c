@@ -8,9 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 
+#include "input_file.h"
+#include "kpieval/limits.h"
 #include "text.h"
 
 enum mode { MODE_FORMULA, MODE_SCORING };
@@ -229,31 +233,65 @@ static int compare_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Reads a plugin file into fe->sources; compiling waits for build_state. */
+/* Reads a plugin file into fe->sources; compiling waits for build_state.
+ * Only a regular file, not a link, and at most KPI_PLUGIN_FILE_MAX bytes
+ * (kpi_input_open): a FIFO would block the run, /dev/zero fill memory, and
+ * a link's target would be quoted in the Lua error messages. */
 static int read_plugin_file(kpi_formulas *fe, const char *path, const char *name,
                             struct kpi_error *err)
 {
-    FILE *f = fopen(path, "rb");
     struct plugin_source *src;
+    struct stat st;
     char *text = NULL;
-    size_t len = 0, cap = 0;
+    size_t len = 0, cap;
     int rc = 0;
+    int fd = kpi_input_open(path, path, KPI_EPLUGIN, &st, err);
 
-    if (!f)
-        return kpi_error_set(err, KPI_EPLUGIN, "%s: cannot open: %s", path, strerror(errno));
+    if (fd < 0) {
+        if (err)
+            err->code = KPI_EPLUGIN;
+        return KPI_EPLUGIN;
+    }
+    if (st.st_size > KPI_PLUGIN_FILE_MAX) {
+        rc = kpi_error_set(err, KPI_EPLUGIN,
+                           "%s: %lld bytes, more than the limit of %d for a plugin file", path,
+                           (long long)st.st_size, KPI_PLUGIN_FILE_MAX);
+        goto out;
+    }
+    /* One byte more than fstat said, to see a file that grew meanwhile;
+     * growing stops one byte past the limit. */
+    cap = (size_t)st.st_size + 1;
+    if (!(text = malloc(cap + sizeof plugin_prefix))) {
+        rc = kpi_error_set(err, KPI_ENOMEM, "%s: out of memory", path);
+        goto out;
+    }
     for (;;) {
-        if (len + 4096 + sizeof plugin_prefix > cap) {
-            char *nt = realloc(text, cap = cap ? cap * 2 : 8192);
+        if (len == cap) {
+            if (cap > KPI_PLUGIN_FILE_MAX)
+                break;
+            cap = cap * 2 < KPI_PLUGIN_FILE_MAX + 1 ? cap * 2 : KPI_PLUGIN_FILE_MAX + 1;
+            char *nt = realloc(text, cap + sizeof plugin_prefix);
             if (!nt) {
                 rc = kpi_error_set(err, KPI_ENOMEM, "%s: out of memory", path);
                 goto out;
             }
             text = nt;
         }
-        size_t got = fread(text + len, 1, cap - len - sizeof plugin_prefix, f);
-        len += got;
+        ssize_t got = read(fd, text + len, cap - len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            rc = kpi_error_set(err, KPI_EPLUGIN, "%s: read error: %s", path, strerror(errno));
+            goto out;
+        }
         if (got == 0)
             break;
+        len += (size_t)got;
+    }
+    if (len > KPI_PLUGIN_FILE_MAX) {
+        rc = kpi_error_set(err, KPI_EPLUGIN, "%s: more than %d bytes, the limit for a plugin file",
+                           path, KPI_PLUGIN_FILE_MAX);
+        goto out;
     }
     if (len > 0 && text[0] == LUA_SIGNATURE[0]) {
         rc = kpi_error_set(err, KPI_EPLUGIN,
@@ -290,7 +328,7 @@ static int read_plugin_file(kpi_formulas *fe, const char *path, const char *name
     text = NULL;
 out:
     free(text);
-    fclose(f);
+    close(fd);
     return rc;
 }
 

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "kpieval/score.h"
+#include "input_file.h"
 #include "writers.h"
 
 #define MANIFEST "shard.txt"
@@ -93,7 +94,7 @@ static uint64_t hash_file(uint64_t h, const char *path)
 {
     static const size_t chunk = 1u << 20;
     unsigned char *buf = malloc(chunk);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = kpi_input_open(path, path, KPI_EINPUT, NULL, NULL);
     ssize_t got;
     if (buf && fd >= 0)
         while ((got = read(fd, buf, chunk)) > 0)
@@ -260,13 +261,20 @@ static int read_manifest(struct merge *m, size_t pi, struct kpi_error *err)
     char path[KPI_PATH_MAX + 16], line[MANIFEST_LINE_MAX], word[MANIFEST_LINE_MAX];
     unsigned lineno = 0;
     FILE *f;
-    int rc = 0;
+    int rc = 0, fd;
 
     snprintf(path, sizeof path, "%s/" MANIFEST, p->dir);
-    if (!(f = fopen(path, "r")))
+    fd = kpi_input_open(path, path, KPI_EINPUT, NULL, err);
+    if (fd == KPI_EIO)
         return kpi_error_set(err, KPI_EINPUT,
                              "%s: not a partial report (%s); make parts with run --shard I/N",
                              p->dir, errno == ENOENT ? "no " MANIFEST : strerror(errno));
+    if (fd < 0)
+        return fd;
+    if (!(f = fdopen(fd, "r"))) {
+        close(fd);
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    }
     while (!rc && fgets(line, sizeof line, f)) {
         lineno++;
         if (!strchr(line, '\n')) {
@@ -452,20 +460,38 @@ static int gather_department_files(struct merge *m, const char *staging, struct 
                 continue;
             snprintf(from, sizeof from, "%s/departments/%s", m->parts[i].dir, e->d_name);
             snprintf(to, sizeof to, "%s/departments/%s", staging, e->d_name);
-            if (link(from, to) == 0)
-                continue;
+            /* Only a regular file of the part: link() would as gladly link
+             * a FIFO or a symbolic link into the report. */
+            struct stat st, linked;
+            int in = kpi_input_open(from, from, KPI_EINPUT, &st, err);
+            if (in < 0) {
+                closedir(d);
+                return in == KPI_EIO ? kpi_error_set(err, KPI_EIO, "%s: cannot read: %s", from,
+                                                     strerror(errno))
+                                     : in;
+            }
+            if (link(from, to) == 0) {
+                /* What was linked is what was checked, not a file swapped in. */
+                if (lstat(to, &linked) == 0 && linked.st_dev == st.st_dev &&
+                    linked.st_ino == st.st_ino) {
+                    close(in);
+                    continue;
+                }
+                unlink(to);
+                close(in);
+                closedir(d);
+                return kpi_error_set(err, KPI_EINPUT, "%s: changed while being read", from);
+            }
             if (errno == EEXIST) {
+                close(in);
                 closedir(d);
                 return kpi_error_set(err, KPI_EINPUT, "%s: found in two parts", to);
             }
-            int in = open(from, O_RDONLY | O_CLOEXEC);
-            FILE *out = in >= 0 ? fopen(to, "wbx") : NULL;
-            struct stat st;
-            int bad = !out || fstat(in, &st) != 0 || copy_range(m, in, 0, (long)st.st_size, out);
+            FILE *out = fopen(to, "wbx");
+            int bad = !out || copy_range(m, in, 0, (long)st.st_size, out);
             if (out)
                 bad |= fclose(out) != 0;
-            if (in >= 0)
-                close(in);
+            close(in);
             if (bad) {
                 closedir(d);
                 return kpi_error_set(err, KPI_EIO, "%s: cannot copy: %s", from, strerror(errno));
@@ -583,8 +609,20 @@ int kpi_report_merge(const char *out_arg, const char *const *dirs, size_t n_dirs
         /* --reports may have left some files out, the same in every part. */
         for (int k = 0; k < 4 && !rc; k++) {
             snprintf(path, sizeof path, "%s/%s", dirs[i], k < 3 ? part_files[k] : "departments");
-            int fd = open(path, O_RDONLY | O_CLOEXEC);
-            if (fd < 0 && errno != ENOENT)
+            /* Regular files, and the departments folder, not links: a FIFO
+             * would block the merge, which holds the lock. */
+            int fd = k < 3
+                         ? kpi_input_open(path, path, KPI_EINPUT, NULL, err)
+                         : open(path, O_RDONLY | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK);
+            if (k < 3 && fd < 0 && fd != KPI_EIO) {
+                rc = fd; /* refused, err filled */
+                break;
+            }
+            if (fd < 0)
+                fd = -1;
+            if (fd < 0 && k == 3 && (errno == ENOTDIR || errno == ELOOP))
+                rc = kpi_error_set(err, KPI_EINPUT, "%s: not a folder", path);
+            else if (fd < 0 && errno != ENOENT)
                 rc = kpi_error_set(err, KPI_EINPUT, "%s: cannot read: %s", path,
                                    strerror(errno));
             else if (i > 0 && (fd >= 0) != m.has[k])

@@ -147,22 +147,51 @@ size_t kpi_text_visible(const char *s, char *out, size_t size)
     return need;
 }
 
-bool kpi_text_looks_cp949(const char *str, size_t len)
+void kpi_text_cp949_feed(struct kpi_cp949_guess *g, const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;
-    size_t pairs = 0;
+    size_t i = 0;
 
-    for (size_t i = 0; i < len; i++) {
+    if (g->impossible || len == 0)
+        return;
+    if (g->lead_pending) {
+        g->lead_pending = false;
+        if (s[0] < 0x41 || s[0] == 0xFF) {
+            g->impossible = true;
+            return;
+        }
+        g->pairs++;
+        i = 1;
+    }
+    for (; i < len; i++) {
         if (s[i] < 0x80)
             continue;
         /* CP949 lead bytes 0x81-0xFE, trail 0x41-0xFE; EUC-KR Hangul is
          * 0xB0-0xC8 followed by 0xA1-0xFE, a subset. */
-        if (s[i] == 0xFF || s[i] == 0x80 || i + 1 >= len || s[i + 1] < 0x41 || s[i + 1] == 0xFF)
-            return false;
-        pairs++;
+        if (s[i] == 0xFF || s[i] == 0x80 ||
+            (i + 1 < len && (s[i + 1] < 0x41 || s[i + 1] == 0xFF))) {
+            g->impossible = true;
+            return;
+        }
+        if (i + 1 == len) {
+            g->lead_pending = true;
+            return;
+        }
+        g->pairs++;
         i++;
     }
-    return pairs > 0;
+}
+
+bool kpi_text_cp949_verdict(const struct kpi_cp949_guess *g)
+{
+    return !g->impossible && !g->lead_pending && g->pairs > 0;
+}
+
+bool kpi_text_looks_cp949(const char *str, size_t len)
+{
+    struct kpi_cp949_guess g = {0, false, false};
+    kpi_text_cp949_feed(&g, str, len);
+    return kpi_text_cp949_verdict(&g);
 }
 
 static const char *const lua_keywords[] = {

@@ -53,6 +53,16 @@ size_t kpi_text_visible(const char *s, char *out, size_t size);
 /* True when s[0..len) reads as CP949/EUC-KR double-byte Korean text. */
 bool kpi_text_looks_cp949(const char *s, size_t len);
 
+/* The same guess over a text read in pieces (a file a window at a time):
+ * zero a kpi_cp949_guess, feed it every piece in order, then ask. */
+struct kpi_cp949_guess {
+    size_t pairs;
+    bool impossible;   /* a byte no CP949 text has where it is */
+    bool lead_pending; /* the last piece ended in a lead byte */
+};
+void kpi_text_cp949_feed(struct kpi_cp949_guess *g, const char *s, size_t len);
+bool kpi_text_cp949_verdict(const struct kpi_cp949_guess *g);
+
 /* True for [A-Za-z_][A-Za-z0-9_]* that is not a Lua keyword. */
 bool kpi_text_is_lua_name(const char *s);
 

@@ -423,6 +423,42 @@ static void test_csv_reader_file_windows_match_memory_clean(void **state)
     free(data);
 }
 
+/* Errors worded from the window at hand read exactly as over the whole
+ * file: a NUL beyond a bad UTF-8 byte still comes first, a CP949 file is
+ * recognised across windows, CR-only line ends are seen at the end. */
+static void test_csv_reader_file_windows_word_errors_like_memory(void **state)
+{
+    const size_t len = (9u << 20) + 7;
+    char *data = malloc(len);
+    struct kpi_error err;
+    (void)state;
+    assert_non_null(data);
+
+    /* CP949 rows ("경제" is B0 E6 C1 A6), lines of 8 bytes across 3 windows. */
+    memcpy(data, "id,name\n", 8);
+    for (size_t o = 8; o + 8 <= len; o += 8)
+        memcpy(data + o, "K,\xB0\xE6\xC1\xA6x\n", 8);
+    memset(data + len - len % 8, 'y', len % 8);
+    read_both_ways("cp949-big.csv", data, len, KPI_EINPUT, &err);
+    assert_true(strstr(err.message, "cp949-big.csv:2:3: not valid UTF-8; the file looks like "
+                                    "CP949") == err.message);
+
+    /* A lone 0xFF on line 2, a NUL in the third window: the NUL is named. */
+    data[10] = (char)0xFF;
+    /* Line k starts at byte 8 (k - 1): byte 8 (2^20 + 3) + 1 is line 2^20 + 4, column 2. */
+    data[(8u << 20) + 8 * 3 + 1] = '\0';
+    read_both_ways("nul-late.csv", data, len, KPI_EINPUT, &err);
+    assert_string_equal(err.message, "nul-late.csv:1048580:2: NUL byte in the file");
+
+    /* Only CR line ends, over several windows. */
+    memset(data, 'a', len);
+    for (size_t o = 5; o < len; o += 40)
+        data[o] = '\r';
+    read_both_ways("cr-big.csv", data, len, KPI_EINPUT, &err);
+    assert_true(strstr(err.message, "CR alone") != NULL);
+    free(data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -445,6 +481,7 @@ int main(void)
         cmocka_unit_test(test_csv_reader_callback_error_stops_reading),
         cmocka_unit_test(test_csv_reader_file_windows_match_memory),
         cmocka_unit_test(test_csv_reader_file_windows_match_memory_clean),
+        cmocka_unit_test(test_csv_reader_file_windows_word_errors_like_memory),
     };
     return cmocka_run_group_tests(tests, setup_tmp, NULL);
 }

@@ -815,6 +815,33 @@ static void test_text_format_matches_printf_on_random_values(void **state)
     }
 }
 
+/* Fed in two pieces, cut anywhere (a pair split across a file's windows),
+ * the guess is the one over the whole text. */
+static void test_text_cp949_in_pieces_matches_whole(void **state)
+{
+    static const char *const texts[] = {
+        "\xBC\xAD\xBF\xEF,\xB0\xE6\xC1\xA6\n",
+        "caf\xE9",
+        "\xB0\xE6\xB0",
+        "\xB0\n",
+        "\xFF\xFE",
+        "ascii only",
+        "a\xB0\xE6",
+        "\xB0\xE6\xC1\xA6\x80\x41",
+    };
+    (void)state;
+    for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
+        size_t len = strlen(texts[t]);
+        bool whole = kpi_text_looks_cp949(texts[t], len);
+        for (size_t cut = 0; cut <= len; cut++) {
+            struct kpi_cp949_guess g = {0, false, false};
+            kpi_text_cp949_feed(&g, texts[t], cut);
+            kpi_text_cp949_feed(&g, texts[t] + cut, len - cut);
+            assert_int_equal(kpi_text_cp949_verdict(&g), whole);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -824,6 +851,7 @@ int main(void)
         cmocka_unit_test(test_text_utf8_rejects_truncated_sequences),
         cmocka_unit_test(test_text_cp949_detects_korean_excel_bytes),
         cmocka_unit_test(test_text_cp949_rejects_other_bytes),
+        cmocka_unit_test(test_text_cp949_in_pieces_matches_whole),
         cmocka_unit_test(test_text_lua_names),
         cmocka_unit_test(test_text_kpi_ids),
         cmocka_unit_test(test_text_visible_escapes_controls),

@@ -1,0 +1,30 @@
+/*
+ * limits.h - the sizes kpieval accepts in the files it reads, in one place
+ * (as Lua's luaconf.h and SQLite's SQLITE_MAX_*), each with why.
+ *
+ * Provides constants only. An input beyond a limit is refused with a
+ * message naming the file and the limit (docs/formats.md, "Limits").
+ */
+#ifndef KPIEVAL_LIMITS_H
+#define KPIEVAL_LIMITS_H
+
+/* Bytes in one CSV field: far above any real cell (a formula, a name),
+ * low enough that a broken quote cannot make a row of the whole file. */
+#define KPI_CSV_FIELD_MAX (1024 * 1024)
+
+/* Fields in one CSV row: indicators.csv has about ten columns. */
+#define KPI_CSV_FIELDS_MAX 1024
+
+/* Bytes of a CSV file held in memory at once: files are checked and parsed
+ * a window at a time (a million KPIs are 180 MB of CSV), and an error in a
+ * file of any size is worded from the window holding it. A line longer
+ * than this is held whole (it is bounded by the field limits). */
+#define KPI_CSV_WINDOW (4u << 20)
+
+/* Bytes in one plugin file (formulas/NAME.lua). Every plugin is read into
+ * memory and kept for the run, so the workers can rebuild their Lua state
+ * without opening files; the standard ones are under 1 KB. The limit keeps
+ * a mistaken or hostile file (a log, a dump) from filling the memory. */
+#define KPI_PLUGIN_FILE_MAX (1024 * 1024)
+
+#endif
