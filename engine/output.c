@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -283,15 +284,28 @@ int kpi_report_remove_stale(const char *out_dir)
     return removed;
 }
 
-int kpi_report_check_target(const char *out_dir, struct kpi_error *err)
+int kpi_report_check_target(const char *out_arg, struct kpi_error *err)
 {
+    char out_dir[KPI_PATH_MAX], real[PATH_MAX];
     struct stat st;
     DIR *d;
     struct dirent *e;
     bool empty = true, has_report = false;
 
-    if (!*out_dir)
+    if (!*out_arg)
         return kpi_error_set(err, KPI_EUSAGE, "--out: empty folder name");
+    if (kpi_report_normalize(out_arg, out_dir))
+        return kpi_error_set(err, KPI_EUSAGE, "%s: path too long", out_arg);
+    /* A link would be replaced by the new report while the old one stayed
+     * at its target; and the staging folder and lock go beside the link. */
+    if (lstat(out_dir, &st) == 0 && S_ISLNK(st.st_mode)) {
+        if (realpath(out_dir, real))
+            return kpi_error_set(err, KPI_EUSAGE,
+                                 "%s: a symbolic link; pass the real path as --out ('%s')", out_dir,
+                                 real);
+        return kpi_error_set(err, KPI_EUSAGE, "%s: a symbolic link; pass the real path as --out",
+                             out_dir);
+    }
     if (stat(out_dir, &st) != 0)
         return errno == ENOENT ? 0
                                : kpi_error_set(err, KPI_EUSAGE, "%s: cannot use as the output folder: %s",

@@ -80,7 +80,8 @@ int kpi_report_select(const char *list, unsigned *mask, struct kpi_error *err);
 const struct kpi_writer *kpi_report_writers(size_t *n);
 
 /* Fails with KPI_EUSAGE when out_dir exists and is not a kpieval report
- * folder (no report.json) nor empty: kpieval never replaces other files.
+ * folder (no report.json) nor empty: kpieval never replaces other files;
+ * or when out_dir (with or without a trailing '/') is a symbolic link.
  * Call before any work so a refused run writes nothing. */
 int kpi_report_check_target(const char *out_dir, struct kpi_error *err);
 

@@ -11,9 +11,9 @@ command -v flock >/dev/null || { echo "flock (util-linux) is needed"; exit 1; }
 
 # --- the lock -------------------------------------------------------------
 # Another holder of OUT.lock (flock, as kpieval takes it), who wrote its
-# PID in it as kpieval does.
+# PID in it as kpieval does (engine/lock.c).
 mkdir -p "$tmp/reports"
-printf 'pid 424242, started 2026-01-01T02:30:00Z\n' >"$tmp/reports/night.lock"
+printf 'kpieval-lock 1\npid 424242, started 2026-01-01T02:30:00Z\n' >"$tmp/reports/night.lock"
 flock "$tmp/reports/night.lock" sleep 3 &
 holder=$!
 sleep 0.5
