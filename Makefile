@@ -4,7 +4,7 @@ DEPS = cmake gcc make pkg-config python3 lua5.4 liblua5.4-dev libcsv-dev libcmoc
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all build deps demo test sanitize valgrind fuzz bench clean
+.PHONY: all build deps demo test test-slow sanitize valgrind fuzz bench clean
 
 all: build
 
@@ -35,12 +35,20 @@ demo: deps build
 	  echo; echo "open out/seoul-2019/departments.csv for the department table, out/seoul-2019/kpis.csv for every KPI"; \
 	  exit $$rc
 
+# The default suite leaves out the tests labelled `fault` (allocation fault
+# injection, minutes) and `timing` (which limit trips first, the kill test):
+# they are slow, and a busy machine changes their outcome, not their truth.
+# `make test-slow` runs just those; CI runs both.
+CTEST_SELECT ?= -LE "^(fault|timing)$$"
 test: deps build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_SELECT)
+
+test-slow:
+	$(MAKE) test CTEST_SELECT='-L "^(fault|timing)$$"'
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 sanitize:
-	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DKPIEVAL_SANITIZE=ON -DKPIEVAL_WERROR=ON -DCMAKE_BUILD_TYPE=Debug"
+	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DKPIEVAL_SANITIZE=ON -DKPIEVAL_WERROR=ON -DCMAKE_BUILD_TYPE=Debug" CTEST_SELECT=
 
 # The whole suite under valgrind memcheck: test programs through CMake's
 # emulator prefix, every kpieval run of the test scripts through
