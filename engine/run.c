@@ -68,7 +68,7 @@ static void forward_progress(void *ctx, size_t done, size_t total)
 int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, struct kpi_error *err)
 {
     struct kpi_load_options load = {opt->period};
-    struct kpi_report_lock lock = {-1, ""};
+    struct kpi_outdir_lock lock = KPI_OUTDIR_LOCK_INIT;
     struct stage st = {opt->observer, KPI_PHASE_LOAD, 0};
     struct forward fw = {opt->observer};
     struct kpi_progress progress = {&fw, forward_progress};
@@ -83,11 +83,11 @@ int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, stru
      * fails at once, before any work. Staging folders of killed runs are
      * safe to remove once the lock is ours. */
     if (opt->out) {
-        if ((rc = kpi_report_check_target(opt->out, err)) ||
-            (rc = kpi_report_lock(opt->out, opt->wait, &lock, err)))
+        if ((rc = kpi_outdir_check(opt->out, err)) ||
+            (rc = kpi_outdir_lock(opt->out, opt->wait, &lock, err)))
             return rc;
-        kpi_report_remove_stale(opt->out);
-        if ((rc = kpi_report_check_target(opt->out, err)))
+        kpi_outdir_remove_stale(opt->out);
+        if ((rc = kpi_outdir_check(opt->out, err)))
             goto out;
     }
 
@@ -181,7 +181,7 @@ int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, stru
     if (!rc)
         stage_end(&st, n_kpis);
 out:
-    kpi_report_unlock(&lock);
+    kpi_outdir_unlock(&lock);
     free(plugin_dirs);
     free(dataset_formulas);
     return rc;

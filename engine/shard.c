@@ -582,14 +582,14 @@ int kpi_report_merge(const char *out_arg, const char *const *dirs, size_t n_dirs
                      struct kpi_error *err)
 {
     struct merge m = {0};
-    struct kpi_report_lock lock = {-1, ""};
+    struct kpi_outdir_lock lock = KPI_OUTDIR_LOCK_INIT;
     char out[KPI_PATH_MAX], out_dir[KPI_PATH_MAX], staging[KPI_PATH_MAX];
     char path[KPI_PATH_MAX + 32];
     int rc = 0;
 
     memset(overall, 0, sizeof *overall);
     memset(grades, 0, sizeof *grades);
-    if (kpi_report_normalize(out_arg, out))
+    if (kpi_outdir_normalize(out_arg, out))
         return kpi_error_set(err, KPI_EUSAGE, "%s: path too long", out_arg);
     if (!n_dirs)
         return kpi_error_set(err, KPI_EUSAGE, "merge: no partial reports given");
@@ -653,10 +653,10 @@ int kpi_report_merge(const char *out_arg, const char *const *dirs, size_t n_dirs
     *grades = m.parts[0].grades; /* the caller's: overall->grade points into it */
     kpi_rollup_finish(overall, grades);
 
-    if ((rc = kpi_report_lock(out, false, &lock, err)))
+    if ((rc = kpi_outdir_lock(out, false, &lock, err)))
         goto out;
-    kpi_report_remove_stale(out);
-    if ((rc = kpi_report_stage(out, out_dir, staging, err)))
+    kpi_outdir_remove_stale(out);
+    if ((rc = kpi_outdir_stage(out, out_dir, staging, err)))
         goto out;
     if (m.has[F_KPIS])
         rc = write_csv(&m, F_KPIS, staging, err);
@@ -669,11 +669,11 @@ int kpi_report_merge(const char *out_arg, const char *const *dirs, size_t n_dirs
     if (!rc)
         rc = kpi_write_marker(NULL, staging, err);
     if (rc)
-        kpi_report_discard(staging);
+        kpi_outdir_discard(staging);
     else
-        rc = kpi_report_commit(staging, out_dir, err);
+        rc = kpi_outdir_commit(staging, out_dir, err);
 out:
-    kpi_report_unlock(&lock);
+    kpi_outdir_unlock(&lock);
     for (size_t i = 0; m.parts && i < m.n_parts; i++)
         for (int k = 0; k < 3; k++)
             if (m.parts[i].fd[k] >= 0)

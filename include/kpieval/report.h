@@ -18,6 +18,7 @@
 #include "kpieval/dataset.h"
 #include "kpieval/error.h"
 #include "kpieval/evaluate.h"
+#include "kpieval/outdir.h"
 #include "kpieval/rollup.h"
 
 /* The parameters a report records about its run. */
@@ -68,22 +69,12 @@ struct kpi_writer {
     bool optional;    /* --reports can leave it out */
 };
 
-/* Written in every report folder: what lets a later run know the folder
- * is a kpieval report it may replace (report.json also counts). */
-#define KPI_REPORT_MARKER ".kpieval-report"
-
 /* Parses --reports "kpis.csv,departments.csv" into a mask of writer
  * indices for kpi_report_params.reports. */
 int kpi_report_select(const char *list, unsigned *mask, struct kpi_error *err);
 
 /* The writers, in the order they run. */
 const struct kpi_writer *kpi_report_writers(size_t *n);
-
-/* Fails with KPI_EUSAGE when out_dir exists and is not a kpieval report
- * folder (no report.json) nor empty: kpieval never replaces other files;
- * or when out_dir (with or without a trailing '/') is a symbolic link.
- * Call before any work so a refused run writes nothing. */
-int kpi_report_check_target(const char *out_dir, struct kpi_error *err);
 
 /* Writes every report to a staging folder beside out_dir, then swaps it in.
  * On failure nothing of the new report is left and out_dir is as before. */
@@ -92,40 +83,6 @@ int kpi_report_write(const struct kpi_report *rep, const char *out_dir, struct k
 /* File name of department node i's report under departments/, e.g.
  * "003-경제정책과.csv"; safe on any file system whatever the name. */
 void kpi_report_department_file(const struct kpi_department *d, size_t i, char *buf, size_t size);
-
-/* The lock on an output folder (engine/lock.c): OUT.lock beside OUT. */
-struct kpi_report_lock {
-    int fd; /* -1 when not held */
-    char path[4160];
-};
-
-/* Takes the lock for out_dir; with wait, blocks until the running owner
- * finishes, else fails at once with KPI_EBUSY naming the owner's PID. */
-int kpi_report_lock(const char *out_dir, bool wait, struct kpi_report_lock *lock,
-                    struct kpi_error *err);
-void kpi_report_unlock(struct kpi_report_lock *lock);
-
-/* Cleans up after runs killed while writing out_dir: puts back a previous
- * complete report left in OUT.kpieval-old-XXXXXX when OUT is missing (a kill between the
- * two renames where no atomic exchange exists), then removes the staging
- * folders left beside it. Only safe while holding its lock. Returns how
- * many folders were removed. */
-int kpi_report_remove_stale(const char *out_dir);
-
-#define KPI_PATH_MAX 4096
-
-/* An output folder's name as kpieval uses it: "out/" is "out", so the lock
- * and the staging folders go beside it, not inside. -1 when too long. */
-int kpi_report_normalize(const char *path, char out[KPI_PATH_MAX]);
-
-/* The steps of kpi_report_write, for other writers of report folders
- * (`merge`): check out_arg and make a staging folder beside it (out_dir
- * gets the normalised name); then either commit (sync, swap in, remove the
- * previous report) or discard. */
-int kpi_report_stage(const char *out_arg, char out_dir[KPI_PATH_MAX],
-                     char staging[KPI_PATH_MAX], struct kpi_error *err);
-int kpi_report_commit(const char *staging, const char *out_dir, struct kpi_error *err);
-void kpi_report_discard(const char *staging);
 
 /* The blocks of a partial report, one per top-level department of ds
  * (engine/shard.c). Returns 0, or -1 out of memory; free(layout->blocks). */
@@ -140,8 +97,5 @@ int kpi_report_merge(const char *out, const char *const *dirs, size_t n_dirs,
                      struct kpi_error *err);
 
 #define KPI_SHARDS_MAX 100000
-
-/* mkdir -p of the folders above path. */
-int kpi_report_make_parents(const char *path);
 
 #endif

@@ -36,8 +36,16 @@ done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kpieval-e2e.XXXXXX") || exit 3
 trap 'rm -rf "$tmp"' EXIT
-out="$tmp/out"
+# $OUT lies two folders below anything that exists, so an exit 2 that
+# made the folders above it (and wrote nothing else) is caught too.
+out="$tmp/new/parents/out"
 dataset="$case_dir/dataset"
+# kpieval runs in an empty folder of its own: nothing may appear there.
+cwd="$tmp/cwd"
+mkdir "$cwd" || exit 3
+# Every file of the dataset with its size and time: no run may change one.
+snapshot() { (cd "$dataset" 2>/dev/null && find . -printf '%p %s %T@\n' | LC_ALL=C sort); }
+snapshot >"$tmp/dataset.before"
 
 # Arguments: one per line; empty lines are skipped; placeholders substituted.
 args=()
@@ -58,6 +66,7 @@ esac
 
 # A `preexisting` case starts from an earlier report in $OUT.
 if [ -e "$case_dir/preexisting" ]; then
+    out="$tmp/out"
     mkdir -p "$out"
     printf 'old\n' >"$out/kpis.csv"
     printf '{}\n' >"$out/report.json"
@@ -77,11 +86,12 @@ fi
 wrapper=()
 if [ -n "${KPIEVAL_TEST_WRAPPER:-}" ]; then
     read -r -a wrapper <<<"$KPIEVAL_TEST_WRAPPER"
-    "${timeout_cmd[@]}" "${wrapper[@]}" "$bin" "${args[@]}" </dev/null 2>&1 >"$tmp/stdout" |
-        cat >"$tmp/stderr"
-    rc=${PIPESTATUS[0]}
+    (cd "$cwd" && "${timeout_cmd[@]}" "${wrapper[@]}" "$bin" "${args[@]}" </dev/null 2>&1 \
+        >"$tmp/stdout" | cat >"$tmp/stderr"; exit "${PIPESTATUS[0]}")
+    rc=$?
 else
-    "${timeout_cmd[@]}" "$bin" "${args[@]}" </dev/null >"$tmp/stdout" 2>"$tmp/stderr"
+    (cd "$cwd" && exec "${timeout_cmd[@]}" "$bin" "${args[@]}" </dev/null >"$tmp/stdout" \
+        2>"$tmp/stderr")
     rc=$?
 fi
 
@@ -116,10 +126,17 @@ if [ "$want_exit" = 2 ]; then
         else
             fail "the output folder was removed"
         fi
-    elif [ -e "$out" ] || [ -L "$out" ]; then
-        fail "exit 2 must write nothing, but the output folder was created:"
-        (cd "$tmp" && find out | LC_ALL=C sort | head -20)
+    elif [ -e "$tmp/new" ]; then
+        fail "exit 2 must write nothing, but the output folder or the folders above it were created:"
+        (cd "$tmp" && find new | LC_ALL=C sort | head -20)
     fi
+fi
+if [ -n "$(ls -A "$cwd")" ]; then
+    fail "files appeared in the working folder: $(ls -A "$cwd" | head -5 | tr '\n' ' ')"
+fi
+if ! snapshot | cmp -s - "$tmp/dataset.before"; then
+    fail "the dataset folder was changed:"
+    snapshot | diff "$tmp/dataset.before" - | head -10
 fi
 
 # Print a CSV file with the last field of every row but the header blanked.

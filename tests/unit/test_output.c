@@ -203,29 +203,29 @@ static void test_output_check_target(void **state)
     struct kpi_error err = {0};
     (void)state;
     /* Not there yet: fine. */
-    assert_int_equal(kpi_report_check_target(scratch_join(path, tmp, "absent"), &err), 0);
+    assert_int_equal(kpi_outdir_check(scratch_join(path, tmp, "absent"), &err), 0);
     /* Empty: fine. */
     scratch_fresh_subdir(dir, tmp, "emptydir");
-    assert_int_equal(kpi_report_check_target(dir, &err), 0);
+    assert_int_equal(kpi_outdir_check(dir, &err), 0);
     /* An earlier report (it has report.json): fine. */
     scratch_fresh_subdir(dir, tmp, "oldreport");
     scratch_write_in(dir, "report.json", "{}\n");
     scratch_write_in(dir, "kpis.csv", "id\n");
-    assert_int_equal(kpi_report_check_target(dir, &err), 0);
+    assert_int_equal(kpi_outdir_check(dir, &err), 0);
     /* Someone's other files: refused. */
     scratch_fresh_subdir(dir, tmp, "notreport");
     scratch_write_in(dir, "thesis.docx", "precious");
-    assert_int_equal(kpi_report_check_target(dir, &err), KPI_EUSAGE);
+    assert_int_equal(kpi_outdir_check(dir, &err), KPI_EUSAGE);
     assert_contains(err.message, dir);
     /* A hidden file alone still makes the folder non-empty. */
     scratch_fresh_subdir(dir, tmp, "hidden");
     scratch_write_in(dir, ".keep", "");
-    assert_int_equal(kpi_report_check_target(dir, &err), KPI_EUSAGE);
+    assert_int_equal(kpi_outdir_check(dir, &err), KPI_EUSAGE);
     /* A regular file: refused. */
     scratch_write(scratch_join(path, tmp, "afile"), "x");
-    assert_int_equal(kpi_report_check_target(path, &err), KPI_EUSAGE);
+    assert_int_equal(kpi_outdir_check(path, &err), KPI_EUSAGE);
     /* An empty name: refused. */
-    assert_int_equal(kpi_report_check_target("", &err), KPI_EUSAGE);
+    assert_int_equal(kpi_outdir_check("", &err), KPI_EUSAGE);
 }
 
 /* A small evaluated run to write out. */
