@@ -26,29 +26,64 @@ grep -q "pid 424242" "$tmp/last.stderr" && grep -q -- "--wait" "$tmp/last.stderr
     fail "lock message lacks the holder or --wait: $(cat "$tmp/last.stderr")"
 [ "$elapsed_ms" -lt 2500 ] || fail "refusal was not immediate (${elapsed_ms} ms)"
 [ ! -e "$tmp/reports/night" ] || fail "a refused run wrote its report"
-run run "$tmp/data" --out "$tmp/reports/night" --quiet --wait
-[ "$(rc)" = 1 ] && [ -f "$tmp/reports/night/report.json" ] && ok "--wait waits, then writes" ||
-    fail "--wait: exit $(rc): $(cat "$tmp/last.stderr")"
 kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+
+# --wait: a holder that lets go 2 s from now; the run must wait for it.
+printf 'kpieval-lock 1\npid 424243, started 2026-01-01T02:30:00Z\n' >"$tmp/reports/night.lock"
+flock "$tmp/reports/night.lock" sleep 2 &
+holder=$!
+sleep 0.3
+start=$(date +%s%N)
+run run "$tmp/data" --out "$tmp/reports/night" --quiet --wait
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+if kill -0 "$holder" 2>/dev/null; then
+    fail "--wait: the run ended while the holder still held the lock"
+elif [ "$elapsed_ms" -lt 1500 ]; then
+    fail "--wait did not wait: done in ${elapsed_ms} ms, the holder held the lock for 1.7 s"
+elif [ "$(rc)" = 1 ] && [ -f "$tmp/reports/night/report.json" ]; then
+    ok "--wait waits for the holder (${elapsed_ms} ms), then writes"
+else
+    fail "--wait: exit $(rc): $(cat "$tmp/last.stderr")"
+fi
 wait "$holder" 2>/dev/null
 [ ! -e "$tmp/reports/night.lock" ] && ok "the lock file is removed after the run" ||
     fail "night.lock left behind"
 
-# Two real runs at once on one folder: exactly one writes, the other is
-# refused at once (or both succeed one after the other when the first is
-# done before the second starts).
-"$bin" generate 60000 "$tmp/big" --seed 4 >/dev/null
-"$bin" run "$tmp/big" --out "$tmp/reports/race" --quiet >/dev/null 2>"$tmp/r1.err" &
+# Two real runs at once on one folder: the first holds the lock while its
+# three KPIs burn about a second of CPU each; the second, started once the
+# lock is there, must be refused at once naming the first.
+mkdir -p "$tmp/slow"
+{
+    echo 'id,name,department,target,formula'
+    for i in 1 2 3; do
+        echo "s$i,slow,A,1,\"(function() local s = 0 for j = 1, 3e7 do s = s + j % 7 end return x + s * 0 end)()\""
+    done
+} >"$tmp/slow/indicators.csv"
+printf 'indicator,input,value\ns1,x,1\ns2,x,1\ns3,x,1\n' >"$tmp/slow/actuals.csv"
+"$bin" run "$tmp/slow" --out "$tmp/reports/race" --quiet --jobs 1 --time-limit 60 \
+    --max-instructions 10000000000 >/dev/null 2>"$tmp/r1.err" &
 first=$!
-sleep 0.3
-run run "$tmp/big" --out "$tmp/reports/race" --quiet
+for _ in $(seq 100); do
+    [ -e "$tmp/reports/race.lock" ] && break
+    sleep 0.05
+done
+run run "$tmp/slow" --out "$tmp/reports/race" --quiet
+second=$(rc)
+still=no
+kill -0 "$first" 2>/dev/null && still=yes
 wait "$first"
-if [ "$(rc)" = 2 ]; then
-    grep -q "another kpieval run is writing this report (pid $first" "$tmp/last.stderr" &&
-        ok "a concurrent run is refused, naming the running PID" ||
-        fail "concurrent refusal message: $(cat "$tmp/last.stderr")"
+first_rc=$?
+if [ "$second" != 2 ]; then
+    fail "a concurrent run was not refused: exit $second"
+elif [ "$still" = no ]; then
+    fail "the first run ended before the second one was refused (test too fast)"
+elif ! grep -q "another kpieval run is writing this report (pid $first" "$tmp/last.stderr"; then
+    fail "concurrent refusal message: $(cat "$tmp/last.stderr")"
+elif [ "$first_rc" != 0 ] || [ ! -f "$tmp/reports/race/report.json" ]; then
+    fail "the first run: exit $first_rc: $(cat "$tmp/r1.err")"
 else
-    echo "note: the first run finished before the second started; exit $(rc)"
+    ok "a concurrent run is refused at once, naming the running PID; the first one writes"
 fi
 
 # --- leftovers of killed runs ---------------------------------------------
@@ -126,6 +161,7 @@ assert events[-1]["exit"] == 2 and "not a dataset folder" in events[1]["message"
 PY
 
 # --- the progress bar -------------------------------------------------------
+"$bin" generate 60000 "$tmp/big" --seed 4 >/dev/null
 run run "$tmp/big" --out "$tmp/reports/bar"
 grep -q "evaluating" "$tmp/last.stderr" && fail "a progress bar without a terminal" ||
     ok "no progress bar when stderr is not a terminal"
