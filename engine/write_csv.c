@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "kpieval/columns.h"
 #include "text.h"
 #include "writers.h"
 
@@ -64,10 +65,6 @@ static void put_rate(FILE *f, double x)
     kpi_out_s(f, kpi_text_format_rate(x, buf));
 }
 
-static const char kpis_header[] = "id,name,department,unit,direction,baseline,target,formula,"
-                                  "inputs,actual,achievement,achievement_capped,weight,status,"
-                                  "message\n";
-
 static void put_inputs(FILE *f, const struct kpi_indicator *k)
 {
     char buf[KPI_NUMBER_BUF];
@@ -82,78 +79,80 @@ static void put_inputs(FILE *f, const struct kpi_indicator *k)
     }
 }
 
-static void put_kpi_row(FILE *f, const struct kpi_indicator *k, const struct kpi_result *r)
+/* One cell as CSV (columns.h says what each type is). */
+static void put_cell(FILE *f, const struct kpi_cell *c)
 {
-    put_field(f, k->id);
-    kpi_out_c(f, ',');
-    put_field(f, k->name);
-    kpi_out_c(f, ',');
-    put_field(f, k->department);
-    kpi_out_c(f, ',');
-    put_field(f, k->unit);
-    kpi_out_c(f, ',');
-    /* A cell that could not be read is shown as written. */
-    if (k->bad->direction)
-        put_field(f, k->bad->direction);
-    else
-        kpi_out_s(f, k->direction == KPI_DIRECTION_DECREASE ? "decrease" : "increase");
-    kpi_out_c(f, ',');
-    if (k->bad->baseline)
-        put_field(f, k->bad->baseline);
-    else if (k->has_baseline)
-        put_number(f, k->baseline);
-    kpi_out_c(f, ',');
-    if (k->bad->target)
-        put_field(f, k->bad->target);
-    else
-        put_number(f, k->target);
-    kpi_out_c(f, ',');
-    put_field(f, k->formula);
-    kpi_out_c(f, ',');
-    put_inputs(f, k);
-    kpi_out_c(f, ',');
-    if (r->has_actual)
-        put_number(f, r->actual);
-    kpi_out_c(f, ',');
-    if (r->status == KPI_STATUS_OK) {
-        put_rate(f, r->achievement);
-        kpi_out_c(f, ',');
-        put_rate(f, r->achievement_capped);
-    } else {
-        kpi_out_c(f, ',');
+    if (c->as_written) { /* a cell that could not be read is shown as written */
+        put_field(f, c->as_written);
+        return;
     }
-    kpi_out_c(f, ',');
-    if (k->bad->weight)
-        put_field(f, k->bad->weight);
-    else
-        put_number(f, k->weight);
-    kpi_out_c(f, ',');
-    kpi_out_s(f, kpi_status_name(r->status));
-    kpi_out_c(f, ',');
-    put_field(f, r->message ? r->message : "");
+    switch (c->type) {
+    case KPI_CELL_TEXT: put_field(f, c->text); break;
+    case KPI_CELL_WORD: kpi_out_s(f, c->text); break;
+    case KPI_CELL_NUMBER: put_number(f, c->number); break;
+    case KPI_CELL_RATE: put_rate(f, c->number); break;
+    case KPI_CELL_COUNT: kpi_out_u(f, c->count); break;
+    case KPI_CELL_INPUTS: put_inputs(f, c->kpi); break;
+    default: break; /* no value, or a JSON-only kind */
+    }
+}
+
+/* The header: the CSV columns' names. */
+static void put_header(FILE *f, const struct kpi_column *cols, size_t n)
+{
+    bool first = true;
+    for (size_t j = 0; j < n; j++) {
+        if (!(cols[j].formats & KPI_COL_CSV))
+            continue;
+        if (!first)
+            kpi_out_c(f, ',');
+        kpi_out_s(f, cols[j].name);
+        first = false;
+    }
+    kpi_out_c(f, '\n');
+}
+
+/* Row i of the report, one cell per CSV column. */
+static void put_row(FILE *f, const struct kpi_report *rep, size_t i, const struct kpi_column *cols,
+                    size_t n)
+{
+    struct kpi_cell cell;
+    bool first = true;
+    for (size_t j = 0; j < n; j++) {
+        if (!(cols[j].formats & KPI_COL_CSV))
+            continue;
+        if (!first)
+            kpi_out_c(f, ',');
+        cell.as_written = NULL;
+        cols[j].get(rep, i, cols[j].arg, &cell);
+        put_cell(f, &cell);
+        first = false;
+    }
     kpi_out_c(f, '\n');
 }
 
 int kpi_write_kpis_csv(const struct kpi_report *rep, const char *dir, struct kpi_error *err)
 {
     size_t n;
-    const struct kpi_indicator *ks = kpi_dataset_indicators(rep->ds, &n);
+    size_t n_cols;
+    const struct kpi_column *cols = kpi_columns_kpi(&n_cols);
     FILE *f = kpi_output_open(dir, "kpis.csv", err);
 
+    kpi_dataset_indicators(rep->ds, &n);
     if (!f)
         return err ? err->code : KPI_EIO;
-    kpi_out_s(f, kpis_header);
+    put_header(f, cols, n_cols);
     if (rep->layout) {
         for (size_t b = 0; b < rep->layout->n_blocks; b++) {
             struct kpi_shard_block *bl = &rep->layout->blocks[b];
             bl->kpis_csv[0] = ftell(f);
             for (size_t i = bl->first_kpi; i < bl->end_kpi; i++)
-                put_kpi_row(f, &ks[i], &rep->rows[i]);
+                put_row(f, rep, i, cols, n_cols);
             bl->kpis_csv[1] = ftell(f);
         }
     } else {
         for (size_t i = 0; i < n; i++)
-            put_kpi_row(f, &ks[i], &rep->rows[i]);
+            put_row(f, rep, i, cols, n_cols);
     }
     return kpi_output_close(f, "kpis.csv", err);
 }
@@ -162,27 +161,20 @@ int kpi_write_departments_csv(const struct kpi_report *rep, const char *dir,
                               struct kpi_error *err)
 {
     size_t n;
-    const struct kpi_department *deps = kpi_dataset_departments(rep->ds, &n);
+    size_t n_cols;
+    const struct kpi_column *cols = kpi_columns_department(&n_cols);
     FILE *f = kpi_output_open(dir, "departments.csv", err);
 
+    kpi_dataset_departments(rep->ds, &n);
     if (!f)
         return err ? err->code : KPI_EIO;
-    kpi_out_s(f, "department,kpis,ok,missing,error,invalid,achievement,grade\n");
+    put_header(f, cols, n_cols);
     for (size_t i = 0, b = 0; i < n; i++) {
         struct kpi_shard_block *bl =
             rep->layout && b < rep->layout->n_blocks ? &rep->layout->blocks[b] : NULL;
         if (bl && i == bl->first_dep)
             bl->departments_csv[0] = ftell(f);
-        const struct kpi_department_summary *s = &rep->departments[i];
-        put_field(f, deps[i].path);
-        fprintf(f, ",%u,%u,%u,%u,%u,", s->kpis, s->count[KPI_STATUS_OK],
-                s->count[KPI_STATUS_MISSING], s->count[KPI_STATUS_ERROR],
-                s->count[KPI_STATUS_INVALID]);
-        if (s->has_achievement)
-            put_rate(f, s->achievement);
-        kpi_out_c(f, ',');
-        put_field(f, s->grade);
-        kpi_out_c(f, '\n');
+        put_row(f, rep, i, cols, n_cols);
         if (bl && i + 1 == bl->end_dep) {
             bl->departments_csv[1] = ftell(f);
             b++;
@@ -197,6 +189,8 @@ int kpi_write_department_files(const struct kpi_report *rep, const char *dir,
     size_t n_deps, n_kpis;
     const struct kpi_department *deps = kpi_dataset_departments(rep->ds, &n_deps);
     const struct kpi_indicator *ks = kpi_dataset_indicators(rep->ds, &n_kpis);
+    size_t n_cols;
+    const struct kpi_column *cols = kpi_columns_kpi(&n_cols);
     char sub[4096], name[512];
     size_t first = 0; /* the first KPI of department d's subtree */
     int rc = 0;
@@ -219,9 +213,9 @@ int kpi_write_department_files(const struct kpi_report *rep, const char *dir,
         FILE *f = kpi_output_open(sub, name, err);
         if (!f)
             return err ? err->code : KPI_EIO;
-        kpi_out_s(f, kpis_header);
+        put_header(f, cols, n_cols);
         for (size_t j = first; j < end; j++)
-            put_kpi_row(f, &ks[j], &rep->rows[j]);
+            put_row(f, rep, j, cols, n_cols);
         rc = kpi_output_close(f, name, err);
     }
     return rc;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kpieval/columns.h"
 #include "text.h"
 #include "writers.h"
 
@@ -89,103 +90,103 @@ static void put_counts(FILE *f, const struct kpi_department_summary *s)
 {
     kpi_out_s(f, "\"kpis\": ");
     kpi_out_u(f, s->kpis);
-    kpi_out_s(f, ", \"ok\": ");
-    kpi_out_u(f, s->count[KPI_STATUS_OK]);
-    kpi_out_s(f, ", \"missing\": ");
-    kpi_out_u(f, s->count[KPI_STATUS_MISSING]);
-    kpi_out_s(f, ", \"error\": ");
-    kpi_out_u(f, s->count[KPI_STATUS_ERROR]);
-    kpi_out_s(f, ", \"invalid\": ");
-    kpi_out_u(f, s->count[KPI_STATUS_INVALID]);
+    for (int st = 0; st < KPI_STATUS_COUNT; st++) {
+        kpi_out_s(f, ", \"");
+        kpi_out_s(f, kpi_status_name((enum kpi_status)st));
+        kpi_out_s(f, "\": ");
+        kpi_out_u(f, s->count[st]);
+    }
 }
 
-static const char *const scoring_names[] = {
-    [KPI_SCORING_RATIO] = "ratio",   [KPI_SCORING_LINEAR] = "linear",
-    [KPI_SCORING_BASELINE] = "baseline", [KPI_SCORING_BINARY] = "binary",
-    [KPI_SCORING_EXPRESSION] = "expression",
-};
-
-static void put_kpi(FILE *f, const kpi_dataset *ds, const struct kpi_indicator *k,
-                    const struct kpi_result *r)
+/* An object of name: value pairs, for the cells that are one. */
+static void put_object_start(FILE *f, bool first, const char *name)
 {
-    size_t n_extra;
-    const char *const *extra = kpi_dataset_extra_columns(ds, &n_extra);
+    kpi_out_s(f, first ? "" : ", ");
+    put_string(f, name);
+    kpi_out_s(f, ": ");
+}
 
-    kpi_out_s(f, "    {\"id\": ");
-    put_string(f, k->id);
-    kpi_out_s(f, ", \"name\": ");
-    put_string(f, k->name);
-    kpi_out_s(f, ", \"department\": ");
-    put_string(f, k->department);
-    kpi_out_s(f, ", \"unit\": ");
-    put_string(f, k->unit);
-    kpi_out_s(f, k->direction == KPI_DIRECTION_DECREASE ? ", \"direction\": \"decrease\""
-                                                      : ", \"direction\": \"increase\"");
-    kpi_out_s(f, ", \"baseline\": ");
-    put_number_or_null(f, k->has_baseline && !k->bad->baseline, k->baseline);
-    kpi_out_s(f, ", \"target\": ");
-    put_number_or_null(f, !k->bad->target, k->target);
-    kpi_out_s(f, ", \"formula\": ");
-    put_string(f, k->formula);
-    kpi_out_s(f, ", \"scoring\": \"");
-    kpi_out_s(f, scoring_names[k->scoring]);
-    kpi_out_c(f, '"');
-    if (k->scoring == KPI_SCORING_EXPRESSION) {
-        kpi_out_s(f, ", \"scoring_expression\": ");
-        put_string(f, k->scoring_text);
-    }
-    kpi_out_s(f, ", \"inputs\": {");
-    for (unsigned i = 0; i < k->n_inputs; i++) {
-        kpi_out_s(f, i ? ", " : "");
-        put_string(f, k->inputs[i].name);
-        kpi_out_s(f, ": ");
-        put_number(f, k->inputs[i].value);
-    }
-    kpi_out_s(f, "}, \"input_lines\": {");
-    for (unsigned i = 0; i < k->n_inputs; i++) {
-        kpi_out_s(f, i ? ", " : "");
-        put_string(f, k->inputs[i].name);
-        kpi_out_s(f, ": ");
-        kpi_out_u(f, k->inputs[i].line);
-    }
-    kpi_out_s(f, "}, \"actual\": ");
-    put_number_or_null(f, r->has_actual, r->actual);
-    kpi_out_s(f, ", \"achievement\": ");
-    put_number_or_null(f, r->status == KPI_STATUS_OK, r->achievement);
-    kpi_out_s(f, ", \"achievement_capped\": ");
-    put_number_or_null(f, r->status == KPI_STATUS_OK, r->achievement_capped);
-    kpi_out_s(f, ", \"weight\": ");
-    put_number_or_null(f, !k->bad->weight, k->weight);
-    if (k->bad->baseline || k->bad->target || k->bad->weight || k->bad->direction) {
-        /* Cells that could not be read, as written (the fields above are null). */
+static void put_kpi_object(FILE *f, const kpi_dataset *ds, const struct kpi_cell *c)
+{
+    const struct kpi_indicator *k = c->kpi;
+
+    kpi_out_c(f, '{');
+    if (c->type == KPI_CELL_INPUTS || c->type == KPI_CELL_LINES) {
+        for (unsigned i = 0; i < k->n_inputs; i++) {
+            put_object_start(f, i == 0, k->inputs[i].name);
+            if (c->type == KPI_CELL_INPUTS)
+                put_number(f, k->inputs[i].value);
+            else
+                kpi_out_u(f, k->inputs[i].line);
+        }
+    } else if (c->type == KPI_CELL_CELLS) {
+        /* Cells that could not be read, as written (their fields are null). */
         const char *names[] = {"baseline", "target", "weight", "direction"};
         const char *cells[] = {k->bad->baseline, k->bad->target, k->bad->weight, k->bad->direction};
         bool first = true;
-        kpi_out_s(f, ", \"unreadable\": {");
         for (size_t i = 0; i < 4; i++) {
             if (!cells[i])
                 continue;
-            fprintf(f, "%s\"%s\": ", first ? "" : ", ", names[i]);
+            put_object_start(f, first, names[i]);
             put_string(f, cells[i]);
             first = false;
         }
-        kpi_out_c(f, '}');
-    }
-    kpi_out_s(f, ", \"status\": \"");
-    kpi_out_s(f, kpi_status_name(r->status));
-    kpi_out_s(f, "\", \"message\": ");
-    put_string_or_null(f, r->message);
-    kpi_out_s(f, ", \"line\": ");
-    kpi_out_u(f, k->line);
-    if (n_extra) {
-        kpi_out_s(f, ", \"columns\": {");
+    } else { /* KPI_CELL_EXTRA */
+        size_t n_extra;
+        const char *const *extra = kpi_dataset_extra_columns(ds, &n_extra);
         for (size_t e = 0; e < n_extra; e++) {
-            kpi_out_s(f, e ? ", " : "");
-            put_string(f, extra[e]);
-            kpi_out_s(f, ": ");
+            put_object_start(f, e == 0, extra[e]);
             put_string(f, k->extra[e]);
         }
-        kpi_out_c(f, '}');
+    }
+    kpi_out_c(f, '}');
+}
+
+/* One cell as a JSON value (columns.h says what each type is). */
+static void put_cell(FILE *f, const kpi_dataset *ds, const struct kpi_cell *c)
+{
+    if (c->as_written) { /* unreadable: null here, as written in "unreadable" */
+        kpi_out_s(f, "null");
+        return;
+    }
+    switch (c->type) {
+    case KPI_CELL_TEXT: put_string(f, c->text); break;
+    case KPI_CELL_WORD:
+        kpi_out_c(f, '"');
+        kpi_out_s(f, c->text);
+        kpi_out_c(f, '"');
+        break;
+    case KPI_CELL_NUMBER:
+    case KPI_CELL_RATE: put_number(f, c->number); break;
+    case KPI_CELL_COUNT: kpi_out_u(f, c->count); break;
+    case KPI_CELL_INPUTS:
+    case KPI_CELL_LINES:
+    case KPI_CELL_CELLS:
+    case KPI_CELL_EXTRA: put_kpi_object(f, ds, c); break;
+    default: kpi_out_s(f, "null"); break;
+    }
+}
+
+/* Row i of the report as one object, a pair per JSON column. */
+static void put_row(FILE *f, const struct kpi_report *rep, size_t i,
+                    const struct kpi_column *cols, size_t n)
+{
+    struct kpi_cell cell;
+    bool first = true;
+
+    kpi_out_s(f, "    {");
+    for (size_t j = 0; j < n; j++) {
+        if (!(cols[j].formats & KPI_COL_JSON))
+            continue;
+        cell.as_written = NULL;
+        cols[j].get(rep, i, cols[j].arg, &cell);
+        if (cell.type == KPI_CELL_ABSENT)
+            continue;
+        kpi_out_s(f, first ? "\"" : ", \"");
+        kpi_out_s(f, cols[j].name);
+        kpi_out_s(f, "\": ");
+        put_cell(f, rep->ds, &cell);
+        first = false;
     }
     kpi_out_c(f, '}');
 }
@@ -205,11 +206,14 @@ int kpi_write_report_json(const struct kpi_report *rep, const char *dir, struct 
 {
     const struct kpi_report_params *p = rep->params;
     size_t n_kpis, n_deps, n_warn, total_warn;
-    const struct kpi_indicator *ks = kpi_dataset_indicators(rep->ds, &n_kpis);
-    const struct kpi_department *deps = kpi_dataset_departments(rep->ds, &n_deps);
+    size_t n_kcols, n_dcols;
+    const struct kpi_column *kcols = kpi_columns_kpi(&n_kcols);
+    const struct kpi_column *dcols = kpi_columns_department(&n_dcols);
     const char *const *warnings = kpi_dataset_warnings(rep->ds, &n_warn, &total_warn);
     FILE *f = kpi_output_open(dir, "report.json", err);
-    char name[sizeof "departments/" + 512];
+
+    kpi_dataset_indicators(rep->ds, &n_kpis);
+    kpi_dataset_departments(rep->ds, &n_deps);
 
     if (!f)
         return err ? err->code : KPI_EIO;
@@ -247,7 +251,7 @@ int kpi_write_report_json(const struct kpi_report *rep, const char *dir, struct 
             rep->layout && b < rep->layout->n_blocks ? &rep->layout->blocks[b] : NULL;
         if (bl && i == bl->first_kpi)
             bl->json_kpis[0] = ftell(f);
-        put_kpi(f, rep->ds, &ks[i], &rep->rows[i]);
+        put_row(f, rep, i, kcols, n_kcols);
         if (bl && i + 1 == bl->end_kpi) {
             bl->json_kpis[1] = ftell(f);
             b++;
@@ -256,29 +260,11 @@ int kpi_write_report_json(const struct kpi_report *rep, const char *dir, struct 
     }
     kpi_out_s(f, "  ],\n  \"departments\": [\n");
     for (size_t d = 0, b = 0; d < n_deps; d++) {
-        const struct kpi_department_summary *s = &rep->departments[d];
         struct kpi_shard_block *bl =
             rep->layout && b < rep->layout->n_blocks ? &rep->layout->blocks[b] : NULL;
         if (bl && d == bl->first_dep)
             bl->json_departments[0] = ftell(f);
-        kpi_out_s(f, "    {\"department\": ");
-        put_string(f, deps[d].path);
-        kpi_out_s(f, ", \"parent\": ");
-        put_string_or_null(f, deps[d].parent == KPI_NONE ? NULL : deps[deps[d].parent].path);
-        kpi_out_s(f, ", ");
-        put_counts(f, s);
-        kpi_out_s(f, ", \"weight\": ");
-        put_number(f, s->weight);
-        kpi_out_s(f, ", \"achievement\": ");
-        put_number_or_null(f, s->has_achievement, s->achievement);
-        kpi_out_s(f, ", \"grade\": ");
-        put_string_or_null(f, s->has_achievement ? s->grade : NULL);
-        memcpy(name, "departments/", sizeof "departments/");
-        kpi_report_department_file(&deps[d], deps[d].number, name + sizeof "departments/" - 1,
-                                   sizeof name - (sizeof "departments/" - 1));
-        kpi_out_s(f, ", \"report\": ");
-        put_string(f, name);
-        kpi_out_c(f, '}');
+        put_row(f, rep, d, dcols, n_dcols);
         if (bl && d + 1 == bl->end_dep) {
             bl->json_departments[1] = ftell(f);
             b++;

@@ -236,16 +236,12 @@ struct written_run {
     struct kpi_report report;
 };
 
-static void make_run(struct written_run *w)
+static void make_run_of(struct written_run *w, const char *indicators, const char *actuals)
 {
     static char dir[SCRATCH_PATH_MAX];
     struct kpi_error err = {0};
 
-    scratch_dataset(dir, tmp, "dataset",
-                    "id,name,department,target,formula\n"
-                    "K1,일자리,경제진흥본부/경제정책과,20,x / 2\n"
-                    "K2,교육,경제진흥본부,10,y\n",
-                    "indicator,input,value\nK1,x,50\n");
+    scratch_dataset(dir, tmp, "dataset", indicators, actuals);
     memset(w, 0, sizeof *w);
     kpi_run_init(&w->run);
     w->opt.dataset = dir;
@@ -265,6 +261,15 @@ static void make_run(struct written_run *w)
     w->report.departments = w->run.departments;
     w->report.overall = &w->run.overall;
     w->report.params = &w->params;
+}
+
+static void make_run(struct written_run *w)
+{
+    make_run_of(w,
+                "id,name,department,target,formula\n"
+                "K1,일자리,경제진흥본부/경제정책과,20,x / 2\n"
+                "K2,교육,경제진흥본부,10,y\n",
+                "indicator,input,value\nK1,x,50\n");
 }
 
 static int compare_names(const void *a, const void *b)
@@ -332,6 +337,35 @@ static void test_output_write_creates_the_report(void **state)
     assert_string_equal(listing, "deeper");
     list_dir(scratch_join(path, parent, "deeper"), listing, sizeof listing);
     assert_string_equal(listing, "out");
+    kpi_run_release(&w.run);
+}
+
+/* A cell of indicators.csv that could not be read: kpis.csv shows it as
+ * written, report.json has null in its field and the text under
+ * "unreadable", for every such field alike (direction too). */
+static void test_output_unreadable_cells_alike_in_every_format(void **state)
+{
+    struct written_run w;
+    struct kpi_error err = {0};
+    char out[SCRATCH_PATH_MAX], path[SCRATCH_PATH_MAX];
+    (void)state;
+    make_run_of(&w,
+                "id,name,department,direction,target,weight,formula\n"
+                "K1,a,D,up,ten,1,x\n",
+                "indicator,input,value\nK1,x,1\n");
+    scratch_fresh_subdir(path, tmp, "unreadable");
+    scratch_join(out, path, "out");
+    if (kpi_report_write(&w.report, out, &err) != 0)
+        fail_msg("write: %s", err.message);
+    char *csv = scratch_read(scratch_join(path, out, "kpis.csv"));
+    char *json = scratch_read(scratch_join(path, out, "report.json"));
+    assert_non_null(csv);
+    assert_non_null(json);
+    assert_contains(csv, "\nK1,a,D,,up,,ten,x,x=1,,,,1,invalid,");
+    assert_contains(json, "\"direction\": null, \"baseline\": null, \"target\": null");
+    assert_contains(json, "\"unreadable\": {\"target\": \"ten\", \"direction\": \"up\"}");
+    free(csv);
+    free(json);
     kpi_run_release(&w.run);
 }
 
@@ -470,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_output_department_file_unique_by_index),
         cmocka_unit_test(test_output_check_target),
         cmocka_unit_test(test_output_write_creates_the_report),
+        cmocka_unit_test(test_output_unreadable_cells_alike_in_every_format),
         cmocka_unit_test(test_output_write_replaces_an_old_report_completely),
         cmocka_unit_test(test_output_write_with_trailing_slash),
         cmocka_unit_test(test_output_write_refuses_a_foreign_folder),
