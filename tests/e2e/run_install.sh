@@ -77,8 +77,8 @@ fi
 
 # --- no formulas: exit 2, nothing written, every place named --------------
 rm -rf "$tmp/moved/share/kpieval/formulas"
-before=$(cd "$tmp" && find . | sort)
 for cmd in run check; do
+    before=$(cd "$tmp" && find . | sort)
     out=()
     [ $cmd = run ] && out=(--out "$tmp/z/out")
     krun "$tmp/moved/bin/kpieval" $cmd "$seoul" "${out[@]}"
