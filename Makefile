@@ -4,7 +4,7 @@ DEPS = cmake gcc make pkg-config python3 lua5.4 liblua5.4-dev libcsv-dev libcmoc
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all build deps demo test test-slow sanitize valgrind fuzz bench clean
+.PHONY: all build deps demo install test test-slow sanitize valgrind fuzz bench clean
 
 all: build
 
@@ -34,6 +34,13 @@ demo: deps build
 	@$(BUILD)/kpieval run datasets/seoul-2019 --out out/seoul-2019; rc=$$?; \
 	  echo; echo "open out/seoul-2019/departments.csv for the department table, out/seoul-2019/kpis.csv for every KPI"; \
 	  exit $$rc
+
+# bin/kpieval, share/man/man1/kpieval.1 and share/kpieval/formulas/ under
+# DESTDIR/PREFIX; the binary finds its formulas from its own path, so the
+# prefix can be moved as a whole (README.md, Install).
+PREFIX ?= /usr/local
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
 
 # The default suite leaves out the tests labelled `fault` (allocation fault
 # injection, minutes) and `timing` (which limit trips first, the kill test):

@@ -17,14 +17,12 @@
 #include "kpieval/generate.h"
 #include "kpieval/run.h"
 #include "kpieval/score.h"
+#include "stdlib_path.h"
 #include "text.h"
 #include "writers.h"
 
 #ifndef KPIEVAL_VERSION
 #define KPIEVAL_VERSION "0.1.0"
-#endif
-#ifndef KPIEVAL_STDLIB_DIR
-#define KPIEVAL_STDLIB_DIR "formulas"
 #endif
 
 #define FAILURES_SHOWN 20
@@ -753,11 +751,14 @@ int kpi_cli_main(int argc, char **argv, FILE *out, FILE *errs)
 {
     struct cli c = {.out = out, .errs = errs};
     struct kpi_error err;
-    const char *stdlib = getenv("KPIEVAL_STDLIB");
+    struct kpi_stdlib stdlib;
 
     c.opt.cap = KPI_DEFAULT_CAP;
     c.opt.formula_dirs = c.formula_dirs;
-    c.opt.stdlib_dir = stdlib && *stdlib ? stdlib : KPIEVAL_STDLIB_DIR;
+    /* Not found stops only the commands that evaluate, saying where it looked. */
+    kpi_stdlib_find(getenv(KPI_STDLIB_ENV), NULL, &stdlib);
+    c.opt.stdlib_dir = stdlib.dir;
+    c.opt.stdlib_missing = stdlib.dir ? NULL : stdlib.error.message;
     kpi_grades_parse(KPI_DEFAULT_GRADES, &c.opt.grades, &err);
     if (argc < 2)
         return usage_error(&c, "%s", "no command given");

@@ -1,8 +1,10 @@
 #include "kpieval/run.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "kpieval/score.h"
@@ -65,6 +67,26 @@ static void forward_progress(void *ctx, size_t done, size_t total)
     fw->obs->progress(fw->obs->ctx, done, total);
 }
 
+/* Without the standard formulas every KPI that calls ratio() would come out
+ * `missing` with "input 'ratio' missing": stop instead, before the output
+ * folder is touched. */
+static int check_stdlib(const struct kpi_run_options *opt, struct kpi_error *err)
+{
+    struct stat st;
+
+    if (opt->stdlib_missing)
+        return kpi_error_set(err, KPI_EPLUGIN, "%s", opt->stdlib_missing);
+    if (!opt->stdlib_dir)
+        return 0;
+    if (stat(opt->stdlib_dir, &st) != 0)
+        return kpi_error_set(err, KPI_EPLUGIN, "standard formulas '%s': %s", opt->stdlib_dir,
+                             strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return kpi_error_set(err, KPI_EPLUGIN, "standard formulas '%s': not a folder",
+                             opt->stdlib_dir);
+    return 0;
+}
+
 int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, struct kpi_error *err)
 {
     struct kpi_load_options load = {opt->period};
@@ -78,6 +100,9 @@ int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, stru
     struct kpi_result *rows;
     const struct kpi_indicator *ks;
     int rc;
+
+    if ((rc = check_stdlib(opt, err)))
+        return rc;
 
     /* One run at a time per output folder: lock it first, so a second run
      * fails at once, before any work. Staging folders of killed runs are

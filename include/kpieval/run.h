@@ -40,7 +40,11 @@ struct kpi_run_options {
     const char *period;               /* NULL: the file's only period */
     double cap;                       /* achievement cap, e.g. 120 */
     struct kpi_grades grades;
-    const char *stdlib_dir;           /* the project's formulas/, may be NULL */
+    const char *stdlib_dir;           /* the standard formulas folder; NULL: none. When
+                                         set it must be a folder, or the run stops */
+    const char *stdlib_missing;       /* not NULL: the caller looked for the standard
+                                         formulas and did not find them; this says where.
+                                         The run stops at once with it (KPI_EPLUGIN) */
     const char *const *formula_dirs;  /* --formulas, in order */
     size_t n_formula_dirs;
     uint64_t instruction_limit;       /* 0: default */
