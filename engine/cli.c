@@ -1,8 +1,5 @@
 #include "cli.h"
 
-#include <errno.h>
-#include <inttypes.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -19,6 +16,7 @@
 #include "kpieval/score.h"
 #include "stdlib_path.h"
 #include "text.h"
+#include "options.h"
 #include "writers.h"
 
 #ifndef KPIEVAL_VERSION
@@ -27,41 +25,10 @@
 
 #define FAILURES_SHOWN 20
 
-static const char usage_text[] =
-    "usage: kpieval run DATASET --out DIR [options]\n"
-    "       kpieval check DATASET [options]\n"
-    "       kpieval merge OUT PART... [--quiet]\n"
-    "       kpieval generate N DIR [--seed S]\n"
-    "       kpieval help | version\n"
-    "\n"
-    "options:\n"
-    "  --out DIR             write the reports to DIR (run only)\n"
-    "  --period P            evaluate the actuals of period P\n"
-    "  --cap N               cap achievements at N percent (default 120)\n"
-    "  --grades SPEC         grade bands, default " KPI_DEFAULT_GRADES "\n"
-    "  --formulas DIR        more plugin formulas; may repeat, later ones shadow\n"
-    "  --max-instructions N  Lua instructions per formula (default 1000000)\n"
-    "  --max-memory BYTES    Lua memory per formula, K/M/G suffixes (default 32M)\n"
-    "  --time-limit SECONDS  CPU time per formula (default 2)\n"
-    "  --jobs N              worker processes (default: one per CPU)\n"
-    "  --in-process          evaluate without worker processes (debugging only)\n"
-    "  --reports LIST        write only these, e.g. kpis.csv,departments.csv\n"
-    "                        (default: kpis.csv,departments.csv,departments/,report.json)\n"
-    "  --shard I/N           only the top-level departments of shard I of N,\n"
-    "                        as a partial report for `kpieval merge`\n"
-    "  --wait                wait while another run writes the same --out\n"
-    "  --max-errors N        more than N KPIs in error: write nothing, exit 2\n"
-    "  --log json            events as JSON lines on stderr, for log collectors\n"
-    "  --quiet               print only errors (and no progress bar)\n"
-    "\n"
-    "exit status: 0 all KPIs ok, 1 some KPIs not ok (reports written),\n"
-    "2 usage or input error (nothing written)\n";
-
 struct cli {
     FILE *out, *errs;
-    struct kpi_run_options opt;
-    const char *formula_dirs[64];
-    bool quiet, log_json, bar;
+    struct kpi_command_line cl; /* what argv asks for: options.h */
+    bool bar;
     double started, last_bar;
     size_t last_done;
 };
@@ -126,6 +93,7 @@ static void print_line(FILE *f, const char *fmt, ...)
     va_end(ap);
 }
 
+/* A usage error: the message, then where to read more, not the whole usage. */
 static int usage_error(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int usage_error(struct cli *c, const char *fmt, ...)
@@ -135,149 +103,11 @@ static int usage_error(struct cli *c, const char *fmt, ...)
     va_start(ap, fmt);
     vprint_line(c->errs, fmt, ap);
     va_end(ap);
-    putc('\n', c->errs);
-    fputs(usage_text, c->errs);
+    if (c->cl.command)
+        fprintf(c->errs, "see 'kpieval %s --help'\n", c->cl.command->name);
+    else
+        fputs("see 'kpieval help'\n", c->errs);
     return KPI_EXIT_INPUT;
-}
-
-/* ---- option values ------------------------------------------------------ */
-
-static bool parse_positive(const char *s, double *out)
-{
-    return kpi_text_parse_number(s, out) == KPI_NUMBER_OK && *out > 0;
-}
-
-static bool all_digits_then(const char *s, const char *suffixes)
-{
-    if (*s < '0' || *s > '9')
-        return false;
-    while (*s >= '0' && *s <= '9')
-        s++;
-    return !*s || (s[1] == '\0' && strchr(suffixes, *s));
-}
-
-static bool parse_count(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    if (!all_digits_then(s, ""))
-        return false;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v == 0)
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool parse_bytes(const char *s, size_t *out)
-{
-    char *end;
-    errno = 0;
-    if (!all_digits_then(s, "KkMmGg"))
-        return false;
-    unsigned long long v = strtoull(s, &end, 10);
-    unsigned long long mult = 1;
-    if (*end == 'K' || *end == 'k')
-        mult = 1024ULL, end++;
-    else if (*end == 'M' || *end == 'm')
-        mult = 1024ULL * 1024, end++;
-    else if (*end == 'G' || *end == 'g')
-        mult = 1024ULL * 1024 * 1024, end++;
-    if (errno || *end || v == 0 || v > SIZE_MAX / mult)
-        return false;
-    *out = (size_t)(v * mult);
-    return true;
-}
-
-/* Parses options after the subcommand; DATASET is the one operand. */
-static int parse_options(struct cli *c, int argc, char **argv, bool allow_out)
-{
-    struct kpi_error err;
-
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        bool takes_value = true;
-
-        if (!strcmp(a, "--quiet")) {
-            c->quiet = true;
-            takes_value = false;
-        } else if (!strcmp(a, "--in-process")) {
-            c->opt.in_process = true;
-            takes_value = false;
-        } else if (!strcmp(a, "--wait")) {
-            c->opt.wait = true;
-            takes_value = false;
-        } else if (a[0] != '-' || !strcmp(a, "-")) {
-            if (c->opt.dataset)
-                return usage_error(c, "more than one dataset given ('%s')", a);
-            c->opt.dataset = a;
-            takes_value = false;
-        } else if (!v) {
-            return usage_error(c, "option '%s' needs a value", a);
-        } else if (!strcmp(a, "--out") && allow_out) {
-            c->opt.out = v;
-        } else if (!strcmp(a, "--period")) {
-            c->opt.period = v;
-        } else if (!strcmp(a, "--cap")) {
-            if (!parse_positive(v, &c->opt.cap))
-                return usage_error(c, "--cap '%s': expected a number > 0", v);
-        } else if (!strcmp(a, "--grades")) {
-            if (kpi_grades_parse(v, &c->opt.grades, &err))
-                return usage_error(c, "%s", err.message);
-        } else if (!strcmp(a, "--formulas")) {
-            if (c->opt.n_formula_dirs == sizeof c->formula_dirs / sizeof c->formula_dirs[0])
-                return usage_error(c, "too many --formulas folders (at '%s')", v);
-            c->formula_dirs[c->opt.n_formula_dirs++] = v;
-        } else if (!strcmp(a, "--max-instructions")) {
-            if (!parse_count(v, &c->opt.instruction_limit))
-                return usage_error(c, "--max-instructions '%s': expected a whole number > 0", v);
-        } else if (!strcmp(a, "--time-limit")) {
-            if (!parse_positive(v, &c->opt.time_limit) || c->opt.time_limit > 86400)
-                return usage_error(c, "--time-limit '%s': expected seconds, > 0 and <= 86400", v);
-        } else if (!strcmp(a, "--jobs")) {
-            uint64_t jobs;
-            if (!parse_count(v, &jobs) || jobs > 256)
-                return usage_error(c, "--jobs '%s': expected a whole number from 1 to 256", v);
-            c->opt.jobs = (unsigned)jobs;
-        } else if (!strcmp(a, "--max-errors")) {
-            uint64_t n = 0;
-            if (strcmp(v, "0") && (!parse_count(v, &n) || n > SIZE_MAX))
-                return usage_error(c, "--max-errors '%s': expected a whole number >= 0", v);
-            c->opt.has_max_errors = true;
-            c->opt.max_errors = (size_t)n;
-        } else if (!strcmp(a, "--reports") && allow_out) {
-            if (kpi_report_select(v, &c->opt.reports, &err))
-                return usage_error(c, "%s", err.message);
-        } else if (!strcmp(a, "--log")) {
-            if (strcmp(v, "json") && strcmp(v, "text"))
-                return usage_error(c, "--log '%s': expected 'json' or 'text'", v);
-            c->log_json = !strcmp(v, "json");
-        } else if (!strcmp(a, "--shard") && allow_out) {
-            unsigned si = 0, sn = 0;
-            size_t d1 = strspn(v, "0123456789");
-            size_t d2 = v[d1] == '/' ? strspn(v + d1 + 1, "0123456789") : 0;
-            if (!d1 || d1 > 6 || !d2 || d2 > 6 || v[d1 + 1 + d2] ||
-                sscanf(v, "%u/%u", &si, &sn) != 2 || sn < 1 || sn > KPI_SHARDS_MAX || si < 1 ||
-                si > sn)
-                return usage_error(c, "--shard '%s': expected I/N with 1 <= I <= N, e.g. 2/8",
-                                   v);
-            c->opt.shard_index = si;
-            c->opt.shard_count = sn;
-        } else if (!strcmp(a, "--max-memory")) {
-            if (!parse_bytes(v, &c->opt.memory_limit))
-                return usage_error(c, "--max-memory '%s': expected bytes, e.g. 32M", v);
-        } else {
-            return usage_error(c, "unknown option '%s'", a);
-        }
-        if (takes_value)
-            i++;
-    }
-    if (!c->opt.dataset)
-        return usage_error(c, "%s", "no dataset folder given");
-    if (allow_out && !c->opt.out)
-        return usage_error(c, "%s", "--out DIR is required");
-    return 0;
 }
 
 /* ---- progress and logs -------------------------------------------------- */
@@ -352,7 +182,7 @@ static void on_phase_end(void *ctx, enum kpi_phase phase, double seconds, size_t
 {
     struct cli *c = ctx;
     clear_bar(c);
-    if (c->log_json) {
+    if (c->cl.log_json) {
         log_begin(c, "phase");
         struct rusage ru;
         fprintf(c->errs, ", \"phase\": \"%s\", \"seconds\": %.3f, \"items\": %zu",
@@ -494,7 +324,7 @@ static void print_failures(struct cli *c, const struct kpi_run *run)
         failed++;
         if (shown++ >= FAILURES_SHOWN)
             continue;
-        if (c->log_json) {
+        if (c->cl.log_json) {
             log_begin(c, "kpi");
             fputs(", \"id\": ", c->errs);
             kpi_json_put_string(c->errs, ks[i].id);
@@ -506,7 +336,7 @@ static void print_failures(struct cli *c, const struct kpi_run *run)
                        rows[i].message ? rows[i].message : "");
         }
     }
-    if (c->log_json) {
+    if (c->cl.log_json) {
         log_begin(c, "counts");
         log_counts(c, &run->overall);
         fprintf(c->errs, ", \"not_ok_shown\": %zu", shown < FAILURES_SHOWN ? shown : FAILURES_SHOWN);
@@ -521,59 +351,58 @@ static void print_warnings(struct cli *c, const struct kpi_run *run)
     size_t n, total;
     const char *const *w = kpi_dataset_warnings(run->ds, &n, &total);
     for (size_t i = 0; i < n && i < FAILURES_SHOWN; i++) {
-        if (c->log_json)
+        if (c->cl.log_json)
             log_message(c, "warning", w[i]);
         else
             print_line(c->errs, "kpieval: warning: %s", w[i]);
     }
-    if (total > FAILURES_SHOWN && !c->log_json)
+    if (total > FAILURES_SHOWN && !c->cl.log_json)
         print_line(c->errs, "kpieval: ... and %zu more warnings (see report.json)",
                    total - FAILURES_SHOWN);
 }
 
 /* ---- subcommands -------------------------------------------------------- */
 
-static int evaluate(struct cli *c, int argc, char **argv, bool write)
+static int evaluate(struct cli *c, bool write)
 {
     struct kpi_run run;
     struct kpi_error err = {0, ""};
     char out[4096];
-    int rc = parse_options(c, argc, argv, write);
+    int rc;
 
-    if (rc)
-        return rc;
-    if (c->opt.out) {
+    c->cl.run.dataset = c->cl.operands[0];
+    if (c->cl.run.out) {
         /* "out/" and "out" are the same folder; the staging folder must
          * sit beside it, not inside. */
-        snprintf(out, sizeof out, "%s", c->opt.out);
+        snprintf(out, sizeof out, "%s", c->cl.run.out);
         for (size_t n = strlen(out); n > 1 && out[n - 1] == '/'; n--)
             out[n - 1] = '\0';
-        c->opt.out = out;
+        c->cl.run.out = out;
     }
     struct kpi_run_observer observer = {c, on_phase_start, on_phase_end, on_progress};
     double t0 = now_seconds();
-    c->bar = !c->quiet && !c->log_json && isatty(fileno(c->errs));
-    c->opt.observer = &observer;
-    if (c->log_json) {
+    c->bar = !c->cl.quiet && !c->cl.log_json && isatty(fileno(c->errs));
+    c->cl.run.observer = &observer;
+    if (c->cl.log_json) {
         log_begin(c, "start");
         fputs(", \"command\": ", c->errs);
         kpi_json_put_string(c->errs, write ? "run" : "check");
         fputs(", \"dataset\": ", c->errs);
-        kpi_json_put_string(c->errs, c->opt.dataset);
-        if (c->opt.out) {
+        kpi_json_put_string(c->errs, c->cl.run.dataset);
+        if (c->cl.run.out) {
             fputs(", \"out\": ", c->errs);
-            kpi_json_put_string(c->errs, c->opt.out);
+            kpi_json_put_string(c->errs, c->cl.run.out);
         }
-        if (c->opt.shard_count)
-            fprintf(c->errs, ", \"shard\": \"%u/%u\"", c->opt.shard_index, c->opt.shard_count);
+        if (c->cl.run.shard_count)
+            fprintf(c->errs, ", \"shard\": \"%u/%u\"", c->cl.run.shard_index, c->cl.run.shard_count);
         fprintf(c->errs, ", \"pid\": %ld, \"version\": \"%s\"", (long)getpid(), KPIEVAL_VERSION);
         log_end(c);
     }
     kpi_run_init(&run);
-    rc = kpi_run_execute(&c->opt, &run, &err);
+    rc = kpi_run_execute(&c->cl.run, &run, &err);
     clear_bar(c);
     if (rc && !(rc == KPI_ELIMIT && run.results)) {
-        if (c->log_json) {
+        if (c->cl.log_json) {
             log_message(c, "error", err.message);
             log_begin(c, "finish");
             fprintf(c->errs, ", \"exit\": %d, \"seconds\": %.3f", KPI_EXIT_INPUT,
@@ -588,21 +417,21 @@ static int evaluate(struct cli *c, int argc, char **argv, bool write)
     print_warnings(c, &run);
     print_failures(c, &run);
     if (rc) { /* too many errors: the failures are shown, nothing written */
-        if (c->log_json)
+        if (c->cl.log_json)
             log_message(c, "error", err.message);
         else
             print_line(c->errs, "kpieval: error: %s", err.message);
     }
-    if (!c->quiet && !rc) {
+    if (!c->cl.quiet && !rc) {
         print_summary(c, &run);
-        if (c->opt.out) {
+        if (c->cl.run.out) {
             size_t n_writers, shown = 0;
             const struct kpi_writer *w = kpi_report_writers(&n_writers);
             fputs("\nreports:", c->out);
             for (size_t i = 0; i < n_writers; i++)
-                if (w[i].optional && (!c->opt.reports || (c->opt.reports & (1u << i)))) {
+                if (w[i].optional && (!c->cl.run.reports || (c->cl.run.reports & (1u << i)))) {
                     fputs(shown++ ? ", " : " ", c->out);
-                    put_visible(c->out, c->opt.out);
+                    put_visible(c->out, c->cl.run.out);
                     fprintf(c->out, "/%s", w[i].name);
                 }
             putc('\n', c->out);
@@ -610,7 +439,7 @@ static int evaluate(struct cli *c, int argc, char **argv, bool write)
     }
     rc = rc ? KPI_EXIT_INPUT
             : run.overall.count[KPI_STATUS_OK] == run.overall.kpis ? KPI_EXIT_OK : KPI_EXIT_KPIS;
-    if (c->log_json) {
+    if (c->cl.log_json) {
         log_begin(c, "finish");
         fprintf(c->errs, ", \"exit\": %d, \"seconds\": %.3f", rc, now_seconds() - t0);
         log_counts(c, &run.overall);
@@ -624,55 +453,33 @@ static int evaluate(struct cli *c, int argc, char **argv, bool write)
     return rc;
 }
 
-static int cmd_run(struct cli *c, int argc, char **argv)
+static int cmd_run(struct cli *c)
 {
-    return evaluate(c, argc, argv, true);
+    return evaluate(c, true);
 }
 
-static int cmd_check(struct cli *c, int argc, char **argv)
+static int cmd_check(struct cli *c)
 {
-    return evaluate(c, argc, argv, false);
+    return evaluate(c, false);
 }
 
 /* kpieval merge OUT PART...: one report from the partial reports of a
  * sharded run. */
-static int cmd_merge(struct cli *c, int argc, char **argv)
+static int cmd_merge(struct cli *c)
 {
     struct kpi_error err;
     struct kpi_department_summary all;
     struct kpi_grades grades;
-    const char **parts = calloc((size_t)argc, sizeof *parts);
-    const char *out = NULL;
-    size_t n = 0;
+    const char *out = c->cl.operands[0];
+    const char *const *parts = c->cl.operands + 1;
+    size_t n = c->cl.n_operands - 1;
     char rate[KPI_RATE_BUF];
-    int rc;
 
-    if (!parts) {
-        fputs("kpieval: error: out of memory\n", c->errs);
-        return KPI_EXIT_INPUT;
-    }
-    for (int i = 2; i < argc; i++) {
-        if (!strcmp(argv[i], "--quiet"))
-            c->quiet = true;
-        else if (argv[i][0] == '-' && argv[i][1]) {
-            free(parts);
-            return usage_error(c, "unknown option '%s'", argv[i]);
-        } else if (!out)
-            out = argv[i];
-        else
-            parts[n++] = argv[i];
-    }
-    if (!out || !n) {
-        free(parts);
-        return usage_error(c, "%s", "merge needs an output folder and at least one part");
-    }
-    rc = kpi_report_merge(out, parts, n, &grades, &all, &err);
-    free(parts);
-    if (rc) {
+    if (kpi_report_merge(out, parts, n, &grades, &all, &err)) {
         print_line(c->errs, "kpieval: error: %s", err.message);
         return KPI_EXIT_INPUT;
     }
-    if (!c->quiet) {
+    if (!c->cl.quiet) {
         print_line(c->out, "%u KPIs: %u ok, %u missing, %u error, %u invalid; achievement %s%s%s",
                    all.kpis, all.count[KPI_STATUS_OK], all.count[KPI_STATUS_MISSING],
                    all.count[KPI_STATUS_ERROR], all.count[KPI_STATUS_INVALID],
@@ -685,66 +492,51 @@ static int cmd_merge(struct cli *c, int argc, char **argv)
 }
 
 /* kpieval generate N DIR [--seed S]: a synthetic plan for benchmarks. */
-static int cmd_generate(struct cli *c, int argc, char **argv)
+static int cmd_generate(struct cli *c)
 {
     struct kpi_error err;
-    const char *operands[2] = {NULL, NULL};
-    size_t n_operands = 0;
-    uint64_t n = 0, seed = KPI_GENERATE_DEFAULT_SEED;
+    const char *count = c->cl.operands[0];
+    uint64_t n = 0;
 
-    for (int i = 2; i < argc; i++) {
-        if (!strcmp(argv[i], "--seed")) {
-            if (i + 1 == argc)
-                return usage_error(c, "%s", "option '--seed' needs a value");
-            if (!parse_count(argv[i + 1], &seed) && strcmp(argv[i + 1], "0"))
-                return usage_error(c, "--seed '%s': expected a whole number", argv[i + 1]);
-            if (!strcmp(argv[i + 1], "0"))
-                seed = 0;
-            i++;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return usage_error(c, "unknown option '%s'", argv[i]);
-        } else if (n_operands == 2) {
-            return usage_error(c, "generate: unexpected '%s'", argv[i]);
-        } else {
-            operands[n_operands++] = argv[i];
-        }
-    }
-    if (n_operands != 2)
-        return usage_error(c, "%s", "generate needs N (the number of KPIs) and a folder");
-    if (!parse_count(operands[0], &n) || n > 100000000)
+    if (!kpi_options_parse_count(count, &n) || n > 100000000)
         return usage_error(c, "generate: N '%s': expected a whole number from 1 to 100000000",
-                           operands[0]);
-    if (kpi_generate((unsigned long)n, seed, operands[1], &err)) {
+                           count);
+    if (kpi_generate((unsigned long)n, c->cl.seed, c->cl.operands[1], &err)) {
         print_line(c->errs, "kpieval: error: %s", err.message);
         return KPI_EXIT_INPUT;
     }
     return KPI_EXIT_OK;
 }
 
-static int cmd_help(struct cli *c, int argc, char **argv)
+/* kpieval help [COMMAND]: the general usage, or COMMAND's own. */
+static int cmd_help(struct cli *c)
 {
-    (void)argc;
-    (void)argv;
-    fputs(usage_text, c->out);
+    const struct kpi_command *cmd;
+    struct kpi_error err;
+
+    if (!c->cl.n_operands) {
+        kpi_options_print_usage(c->out);
+        return KPI_EXIT_OK;
+    }
+    if (kpi_options_find_command(c->cl.operands[0], &cmd, &err)) {
+        c->cl.command = NULL; /* the hint: see 'kpieval help' */
+        return usage_error(c, "%s", err.message);
+    }
+    kpi_options_print_help(c->out, cmd);
     return KPI_EXIT_OK;
 }
 
-static int cmd_version(struct cli *c, int argc, char **argv)
+static int cmd_version(struct cli *c)
 {
-    (void)argc;
-    (void)argv;
     fprintf(c->out, "kpieval %s (%s)\n", KPIEVAL_VERSION, LUA_RELEASE);
     return KPI_EXIT_OK;
 }
 
-static const struct {
-    const char *name;
-    int (*run)(struct cli *c, int argc, char **argv);
-} commands[] = {
-    {"run", cmd_run},         {"check", cmd_check},       {"generate", cmd_generate},
-    {"merge", cmd_merge},       {"help", cmd_help},
-    {"--help", cmd_help},     {"-h", cmd_help},           {"version", cmd_version},
-    {"--version", cmd_version},
+/* What each row of options.c's commands[] does. */
+static int (*const commands[KPI_CMD_COUNT])(struct cli *c) = {
+    [KPI_CMD_RUN] = cmd_run,           [KPI_CMD_CHECK] = cmd_check,
+    [KPI_CMD_MERGE] = cmd_merge,       [KPI_CMD_GENERATE] = cmd_generate,
+    [KPI_CMD_HELP] = cmd_help,         [KPI_CMD_VERSION] = cmd_version,
 };
 
 int kpi_cli_main(int argc, char **argv, FILE *out, FILE *errs)
@@ -752,19 +544,21 @@ int kpi_cli_main(int argc, char **argv, FILE *out, FILE *errs)
     struct cli c = {.out = out, .errs = errs};
     struct kpi_error err;
     struct kpi_stdlib stdlib;
+    int rc;
 
-    c.opt.cap = KPI_DEFAULT_CAP;
-    c.opt.formula_dirs = c.formula_dirs;
+    kpi_options_init(&c.cl);
     /* Not found stops only the commands that evaluate, saying where it looked. */
     kpi_stdlib_find(getenv(KPI_STDLIB_ENV), NULL, &stdlib);
-    c.opt.stdlib_dir = stdlib.dir;
-    c.opt.stdlib_missing = stdlib.dir ? NULL : stdlib.error.message;
-    kpi_grades_parse(KPI_DEFAULT_GRADES, &c.opt.grades, &err);
-    if (argc < 2)
-        return usage_error(&c, "%s", "no command given");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-        if (!strcmp(argv[1], commands[i].name))
-            return commands[i].run(&c, argc, argv);
+    c.cl.run.stdlib_dir = stdlib.dir;
+    c.cl.run.stdlib_missing = stdlib.dir ? NULL : stdlib.error.message;
+    if (kpi_options_parse(&c.cl, argc, argv, &err))
+        rc = usage_error(&c, "%s", err.message);
+    else if (c.cl.help) {
+        kpi_options_print_help(c.out, c.cl.command);
+        rc = KPI_EXIT_OK;
+    } else {
+        rc = commands[c.cl.command->id](&c);
     }
-    return usage_error(&c, "unknown command '%s'", argv[1]);
+    kpi_options_release(&c.cl);
+    return rc;
 }

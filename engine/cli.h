@@ -1,9 +1,10 @@
 /*
- * cli.h - the `kpieval` command: subcommands, options, what is printed and
- * the exit status.
+ * cli.h - the `kpieval` command: what each subcommand does, what is printed
+ * and the exit status.
  *
- * Provides kpi_cli_main(). Relies on the pipeline (run.h). Only this module
- * and main.c print or choose exit codes; the library never does.
+ * Provides kpi_cli_main(). Relies on options.h (the subcommands and options
+ * tables that read argv) and the pipeline (run.h). Only this module and
+ * main.c print or choose exit codes; the library never does.
  */
 #ifndef KPIEVAL_CLI_H
 #define KPIEVAL_CLI_H
