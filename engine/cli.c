@@ -425,15 +425,18 @@ static int evaluate(struct cli *c, bool write)
     if (!c->cl.quiet && !rc) {
         print_summary(c, &run);
         if (c->cl.run.out) {
-            size_t n_writers, shown = 0;
-            const struct kpi_writer *w = kpi_report_writers(&n_writers);
+            size_t shown = 0;
             fputs("\nreports:", c->out);
-            for (size_t i = 0; i < n_writers; i++)
-                if (w[i].optional && (!c->cl.run.reports || (c->cl.run.reports & (1u << i)))) {
+            for (size_t i = 0; i < kpi_report_sinks(); i++) {
+                const struct kpi_sink *s = kpi_report_sink(i);
+                if ((s->flags & KPI_SINK_OPTIONAL) &&
+                    (!c->cl.run.reports || (c->cl.run.reports & (1u << i)))) {
                     fputs(shown++ ? ", " : " ", c->out);
                     put_visible(c->out, c->cl.run.out);
-                    fprintf(c->out, "/%s", w[i].name);
+                    fputc('/', c->out);
+                    put_visible(c->out, s->name);
                 }
+            }
             putc('\n', c->out);
         }
     }

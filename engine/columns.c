@@ -6,8 +6,7 @@
 
 static const struct kpi_indicator *kpi_at(const struct kpi_report *rep, size_t i)
 {
-    size_t n;
-    return &kpi_dataset_indicators(rep->ds, &n)[i];
+    return &rep->kpis[i];
 }
 
 static void text(struct kpi_cell *c, const char *s)
@@ -129,10 +128,8 @@ static void get_unreadable(const struct kpi_report *rep, size_t i, int arg, stru
 
 static void get_extra(const struct kpi_report *rep, size_t i, int arg, struct kpi_cell *c)
 {
-    size_t n_extra;
     (void)arg;
-    kpi_dataset_extra_columns(rep->ds, &n_extra);
-    c->type = n_extra ? KPI_CELL_EXTRA : KPI_CELL_ABSENT;
+    c->type = rep->n_extra_columns ? KPI_CELL_EXTRA : KPI_CELL_ABSENT;
     c->kpi = kpi_at(rep, i);
 }
 
@@ -215,8 +212,7 @@ const struct kpi_column *kpi_columns_kpi(size_t *n)
 
 static const struct kpi_department *department_at(const struct kpi_report *rep, size_t i)
 {
-    size_t n;
-    return &kpi_dataset_departments(rep->ds, &n)[i];
+    return &rep->departments[i];
 }
 
 static void get_path(const struct kpi_report *rep, size_t i, int arg, struct kpi_cell *c)
@@ -238,31 +234,31 @@ static void get_parent(const struct kpi_report *rep, size_t i, int arg, struct k
 static void get_kpis(const struct kpi_report *rep, size_t i, int arg, struct kpi_cell *c)
 {
     (void)arg;
-    count(c, rep->departments[i].kpis);
+    count(c, rep->summaries[i].kpis);
 }
 
 static void get_count(const struct kpi_report *rep, size_t i, int status, struct kpi_cell *c)
 {
-    count(c, rep->departments[i].count[status]);
+    count(c, rep->summaries[i].count[status]);
 }
 
 static void get_total_weight(const struct kpi_report *rep, size_t i, int arg, struct kpi_cell *c)
 {
     (void)arg;
-    number_if(c, 1, KPI_CELL_NUMBER, rep->departments[i].weight);
+    number_if(c, 1, KPI_CELL_NUMBER, rep->summaries[i].weight);
 }
 
 static void get_department_achievement(const struct kpi_report *rep, size_t i, int arg,
                                        struct kpi_cell *c)
 {
-    const struct kpi_department_summary *s = &rep->departments[i];
+    const struct kpi_department_summary *s = &rep->summaries[i];
     (void)arg;
     number_if(c, s->has_achievement, KPI_CELL_RATE, s->achievement);
 }
 
 static void get_grade(const struct kpi_report *rep, size_t i, int arg, struct kpi_cell *c)
 {
-    const struct kpi_department_summary *s = &rep->departments[i];
+    const struct kpi_department_summary *s = &rep->summaries[i];
     (void)arg;
     if (s->has_achievement)
         text(c, s->grade);

@@ -124,6 +124,14 @@ void kpi_rollup(const kpi_dataset *ds, const struct kpi_result *rows,
     const struct kpi_indicator *ks = kpi_dataset_indicators(ds, &n_kpis);
     const struct kpi_department *deps = kpi_dataset_departments(ds, &n_deps);
 
+    kpi_rollup_rows(ks, rows, n_kpis, deps, n_deps, grades, out, overall);
+}
+
+void kpi_rollup_rows(const struct kpi_indicator *ks, const struct kpi_result *rows,
+                     size_t n_kpis, const struct kpi_department *deps, size_t n_deps,
+                     const struct kpi_grades *grades, struct kpi_department_summary *out,
+                     struct kpi_department_summary *overall)
+{
     /* Sums are taken in one fixed order, so the figures do not depend on
      * the order of input rows and a shard's totals merge exactly: first a
      * department's own KPIs in report order, then each child's total, the

@@ -200,7 +200,8 @@ int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, stru
         .reports = opt->reports,
         .threads = opt->jobs ? opt->jobs : kpi_cpus_available(),
     };
-    struct kpi_report report = {run->ds, rows, run->departments, &run->overall, &params, NULL};
+    struct kpi_report report;
+    kpi_report_init(&report, run->ds, rows, run->departments, &run->overall, &params);
     stage_start(&st, KPI_PHASE_WRITE);
     rc = kpi_report_write(&report, opt->out, err);
     if (!rc)

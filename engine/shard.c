@@ -2,32 +2,37 @@
  * shard.c - partial reports (`run --shard I/N`) and `kpieval merge`.
  *
  * A partial report is an ordinary report of the KPIs under the top-level
- * departments of one shard, plus shard.txt: for each top-level department
- * (a "block"), its exact totals and the byte ranges of its rows in
- * kpis.csv, departments.csv and report.json. Department file names carry
- * their number in the whole tree already. Merging is then splicing: the
- * blocks of all parts in tree order, between a head and a tail that every
- * part shares, with the counts and the overall figure added up from the
- * blocks' totals in the same order a whole run adds them (rollup.c). So a
- * merged report is byte-identical to the report of one whole run.
+ * departments of one shard, plus shard.txt: the canonical dump of its
+ * model, every field a sink reads, numbers exact. Merging loads the parts'
+ * models, puts their top-level departments back in tree order, rolls the
+ * rows up again (rollup.c, in the order a whole run adds them) and writes
+ * the result through the same sinks table as a whole run. So a merged
+ * report is byte-identical to the report of one whole run, every sink's
+ * output included, and no part file but shard.txt is read.
  *
- * shard.txt is line based; names are hex encoded and numbers that must
- * survive exactly are hexadecimal floating point (%a):
- *   kpieval-shard 1
+ * shard.txt is line based, fields separated by a tab. Text is written
+ * with \\, \t, \n and every other control byte escaped (\xHH); \N is a
+ * missing text. Numbers are the shortest form that reads back exactly.
+ *   kpieval-shard 2
  *   shard I N
  *   run HASH                      (the input files and the parameters)
- *   departments TOTAL
- *   sizes KPIS_CSV DEPARTMENTS_CSV REPORT_JSON   (-1: not written)
- *   report.json HEAD_END TAIL_START
- *   grade NAME_HEX MIN            (one per band, highest first)
- *   block PATH_HEX DEPS KPIS OK MISSING ERROR INVALID WEIGHT WEIGHTED
- *         KCSV_START KCSV_END DCSV_START DCSV_END JK_START JK_END JD_START JD_END
+ *   departments TOTAL             (nodes of the whole tree)
+ *   reports MASK                  (--reports, as sink bits)
+ *   dataset TEXT / period TEXT / cap N / limits INSTR MEM SECONDS
+ *   plugin_dir TEXT               (one per folder, in shadowing order)
+ *   grade NAME MIN                (one per band, highest first)
+ *   column NAME                   (extra columns of indicators.csv)
+ *   warnings TOTAL, then warning TEXT for each kept
+ *   dep NUMBER DEPTH PARENT PATH  (PARENT: a line number among the deps, or -)
+ *   kpi DEP LINE ID NAME DEPARTMENT UNIT FORMULA DIRECTION SCORING
+ *       SCORING_TEXT BASELINE TARGET WEIGHT INVALID BAD_BASELINE BAD_TARGET
+ *       BAD_WEIGHT BAD_DIRECTION STATUS ACTUAL ACHIEVEMENT CAPPED MESSAGE
+ *       N_INPUTS EXTRA...         (then one `in NAME VALUE LINE` per input)
+ *   end CHECKSUM                  (of every byte before this line)
  */
 #include "kpieval/report.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
@@ -35,47 +40,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "kpieval/score.h"
+#include "arena.h"
 #include "input_file.h"
+#include "kpieval/score.h"
+#include "text.h"
 #include "writers.h"
 
-#define MANIFEST "shard.txt"
-#define MANIFEST_LINE_MAX 8192
-
-int kpi_shard_layout_build(const kpi_dataset *ds, struct kpi_shard_layout *layout)
-{
-    size_t n_deps, n_kpis, n = 0, k = 0;
-    const struct kpi_department *deps = kpi_dataset_departments(ds, &n_deps);
-    const struct kpi_indicator *ks = kpi_dataset_indicators(ds, &n_kpis);
-
-    memset(layout, 0, sizeof *layout);
-    for (size_t d = 0; d < n_deps; d++)
-        n += deps[d].depth == 0;
-    layout->blocks = calloc(n ? n : 1, sizeof *layout->blocks);
-    if (!layout->blocks)
-        return -1;
-    for (size_t d = 0; d < n_deps; d++) {
-        if (deps[d].depth != 0)
-            continue;
-        struct kpi_shard_block *b = &layout->blocks[layout->n_blocks++];
-        size_t end = d + 1;
-        while (end < n_deps && deps[end].depth > 0)
-            end++;
-        b->first_dep = d;
-        b->end_dep = end;
-        b->first_kpi = k;
-        while (k < n_kpis && ks[k].department_id < end)
-            k++;
-        b->end_kpi = k;
-    }
-    return 0;
-}
+#define FORMAT_LINE "kpieval-shard 2\n"
 
 /* A 64-bit hash of bytes, a word at a time: enough to tell the inputs of
- * two runs apart, not a defence against forgery. */
+ * two runs apart or see a changed file, not a defence against forgery. */
 static uint64_t hash_bytes(uint64_t h, const unsigned char *p, size_t n)
 {
     while (n >= 8) {
@@ -85,6 +61,18 @@ static uint64_t hash_bytes(uint64_t h, const unsigned char *p, size_t n)
         h ^= h >> 29;
         p += 8, n -= 8;
     }
+    while (n--)
+        h = (h ^ *p++) * 0x100000001b3ULL;
+    return h;
+}
+
+#define HASH_SEED 0xcbf29ce484222325ULL
+
+/* FNV-1a, a byte at a time, so that the sum of a text does not depend on
+ * how it was cut into pieces: the model's checksum (written in buffers,
+ * read in lines). */
+static uint64_t checksum(uint64_t h, const unsigned char *p, size_t n)
+{
     while (n--)
         h = (h ^ *p++) * 0x100000001b3ULL;
     return h;
@@ -111,7 +99,7 @@ static uint64_t hash_file(uint64_t h, const char *path)
 static uint64_t run_identity(const struct kpi_report_params *p)
 {
     char text[512];
-    uint64_t h = 0xcbf29ce484222325ULL;
+    uint64_t h = HASH_SEED;
     size_t dlen = strlen(p->dataset);
     char *path = malloc(dlen + sizeof "/indicators.csv");
     if (path) {
@@ -135,553 +123,787 @@ static uint64_t run_identity(const struct kpi_report_params *p)
     return h;
 }
 
-/* Size of DIR/NAME, -1 when it was not written. */
-static long file_size(const char *dir, const char *name)
-{
-    char path[KPI_PATH_MAX + 32];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return stat(path, &st) == 0 ? (long)st.st_size : -1;
-}
+/* ---- writing the model -------------------------------------------------- */
 
-static void put_hex(FILE *f, const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        fprintf(f, "%02x", *p);
-}
-
-int kpi_write_shard_manifest(const struct kpi_report *rep, const char *dir,
-                             struct kpi_error *err)
-{
-    const struct kpi_shard_layout *L = rep->layout;
-    const struct kpi_report_params *p = rep->params;
-    size_t n_deps;
-    const struct kpi_department *deps = kpi_dataset_departments(rep->ds, &n_deps);
+/* The model's bytes go through here, so the checksum sees each of them. */
+struct dump {
     FILE *f;
+    uint64_t sum;
+    char buf[8192];
+    size_t len;
+};
 
-    if (!L)
-        return 0;
-    if (!(f = kpi_output_open(dir, MANIFEST, err)))
-        return err ? err->code : KPI_EIO;
-    fprintf(f, "kpieval-shard 1\nshard %u %u\nrun %016" PRIx64 "\ndepartments %zu\n",
-            p->shard_index, p->shard_count, run_identity(p),
-            kpi_dataset_departments_total(rep->ds));
-    fprintf(f, "sizes %ld %ld %ld\nreport.json %ld %ld\n", file_size(dir, "kpis.csv"),
-            file_size(dir, "departments.csv"), file_size(dir, "report.json"), L->json_head_end,
-            L->json_tail_start);
-    for (size_t i = 0; i < p->grades->n; i++) {
-        fputs("grade ", f);
-        put_hex(f, p->grades->bands[i].name);
-        fprintf(f, " %a\n", p->grades->bands[i].min);
-    }
-    for (size_t i = 0; i < L->n_blocks; i++) {
-        const struct kpi_shard_block *b = &L->blocks[i];
-        const struct kpi_department_summary *s = &rep->departments[b->first_dep];
-        fputs("block ", f);
-        put_hex(f, deps[b->first_dep].path);
-        fprintf(f, " %zu %u %u %u %u %u %a %a %ld %ld %ld %ld %ld %ld %ld %ld\n",
-                b->end_dep - b->first_dep, s->kpis, s->count[KPI_STATUS_OK],
-                s->count[KPI_STATUS_MISSING], s->count[KPI_STATUS_ERROR],
-                s->count[KPI_STATUS_INVALID], s->weight, s->weighted, b->kpis_csv[0],
-                b->kpis_csv[1], b->departments_csv[0], b->departments_csv[1], b->json_kpis[0],
-                b->json_kpis[1], b->json_departments[0], b->json_departments[1]);
-    }
-    return kpi_output_close(f, MANIFEST, err);
+static void flush_dump(struct dump *d)
+{
+    d->sum = checksum(d->sum, (const unsigned char *)d->buf, d->len);
+    fwrite_unlocked(d->buf, 1, d->len, d->f);
+    d->len = 0;
 }
 
-/* ---- merge -------------------------------------------------------------- */
-
-struct block {
-    char *path;
-    size_t part;
-    struct kpi_department_summary sum;
-    long range[4][2]; /* kpis.csv, departments.csv, report.json kpis, departments */
-};
-
-struct part {
-    const char *dir;
-    unsigned index, count;
-    uint64_t run;
-    long size[3]; /* kpis.csv, departments.csv, report.json; -1: not written */
-    size_t departments;
-    long head_end, tail_start;
-    struct kpi_grades grades;
-    int fd[3]; /* kpis.csv, departments.csv, report.json */
-};
-
-struct merge {
-    struct part *parts;
-    size_t n_parts;
-    struct block *blocks;
-    size_t n_blocks, cap_blocks;
-    char *buf;
-    bool has[4]; /* kpis.csv, departments.csv, report.json, departments/ */
-};
-
-enum { F_KPIS, F_DEPARTMENTS, F_JSON };
-static const char *const part_files[3] = {"kpis.csv", "departments.csv", "report.json"};
-
-static int unhex(const char *hex, char **out)
+static void put_bytes(struct dump *d, const char *s, size_t n)
 {
-    size_t n = strlen(hex);
-    char *s;
-    if (n % 2 || !(s = malloc(n / 2 + 1)))
-        return -1;
-    for (size_t i = 0; i < n / 2; i++) {
-        unsigned v;
-        if (sscanf(hex + 2 * i, "%2x", &v) != 1 || v == 0) {
-            free(s);
-            return -1;
-        }
-        s[i] = (char)v;
+    while (n) {
+        if (d->len == sizeof d->buf)
+            flush_dump(d);
+        size_t k = sizeof d->buf - d->len < n ? sizeof d->buf - d->len : n;
+        memcpy(d->buf + d->len, s, k);
+        d->len += k, s += k, n -= k;
     }
-    s[n / 2] = '\0';
-    *out = s;
+}
+
+static void put_raw(struct dump *d, const char *s)
+{
+    put_bytes(d, s, strlen(s));
+}
+
+/* A field: tab, then s escaped, or \N for NULL. */
+static void put_text(struct dump *d, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    put_bytes(d, "\t", 1);
+    if (!s) {
+        put_bytes(d, "\\N", 2);
+        return;
+    }
+    for (const char *run = s;; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != 0x7F && c != '\\')
+            continue;
+        put_bytes(d, run, (size_t)(s - run));
+        if (!c)
+            break;
+        char esc[4] = {'\\', '\\', 0, 0};
+        size_t n = 2;
+        if (c == '\t')
+            esc[1] = 't';
+        else if (c == '\n')
+            esc[1] = 'n';
+        else if (c != '\\')
+            esc[1] = 'x', esc[2] = hex[c >> 4], esc[3] = hex[c & 15], n = 4;
+        put_bytes(d, esc, n);
+        run = s + 1;
+    }
+}
+
+static void put_num(struct dump *d, double x)
+{
+    char buf[KPI_NUMBER_BUF];
+    put_bytes(d, "\t", 1);
+    put_raw(d, kpi_text_format_exact(x, buf));
+}
+
+static void put_uint(struct dump *d, unsigned long long v)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "\t%llu", v);
+    put_raw(d, buf);
+}
+
+static void put_params(struct dump *d, const struct kpi_report *rep)
+{
+    const struct kpi_report_params *p = rep->params;
+    char line[128];
+
+    snprintf(line, sizeof line, "shard\t%u\t%u\nrun\t%016" PRIx64 "\ndepartments", p->shard_index,
+             p->shard_count, run_identity(p));
+    put_raw(d, line);
+    put_uint(d, rep->departments_total);
+    put_raw(d, "\nreports");
+    put_uint(d, p->reports);
+    put_raw(d, "\ndataset");
+    put_text(d, p->dataset);
+    put_raw(d, "\nperiod");
+    put_text(d, p->period);
+    put_raw(d, "\ncap");
+    put_num(d, p->cap);
+    put_raw(d, "\nlimits");
+    put_uint(d, p->instruction_limit);
+    put_uint(d, p->memory_limit);
+    put_num(d, p->time_limit);
+    for (size_t i = 0; i < p->n_plugin_dirs; i++) {
+        put_raw(d, "\nplugin_dir");
+        put_text(d, p->plugin_dirs[i]);
+    }
+    for (size_t i = 0; i < p->grades->n; i++) {
+        put_raw(d, "\ngrade");
+        put_text(d, p->grades->bands[i].name);
+        put_num(d, p->grades->bands[i].min);
+    }
+    for (size_t i = 0; i < rep->n_extra_columns; i++) {
+        put_raw(d, "\ncolumn");
+        put_text(d, rep->extra_columns[i]);
+    }
+    put_raw(d, "\nwarnings");
+    put_uint(d, rep->warnings_total);
+    for (size_t i = 0; i < rep->n_warnings; i++) {
+        put_raw(d, "\nwarning");
+        put_text(d, rep->warnings[i]);
+    }
+    put_raw(d, "\n");
+}
+
+static void put_kpi(struct dump *d, const struct kpi_report *rep, size_t i)
+{
+    const struct kpi_indicator *k = &rep->kpis[i];
+    const struct kpi_result *r = &rep->rows[i];
+    static const char *const scorings = "rlbxe"; /* enum kpi_scoring, in order */
+
+    put_raw(d, "kpi");
+    put_uint(d, k->department_id);
+    put_uint(d, k->line);
+    put_text(d, k->id);
+    put_text(d, k->name);
+    put_text(d, k->department);
+    put_text(d, k->unit);
+    put_text(d, k->formula);
+    put_raw(d, k->direction == KPI_DIRECTION_DECREASE ? "\t-" : "\t+");
+    put_bytes(d, "\t", 1);
+    put_bytes(d, &scorings[k->scoring], 1);
+    put_text(d, k->scoring == KPI_SCORING_EXPRESSION ? k->scoring_text : NULL);
+    if (k->has_baseline)
+        put_num(d, k->baseline);
+    else
+        put_text(d, NULL);
+    put_num(d, k->target);
+    put_num(d, k->weight);
+    put_text(d, k->invalid);
+    put_text(d, k->bad->baseline);
+    put_text(d, k->bad->target);
+    put_text(d, k->bad->weight);
+    put_text(d, k->bad->direction);
+    put_uint(d, r->status);
+    if (r->has_actual)
+        put_num(d, r->actual);
+    else
+        put_text(d, NULL);
+    put_num(d, r->status == KPI_STATUS_OK ? r->achievement : 0);
+    put_num(d, r->status == KPI_STATUS_OK ? r->achievement_capped : 0);
+    put_text(d, r->message);
+    put_uint(d, k->n_inputs);
+    for (size_t e = 0; e < rep->n_extra_columns; e++)
+        put_text(d, k->extra[e]);
+    put_raw(d, "\n");
+    for (unsigned in = 0; in < k->n_inputs; in++) {
+        put_raw(d, "in");
+        put_text(d, k->inputs[in].name);
+        put_num(d, k->inputs[in].value);
+        put_uint(d, k->inputs[in].line);
+        put_raw(d, "\n");
+    }
+}
+
+int kpi_write_shard_model(const struct kpi_report *rep, void *state, struct kpi_error *err)
+{
+    struct dump *d = malloc(sizeof *d);
+    char end[64];
+
+    if (!d)
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    d->f = kpi_sink_file(state);
+    d->sum = HASH_SEED;
+    d->len = 0;
+    put_raw(d, FORMAT_LINE);
+    put_params(d, rep);
+    for (size_t i = 0; i < rep->n_departments; i++) {
+        const struct kpi_department *dep = &rep->departments[i];
+        put_raw(d, "dep");
+        put_uint(d, dep->number);
+        put_uint(d, dep->depth);
+        if (dep->parent == KPI_NONE)
+            put_raw(d, "\t-");
+        else
+            put_uint(d, dep->parent);
+        put_text(d, dep->path);
+        put_raw(d, "\n");
+    }
+    for (size_t i = 0; i < rep->n_kpis; i++)
+        put_kpi(d, rep, i);
+    flush_dump(d);
+    snprintf(end, sizeof end, "end\t%016" PRIx64 "\n", d->sum);
+    fputs(end, d->f);
+    free(d);
     return 0;
 }
 
-/* Totals of a block as a run can write them: counts that add up, and sums
- * within the bounds of weight and achievement (score.h), with room for
- * rounding. A manifest is input: a forged inf or 1e308 must not reach the
- * overall figure, whose sum it would overflow. */
-static bool block_totals_ok(const struct kpi_department_summary *s)
+/* ---- reading a part ----------------------------------------------------- */
+
+struct part {
+    const char *dir;
+    unsigned index, count, reports;
+    uint64_t run;
+    size_t departments_total;
+    struct kpi_report_params params;
+    struct kpi_grades grades;
+    const char **plugin_dirs, **columns, **warnings;
+    size_t n_plugin_dirs, n_columns, n_warnings, warnings_total;
+    struct kpi_department *deps;
+    size_t n_deps, cap_deps;
+    struct kpi_indicator *kpis;
+    struct kpi_result *rows;
+    size_t n_kpis, cap_kpis;
+    struct kpi_input *filling; /* the inputs of the last KPI, being read */
+};
+
+/* One line being read: its fields, split at tabs, unescaped in place. */
+struct fields {
+    char *f[64];
+    size_t n;
+};
+
+static bool unescape(char *s)
 {
-    unsigned long long counted = 0;
-    double ok = s->count[KPI_STATUS_OK], slack = 1 + 1e-6;
-    for (int k = 0; k < KPI_STATUS_COUNT; k++)
-        counted += s->count[k];
-    return counted == s->kpis && isfinite(s->weight) && isfinite(s->weighted) &&
-           s->weight >= 0 && s->weight <= ok * KPI_WEIGHT_MAX * slack &&
-           fabs(s->weighted) <= ok * KPI_WEIGHT_MAX * KPI_ACHIEVEMENT_MAX * slack;
+    char *o = s;
+    for (char *p = s; *p; p++) {
+        if (*p != '\\') {
+            *o++ = *p;
+            continue;
+        }
+        switch (*++p) {
+        case '\\': *o++ = '\\'; break;
+        case 't': *o++ = '\t'; break;
+        case 'n': *o++ = '\n'; break;
+        case 'x': {
+            unsigned v;
+            if (!p[1] || !p[2] || sscanf(p + 1, "%2x", &v) != 1 || v == 0)
+                return false;
+            *o++ = (char)v;
+            p += 2;
+            break;
+        }
+        default: return false;
+        }
+    }
+    *o = '\0';
+    return true;
 }
 
-static int read_manifest(struct merge *m, size_t pi, struct kpi_error *err)
+static void split(char *line, struct fields *fl)
 {
-    struct part *p = &m->parts[pi];
-    char path[KPI_PATH_MAX + 16], line[MANIFEST_LINE_MAX], word[MANIFEST_LINE_MAX];
-    unsigned lineno = 0;
-    FILE *f;
-    int rc = 0, fd;
+    fl->n = 0;
+    for (char *p = line;;) {
+        if (fl->n < sizeof fl->f / sizeof fl->f[0])
+            fl->f[fl->n++] = p;
+        char *tab = strchr(p, '\t');
+        if (!tab)
+            break;
+        *tab = '\0';
+        p = tab + 1;
+    }
+}
 
-    snprintf(path, sizeof path, "%s/" MANIFEST, p->dir);
+/* Field i as text in the arena (NULL for \N); *ok cleared when it is bad. */
+static const char *text_at(struct kpi_arena *a, struct fields *fl, size_t i, bool *ok)
+{
+    char *s;
+    if (i >= fl->n || !(s = fl->f[i])) {
+        *ok = false;
+        return NULL;
+    }
+    if (!strcmp(s, "\\N"))
+        return NULL;
+    if (!unescape(s) || !(s = kpi_arena_strndup(a, s, strlen(s))))
+        *ok = false;
+    return s;
+}
+
+static const char *text_req(struct kpi_arena *a, struct fields *fl, size_t i, bool *ok)
+{
+    const char *s = text_at(a, fl, i, ok);
+    if (!s)
+        *ok = false;
+    return s;
+}
+
+static double num_at(struct fields *fl, size_t i, bool *ok)
+{
+    double x = 0;
+    char *end;
+    if (i >= fl->n || !*fl->f[i]) {
+        *ok = false;
+        return 0;
+    }
+    errno = 0;
+    x = strtod(fl->f[i], &end);
+    if (*end || errno || !isfinite(x))
+        *ok = false;
+    return x;
+}
+
+static unsigned long long uint_at(struct fields *fl, size_t i, unsigned long long max, bool *ok)
+{
+    char *end;
+    unsigned long long v;
+    if (i >= fl->n || fl->f[i][0] < '0' || fl->f[i][0] > '9') {
+        *ok = false;
+        return 0;
+    }
+    errno = 0;
+    v = strtoull(fl->f[i], &end, 10);
+    if (*end || errno || v > max)
+        *ok = false;
+    return v;
+}
+
+/* Appends one element to *arr (arena-free growth: realloc). */
+static void *grow(void *arr, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return arr;
+    size_t ncap = *cap ? 2 * *cap : 64;
+    void *na = realloc(arr, ncap * size);
+    if (na)
+        *cap = ncap;
+    return na;
+}
+
+static bool push_text(const char ***arr, size_t *n, const char *s)
+{
+    const char **na = realloc(*arr, (*n + 1) * sizeof *na);
+    if (!na)
+        return false;
+    na[(*n)++] = s;
+    *arr = na;
+    return true;
+}
+
+/* A KPI line: its indicator and result; its inputs follow. The values a
+ * whole run could not have made (an achievement out of range, a weight
+ * over the limit, a bad status) are refused: a model is input. */
+static bool read_kpi(struct part *p, struct kpi_arena *a, struct fields *fl,
+                     struct kpi_indicator *k, struct kpi_result *r, unsigned *n_inputs)
+{
+    bool ok = fl->n == 25 + p->n_columns;
+    struct kpi_bad_cells *bad = kpi_arena_alloc(a, sizeof *bad);
+    static const char scorings[] = "rlbxe";
+
+    memset(k, 0, sizeof *k);
+    memset(r, 0, sizeof *r);
+    if (!bad)
+        return false;
+    k->department_id = (unsigned)uint_at(fl, 1, p->n_deps ? p->n_deps - 1 : 0, &ok);
+    k->line = (unsigned)uint_at(fl, 2, UINT32_MAX, &ok);
+    k->id = text_req(a, fl, 3, &ok);
+    k->name = text_req(a, fl, 4, &ok);
+    k->department = text_req(a, fl, 5, &ok);
+    k->unit = text_req(a, fl, 6, &ok);
+    k->formula = text_req(a, fl, 7, &ok);
+    ok = ok && fl->n > 9 && (!strcmp(fl->f[8], "+") || !strcmp(fl->f[8], "-")) &&
+         strlen(fl->f[9]) == 1 && strchr(scorings, fl->f[9][0]);
+    if (!ok)
+        return false;
+    k->direction = fl->f[8][0] == '-' ? KPI_DIRECTION_DECREASE : KPI_DIRECTION_INCREASE;
+    k->scoring = (unsigned char)(strchr(scorings, fl->f[9][0]) - scorings);
+    k->scoring_text = text_at(a, fl, 10, &ok);
+    k->has_baseline = strcmp(fl->f[11], "\\N") != 0;
+    k->baseline = k->has_baseline ? num_at(fl, 11, &ok) : 0;
+    k->target = num_at(fl, 12, &ok);
+    k->weight = num_at(fl, 13, &ok);
+    k->invalid = text_at(a, fl, 14, &ok);
+    bad->baseline = text_at(a, fl, 15, &ok);
+    bad->target = text_at(a, fl, 16, &ok);
+    bad->weight = text_at(a, fl, 17, &ok);
+    bad->direction = text_at(a, fl, 18, &ok);
+    k->bad = bad;
+    r->status = (enum kpi_status)uint_at(fl, 19, KPI_STATUS_COUNT - 1, &ok);
+    r->has_actual = fl->n > 20 && strcmp(fl->f[20], "\\N") != 0;
+    r->actual = r->has_actual ? num_at(fl, 20, &ok) : 0;
+    r->achievement = num_at(fl, 21, &ok);
+    r->achievement_capped = num_at(fl, 22, &ok);
+    r->message = text_at(a, fl, 23, &ok);
+    *n_inputs = (unsigned)uint_at(fl, 24, 1u << 24, &ok);
+    k->formula_id = 0;
+    k->scoring_id = KPI_NONE;
+    if (p->n_columns) {
+        const char **extra = kpi_arena_alloc(a, p->n_columns * sizeof *extra);
+        ok = ok && extra;
+        for (size_t e = 0; ok && e < p->n_columns; e++)
+            if (!(extra[e] = text_req(a, fl, 25 + e, &ok)))
+                break;
+        k->extra = extra;
+    }
+    return ok && k->weight >= 0 && k->weight <= KPI_WEIGHT_MAX &&
+           fabs(r->achievement) <= KPI_ACHIEVEMENT_MAX &&
+           fabs(r->achievement_capped) <= KPI_ACHIEVEMENT_MAX &&
+           (k->scoring == KPI_SCORING_EXPRESSION) == (k->scoring_text != NULL);
+}
+
+/* A header line of the model; false when it is not one it knows. */
+static bool read_header(struct part *p, struct kpi_arena *a, struct fields *fl, bool *ok)
+{
+    const char *tag = fl->f[0];
+    const char *s;
+
+    if (!strcmp(tag, "shard") && fl->n == 3) {
+        p->index = (unsigned)uint_at(fl, 1, KPI_SHARDS_MAX, ok);
+        p->count = (unsigned)uint_at(fl, 2, KPI_SHARDS_MAX, ok);
+    } else if (!strcmp(tag, "run") && fl->n == 2) {
+        *ok = *ok && sscanf(fl->f[1], "%" SCNx64, &p->run) == 1;
+    } else if (!strcmp(tag, "departments") && fl->n == 2) {
+        p->departments_total = (size_t)uint_at(fl, 1, SIZE_MAX, ok);
+    } else if (!strcmp(tag, "reports") && fl->n == 2) {
+        p->reports = (unsigned)uint_at(fl, 1, UINT32_MAX, ok);
+    } else if (!strcmp(tag, "dataset") && fl->n == 2) {
+        p->params.dataset = text_req(a, fl, 1, ok);
+    } else if (!strcmp(tag, "period") && fl->n == 2) {
+        p->params.period = text_at(a, fl, 1, ok);
+    } else if (!strcmp(tag, "cap") && fl->n == 2) {
+        p->params.cap = num_at(fl, 1, ok);
+    } else if (!strcmp(tag, "limits") && fl->n == 4) {
+        p->params.instruction_limit = uint_at(fl, 1, UINT64_MAX, ok);
+        p->params.memory_limit = (size_t)uint_at(fl, 2, SIZE_MAX, ok);
+        p->params.time_limit = num_at(fl, 3, ok);
+    } else if (!strcmp(tag, "plugin_dir") && fl->n == 2) {
+        *ok = *ok && (s = text_req(a, fl, 1, ok)) && push_text(&p->plugin_dirs, &p->n_plugin_dirs, s);
+    } else if (!strcmp(tag, "grade") && fl->n == 3) {
+        struct kpi_grade_band *band = &p->grades.bands[p->grades.n];
+        s = p->grades.n < KPI_GRADES_MAX ? text_req(a, fl, 1, ok) : NULL;
+        if (!s || strlen(s) >= sizeof band->name) {
+            *ok = false;
+        } else {
+            memcpy(band->name, s, strlen(s) + 1);
+            band->min = num_at(fl, 2, ok);
+            p->grades.n++;
+        }
+    } else if (!strcmp(tag, "column") && fl->n == 2) {
+        *ok = *ok && (s = text_req(a, fl, 1, ok)) && push_text(&p->columns, &p->n_columns, s);
+    } else if (!strcmp(tag, "warnings") && fl->n == 2) {
+        p->warnings_total = (size_t)uint_at(fl, 1, SIZE_MAX, ok);
+    } else if (!strcmp(tag, "warning") && fl->n == 2) {
+        *ok = *ok && (s = text_req(a, fl, 1, ok)) && push_text(&p->warnings, &p->n_warnings, s);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static bool read_dep(struct part *p, struct kpi_arena *a, struct fields *fl)
+{
+    bool ok = fl->n == 5;
+    struct kpi_department *d;
+
+    if (!ok || !(d = grow(p->deps, &p->cap_deps, p->n_deps, sizeof *d)))
+        return false;
+    p->deps = d;
+    d = &p->deps[p->n_deps];
+    d->number = (unsigned)uint_at(fl, 1, UINT32_MAX, &ok);
+    d->depth = (unsigned)uint_at(fl, 2, KPI_DEPARTMENT_LEVELS_MAX, &ok);
+    if (!strcmp(fl->f[3], "-"))
+        d->parent = KPI_NONE;
+    else
+        d->parent = (unsigned)uint_at(fl, 3, p->n_deps ? p->n_deps - 1 : 0, &ok) ;
+    ok = ok && (d->depth == 0) == (d->parent == KPI_NONE) && (p->n_deps || d->depth == 0) &&
+         (d->parent == KPI_NONE || p->deps[d->parent].depth + 1 == d->depth);
+    if (!ok || !(d->path = text_req(a, fl, 4, &ok)))
+        return false;
+    const char *slash = strrchr(d->path, '/');
+    d->name = slash ? slash + 1 : d->path;
+    p->n_deps++;
+    return ok;
+}
+
+/* Reads DIR/shard.txt into p (strings in a). */
+static int read_part(struct part *p, struct kpi_arena *a, struct kpi_error *err)
+{
+    char path[KPI_PATH_MAX + 16];
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    unsigned long lineno = 0;
+    uint64_t sum = HASH_SEED;
+    bool ok = true, ended = false;
+    unsigned pending_inputs = 0;
+    struct fields fl;
+    FILE *f;
+    int fd;
+
+    snprintf(path, sizeof path, "%s/" KPI_SHARD_MODEL, p->dir);
     fd = kpi_input_open(path, path, KPI_EINPUT, NULL, err);
     if (fd == KPI_EIO)
         return kpi_error_set(err, KPI_EINPUT,
                              "%s: not a partial report (%s); make parts with run --shard I/N",
-                             p->dir, errno == ENOENT ? "no " MANIFEST : strerror(errno));
+                             p->dir, errno == ENOENT ? "no " KPI_SHARD_MODEL : strerror(errno));
     if (fd < 0)
         return fd;
     if (!(f = fdopen(fd, "r"))) {
         close(fd);
         return kpi_error_set(err, KPI_ENOMEM, "out of memory");
     }
-    while (!rc && fgets(line, sizeof line, f)) {
+    while (ok && !ended && (len = getline(&line, &cap, f)) > 0) {
         lineno++;
-        if (!strchr(line, '\n')) {
-            rc = -1;
+        if (line[len - 1] != '\n')
+            break; /* a last line cut short: see below */
+        if (memchr(line, '\0', (size_t)len)) {
+            ok = false;
             break;
         }
         if (lineno == 1) {
-            rc = strcmp(line, "kpieval-shard 1\n") ? -1 : 0;
-        } else if (!strncmp(line, "shard ", 6)) {
-            rc = sscanf(line, "shard %u %u", &p->index, &p->count) == 2 ? 0 : -1;
-        } else if (!strncmp(line, "run ", 4)) {
-            rc = sscanf(line, "run %" SCNx64, &p->run) == 1 ? 0 : -1;
-        } else if (!strncmp(line, "sizes ", 6)) {
-            rc = sscanf(line, "sizes %ld %ld %ld", &p->size[0], &p->size[1], &p->size[2]) == 3
-                     ? 0
-                     : -1;
-        } else if (!strncmp(line, "departments ", 12)) {
-            rc = sscanf(line, "departments %zu", &p->departments) == 1 ? 0 : -1;
-        } else if (!strncmp(line, "report.json ", 12)) {
-            rc = sscanf(line, "report.json %ld %ld", &p->head_end, &p->tail_start) == 2 ? 0 : -1;
-        } else if (!strncmp(line, "grade ", 6)) {
-            struct kpi_grade_band *band = &p->grades.bands[p->grades.n];
-            char *name = NULL;
-            rc = -1;
-            if (p->grades.n < KPI_GRADES_MAX &&
-                sscanf(line, "grade %s %la", word, &band->min) == 2 && !unhex(word, &name)) {
-                if (strlen(name) < sizeof band->name) {
-                    strcpy(band->name, name);
-                    p->grades.n++;
-                    rc = 0;
-                }
-                free(name);
+            ok = !strcmp(line, FORMAT_LINE);
+            sum = checksum(sum, (const unsigned char *)line, (size_t)len);
+            continue;
+        }
+        if (!strncmp(line, "end\t", 4)) {
+            uint64_t want;
+            ok = sscanf(line, "end\t%" SCNx64, &want) == 1 && len == 21;
+            if (ok && want != sum) {
+                fclose(f);
+                free(line);
+                return kpi_error_set(err, KPI_EINPUT,
+                                     "%s: changed since its run wrote it (checksum)", path);
             }
-        } else if (!strncmp(line, "block ", 6)) {
-            struct block b = {0};
-            size_t deps;
-            struct kpi_department_summary *s = &b.sum;
-            b.part = pi;
-            rc = -1;
-            if (sscanf(line,
-                       "block %s %zu %u %u %u %u %u %la %la %ld %ld %ld %ld %ld %ld %ld %ld", word,
-                       &deps, &s->kpis, &s->count[KPI_STATUS_OK], &s->count[KPI_STATUS_MISSING],
-                       &s->count[KPI_STATUS_ERROR], &s->count[KPI_STATUS_INVALID], &s->weight,
-                       &s->weighted, &b.range[0][0], &b.range[0][1], &b.range[1][0],
-                       &b.range[1][1], &b.range[2][0], &b.range[2][1], &b.range[3][0],
-                       &b.range[3][1]) == 17 &&
-                block_totals_ok(s) && !unhex(word, &b.path)) {
-                if (m->n_blocks == m->cap_blocks) {
-                    size_t cap = m->cap_blocks ? 2 * m->cap_blocks : 64;
-                    struct block *nb = realloc(m->blocks, cap * sizeof *nb);
-                    if (!nb) {
-                        free(b.path);
-                        fclose(f);
-                        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
-                    }
-                    m->blocks = nb;
-                    m->cap_blocks = cap;
-                }
-                m->blocks[m->n_blocks++] = b;
-                rc = 0;
+            ended = true;
+            break;
+        }
+        sum = checksum(sum, (const unsigned char *)line, (size_t)len);
+        line[len - 1] = '\0';
+        split(line, &fl);
+        if (pending_inputs) {
+            struct kpi_indicator *k = &p->kpis[p->n_kpis - 1];
+            struct kpi_input *in = &p->filling[k->n_inputs];
+            ok = fl.n == 4 && !strcmp(fl.f[0], "in") && (in->name = text_req(a, &fl, 1, &ok));
+            in->value = num_at(&fl, 2, &ok);
+            in->line = (unsigned)uint_at(&fl, 3, UINT32_MAX, &ok);
+            k->n_inputs++;
+            pending_inputs--;
+        } else if (!strcmp(fl.f[0], "dep")) {
+            ok = !p->n_kpis && read_dep(p, a, &fl);
+        } else if (!strcmp(fl.f[0], "kpi")) {
+            struct kpi_indicator *nk = grow(p->kpis, &p->cap_kpis, p->n_kpis, sizeof *nk);
+            struct kpi_result *nr = nk ? realloc(p->rows, p->cap_kpis * sizeof *nr) : NULL;
+            if (nk)
+                p->kpis = nk;
+            if (!nk || !nr) {
+                fclose(f);
+                free(line);
+                return kpi_error_set(err, KPI_ENOMEM, "out of memory");
             }
+            p->rows = nr;
+            struct kpi_indicator *k = &p->kpis[p->n_kpis];
+            ok = p->n_deps && read_kpi(p, a, &fl, k, &p->rows[p->n_kpis], &pending_inputs);
+            k->n_inputs = 0;
+            if (ok && pending_inputs &&
+                !(k->inputs = p->filling = kpi_arena_alloc(a, pending_inputs * sizeof *p->filling)))
+                ok = false;
+            if (ok && p->n_kpis && k->department_id < p->kpis[p->n_kpis - 1].department_id)
+                ok = false; /* KPIs are in tree order */
+            p->n_kpis++;
         } else {
-            rc = -1;
+            ok = !p->n_deps && read_header(p, a, &fl, &ok) && ok;
         }
     }
     fclose(f);
-    if (rc || lineno < 6 || p->count < 1 || p->count > KPI_SHARDS_MAX)
-        return kpi_error_set(err, KPI_EINPUT, "%s:%u: not a kpieval shard manifest", path,
-                             lineno);
+    free(line);
+    if (ok && !ended)
+        return kpi_error_set(err, KPI_EINPUT, "%s: changed since its run wrote it (cut short)",
+                             path);
+    if (!ok || pending_inputs || !p->params.dataset || p->count < 1 || p->index < 1 ||
+        p->index > p->count || !p->grades.n)
+        return kpi_error_set(err, KPI_EINPUT, "%s:%lu: not a kpieval shard model", path, lineno);
+    p->params.grades = &p->grades;
+    p->params.plugin_dirs = p->plugin_dirs;
+    p->params.n_plugin_dirs = p->n_plugin_dirs;
+    p->params.reports = p->reports;
     return 0;
 }
+
+/* ---- merging ------------------------------------------------------------ */
+
+/* A top-level department with everything beneath it, in one part. */
+struct block {
+    const struct part *part;
+    size_t first_dep, end_dep, first_kpi, end_kpi;
+};
 
 static int compare_blocks(const void *a, const void *b)
 {
-    return strcmp(((const struct block *)a)->path, ((const struct block *)b)->path);
+    const struct block *x = a, *y = b;
+    unsigned nx = x->part->deps[x->first_dep].number, ny = y->part->deps[y->first_dep].number;
+    return nx < ny ? -1 : nx > ny;
 }
 
-/* Copies bytes [start, end) of part file fd to f. */
-static int copy_range(struct merge *m, int fd, long start, long end, FILE *f)
+/* Every shard of one run, once: the parts agree on the run and its
+ * --reports, and no shard is missing. */
+static int check_parts(const struct part *parts, size_t n, struct kpi_error *err)
 {
-    while (start < end) {
-        size_t want = (size_t)(end - start) < (1u << 20) ? (size_t)(end - start) : (1u << 20);
-        ssize_t got = pread(fd, m->buf, want, start);
-        if (got <= 0)
-            return -1;
-        if (fwrite(m->buf, 1, (size_t)got, f) != (size_t)got)
-            return -1;
-        start += got;
+    unsigned count = parts[0].count;
+    for (size_t i = 0; i < n; i++) {
+        if (parts[i].count != count || parts[i].run != parts[0].run)
+            return kpi_error_set(err, KPI_EINPUT,
+                                 "%s: a part of another run (other input files or options) "
+                                 "than %s",
+                                 parts[i].dir, parts[0].dir);
+        if (parts[i].reports != parts[0].reports)
+            return kpi_error_set(err, KPI_EINPUT, "%s: other --reports than %s", parts[i].dir,
+                                 parts[0].dir);
+        for (size_t j = 0; j < i; j++)
+            if (parts[j].index == parts[i].index)
+                return kpi_error_set(err, KPI_EINPUT, "shard %u of %u given twice (%s and %s)",
+                                     parts[i].index, count, parts[j].dir, parts[i].dir);
+    }
+    for (unsigned s = 1; s <= count; s++) {
+        size_t i = 0;
+        while (i < n && parts[i].index != s)
+            i++;
+        if (i == n)
+            return kpi_error_set(err, KPI_EINPUT, "shard %u of %u is missing", s, count);
     }
     return 0;
 }
 
-/* Bytes of the first line of fd, newline included, or -1. */
-static long first_line_length(struct merge *m, int fd)
+/* The merged model: every part's blocks in tree order, indices remapped. */
+struct merged {
+    struct kpi_indicator *kpis;
+    struct kpi_result *rows;
+    size_t n_kpis;
+    struct kpi_department *deps;
+    struct kpi_department_summary *summaries;
+    size_t n_deps;
+};
+
+static int gather(const struct part *parts, size_t n_parts, struct merged *m,
+                  struct kpi_error *err)
 {
-    ssize_t got = pread(fd, m->buf, 4096, 0);
-    char *nl = got > 0 ? memchr(m->buf, '\n', (size_t)got) : NULL;
-    return nl ? (long)(nl - m->buf) + 1 : -1;
-}
+    size_t n_blocks = 0, n_kpis = 0, n_deps = 0, b = 0;
+    struct block *blocks;
 
-static int same_bytes(struct merge *m, int fd_a, int fd_b, long a, long b, long len)
-{
-    char *x = m->buf, *y = m->buf + (1u << 19);
-    while (len > 0) {
-        size_t want = len < (1L << 19) ? (size_t)len : (1u << 19);
-        if (pread(fd_a, x, want, a) != (ssize_t)want || pread(fd_b, y, want, b) != (ssize_t)want)
-            return 0;
-        if (memcmp(x, y, want))
-            return 0;
-        a += (long)want, b += (long)want, len -= (long)want;
+    for (size_t i = 0; i < n_parts; i++) {
+        n_kpis += parts[i].n_kpis;
+        n_deps += parts[i].n_deps;
+        for (size_t d = 0; d < parts[i].n_deps; d++)
+            n_blocks += parts[i].deps[d].depth == 0;
     }
-    return 1;
-}
-
-static int write_csv(struct merge *m, int which, const char *staging, struct kpi_error *err)
-{
-    FILE *f = kpi_output_open(staging, part_files[which], err);
-    long header = first_line_length(m, m->parts[0].fd[which]);
-    int bad;
-
-    if (!f)
-        return err ? err->code : KPI_EIO;
-    bad = header < 0 || copy_range(m, m->parts[0].fd[which], 0, header, f);
-    for (size_t i = 0; i < m->n_blocks && !bad; i++) {
-        const struct block *b = &m->blocks[i];
-        bad = copy_range(m, m->parts[b->part].fd[which], b->range[which][0], b->range[which][1],
-                         f);
-    }
-    if (bad) {
-        fclose(f);
-        return kpi_error_set(err, KPI_EIO, "%s: cannot copy the parts' rows", part_files[which]);
-    }
-    return kpi_output_close(f, part_files[which], err);
-}
-
-static int write_json(struct merge *m, const struct kpi_department_summary *overall,
-                      const char *staging, struct kpi_error *err)
-{
-    const struct part *p0 = &m->parts[0];
-    FILE *f = kpi_output_open(staging, "report.json", err);
-    struct stat st;
-    int bad;
-
-    if (!f)
-        return err ? err->code : KPI_EIO;
-    bad = fstat(p0->fd[F_JSON], &st) != 0 || copy_range(m, p0->fd[F_JSON], 0, p0->head_end, f);
-    kpi_json_put_overall(f, overall);
-    for (int arr = 0; arr < 2 && !bad; arr++) {
-        fputs(arr ? "  \"departments\": [\n" : "  \"kpis\": [\n", f);
-        for (size_t i = 0; i < m->n_blocks && !bad; i++) {
-            const struct block *b = &m->blocks[i];
-            bad = copy_range(m, m->parts[b->part].fd[F_JSON], b->range[2 + arr][0],
-                             b->range[2 + arr][1], f);
-            fputs(i + 1 < m->n_blocks ? ",\n" : "\n", f);
-        }
-        fputs("  ],\n", f);
-    }
-    if (!bad)
-        bad = copy_range(m, p0->fd[F_JSON], p0->tail_start, (long)st.st_size, f);
-    if (bad) {
-        fclose(f);
-        return kpi_error_set(err, KPI_EIO, "report.json: cannot copy the parts' entries");
-    }
-    return kpi_output_close(f, "report.json", err);
-}
-
-/* Hard links where the parts are on the same file system, else copies. */
-static int gather_department_files(struct merge *m, const char *staging, struct kpi_error *err)
-{
-    char to[KPI_PATH_MAX + 600], from[KPI_PATH_MAX + 600];
-
-    snprintf(to, sizeof to, "%s/departments", staging);
-    if (mkdir(to, 0777) != 0)
-        return kpi_error_set(err, KPI_EIO, "%s: cannot create: %s", to, strerror(errno));
-    for (size_t i = 0; i < m->n_parts; i++) {
-        snprintf(from, sizeof from, "%s/departments", m->parts[i].dir);
-        DIR *d = opendir(from);
-        struct dirent *e;
-        if (!d)
-            return kpi_error_set(err, KPI_EINPUT, "%s: cannot read: %s", from, strerror(errno));
-        while ((e = readdir(d))) {
-            if (e->d_name[0] == '.')
-                continue;
-            snprintf(from, sizeof from, "%s/departments/%s", m->parts[i].dir, e->d_name);
-            snprintf(to, sizeof to, "%s/departments/%s", staging, e->d_name);
-            /* Only a regular file of the part: link() would as gladly link
-             * a FIFO or a symbolic link into the report. */
-            struct stat st, linked;
-            int in = kpi_input_open(from, from, KPI_EINPUT, &st, err);
-            if (in < 0) {
-                closedir(d);
-                return in == KPI_EIO ? kpi_error_set(err, KPI_EIO, "%s: cannot read: %s", from,
-                                                     strerror(errno))
-                                     : in;
-            }
-            if (link(from, to) == 0) {
-                /* What was linked is what was checked, not a file swapped in. */
-                if (lstat(to, &linked) == 0 && linked.st_dev == st.st_dev &&
-                    linked.st_ino == st.st_ino) {
-                    close(in);
-                    continue;
-                }
-                unlink(to);
-                close(in);
-                closedir(d);
-                return kpi_error_set(err, KPI_EINPUT, "%s: changed while being read", from);
-            }
-            if (errno == EEXIST) {
-                close(in);
-                closedir(d);
-                return kpi_error_set(err, KPI_EINPUT, "%s: found in two parts", to);
-            }
-            FILE *out = fopen(to, "wbx");
-            int bad = !out || copy_range(m, in, 0, (long)st.st_size, out);
-            if (out)
-                bad |= fclose(out) != 0;
-            close(in);
-            if (bad) {
-                closedir(d);
-                return kpi_error_set(err, KPI_EIO, "%s: cannot copy: %s", from, strerror(errno));
-            }
-        }
-        closedir(d);
-    }
-    return 0;
-}
-
-static int check_parts(struct merge *m, struct kpi_error *err)
-{
-    const struct part *p0 = &m->parts[0];
-    unsigned *seen = calloc(p0->count + 1, sizeof *seen);
-    int rc = 0;
-
-    if (!seen)
+    blocks = calloc(n_blocks ? n_blocks : 1, sizeof *blocks);
+    m->kpis = calloc(n_kpis ? n_kpis : 1, sizeof *m->kpis);
+    m->rows = calloc(n_kpis ? n_kpis : 1, sizeof *m->rows);
+    m->deps = calloc(n_deps ? n_deps : 1, sizeof *m->deps);
+    m->summaries = calloc(n_deps ? n_deps : 1, sizeof *m->summaries);
+    if (!blocks || !m->kpis || !m->rows || !m->deps || !m->summaries) {
+        free(blocks);
         return kpi_error_set(err, KPI_ENOMEM, "out of memory");
-    for (size_t i = 0; i < m->n_parts && !rc; i++) {
-        const struct part *p = &m->parts[i];
-        if (p->run != p0->run || p->count != p0->count || p->departments != p0->departments ||
-            p->grades.n != p0->grades.n ||
-            memcmp(&p->grades, &p0->grades, sizeof p->grades) != 0)
-            rc = kpi_error_set(err, KPI_EINPUT,
-                               "%s: is a shard of another run than %s (other input files or "
-                               "options)",
-                               p->dir, p0->dir);
-        else if (p->index < 1 || p->index > p->count)
-            rc = kpi_error_set(err, KPI_EINPUT, "%s: shard %u of %u is out of range", p->dir,
-                               p->index, p->count);
-        else if (seen[p->index]++)
-            rc = kpi_error_set(err, KPI_EINPUT, "%s: shard %u of %u is given twice", p->dir,
-                               p->index, p->count);
-        else if (m->has[F_JSON] &&
-                 (p->head_end != p0->head_end ||
-                  !same_bytes(m, p->fd[F_JSON], p0->fd[F_JSON], 0, 0, p->head_end)))
-            rc = kpi_error_set(err, KPI_EINPUT,
-                               "%s: made with other parameters than %s (report.json differs)",
-                               p->dir, p0->dir);
     }
-    for (unsigned s = 1; s <= p0->count && !rc; s++)
-        if (!seen[s])
-            rc = kpi_error_set(err, KPI_EINPUT, "shard %u of %u is missing", s, p0->count);
-    free(seen);
-    if (rc)
-        return rc;
-    /* Every file as long as its manifest says, every range inside it: a
-     * truncated or edited part is refused, not spliced. */
-    for (size_t i = 0; i < m->n_parts; i++) {
-        const struct part *p = &m->parts[i];
-        for (int k = 0; k < 3; k++) {
-            struct stat st;
-            if (p->fd[k] < 0 ? p->size[k] != -1
-                             : fstat(p->fd[k], &st) != 0 || st.st_size != p->size[k])
-                return kpi_error_set(err, KPI_EINPUT, "%s/%s: changed since its run wrote it",
-                                     p->dir, part_files[k]);
-        }
-        if (m->has[F_JSON] &&
-            (p->head_end < 0 || p->head_end > p->tail_start || p->tail_start > p->size[F_JSON] ||
-             !same_bytes(m, p->fd[F_JSON], p0->fd[F_JSON], p->tail_start, p0->tail_start,
-                         p->size[F_JSON] - p->tail_start) ||
-             p->size[F_JSON] - p->tail_start != p0->size[F_JSON] - p0->tail_start))
-            return kpi_error_set(err, KPI_EINPUT, "%s/report.json: does not match %s's",
-                                 p->dir, p0->dir);
-    }
-    for (size_t i = 0; i < m->n_blocks; i++) {
-        const struct block *b = &m->blocks[i];
-        const struct part *p = &m->parts[b->part];
-        for (int r = 0; r < 4; r++) {
-            long size = p->size[r < 2 ? r : F_JSON];
-            bool used = r < 2 ? m->has[r] : m->has[F_JSON];
-            if (used && (b->range[r][0] < 0 || b->range[r][0] > b->range[r][1] ||
-                         b->range[r][1] > size))
-                return kpi_error_set(err, KPI_EINPUT, "%s/shard.txt: a range outside its file",
-                                     p->dir);
+    for (size_t i = 0; i < n_parts; i++) {
+        const struct part *p = &parts[i];
+        for (size_t d = 0, k = 0; d < p->n_deps; d++) {
+            if (p->deps[d].depth != 0)
+                continue;
+            struct block *bl = &blocks[b++];
+            bl->part = p;
+            bl->first_dep = d;
+            bl->end_dep = d + 1;
+            while (bl->end_dep < p->n_deps && p->deps[bl->end_dep].depth > 0)
+                bl->end_dep++;
+            while (k < p->n_kpis && p->kpis[k].department_id < d)
+                k++;
+            bl->first_kpi = k;
+            while (k < p->n_kpis && p->kpis[k].department_id < bl->end_dep)
+                k++;
+            bl->end_kpi = k;
         }
     }
-    qsort(m->blocks, m->n_blocks, sizeof *m->blocks, compare_blocks);
-    for (size_t i = 1; i < m->n_blocks; i++)
-        if (!strcmp(m->blocks[i - 1].path, m->blocks[i].path))
+    qsort(blocks, n_blocks, sizeof *blocks, compare_blocks);
+    for (b = 0; b < n_blocks; b++) {
+        const struct block *bl = &blocks[b];
+        size_t base = m->n_deps;
+        if (b && compare_blocks(&blocks[b - 1], bl) == 0) {
+            free(blocks);
             return kpi_error_set(err, KPI_EINPUT, "department '%s' is in two parts",
-                                 m->blocks[i].path);
+                                 bl->part->deps[bl->first_dep].path);
+        }
+        for (size_t d = bl->first_dep; d < bl->end_dep; d++) {
+            struct kpi_department *to = &m->deps[m->n_deps++];
+            *to = bl->part->deps[d];
+            if (to->parent != KPI_NONE)
+                to->parent = (unsigned)(base + to->parent - bl->first_dep);
+        }
+        for (size_t k = bl->first_kpi; k < bl->end_kpi; k++) {
+            m->kpis[m->n_kpis] = bl->part->kpis[k];
+            m->kpis[m->n_kpis].department_id =
+                (unsigned)(base + bl->part->kpis[k].department_id - bl->first_dep);
+            m->rows[m->n_kpis++] = bl->part->rows[k];
+        }
+    }
+    free(blocks);
+    if (m->n_kpis != n_kpis || m->n_deps != n_deps)
+        return kpi_error_set(err, KPI_EINPUT, "%s: KPIs outside the department tree",
+                             parts[0].dir);
     return 0;
+}
+
+static void release_part(struct part *p)
+{
+    free(p->plugin_dirs);
+    free(p->columns);
+    free(p->warnings);
+    free(p->deps);
+    free(p->kpis);
+    free(p->rows);
 }
 
 int kpi_report_merge(const char *out_arg, const char *const *dirs, size_t n_dirs,
                      struct kpi_grades *grades, struct kpi_department_summary *overall,
                      struct kpi_error *err)
 {
-    struct merge m = {0};
     struct kpi_outdir_lock lock = KPI_OUTDIR_LOCK_INIT;
-    char out[KPI_PATH_MAX], out_dir[KPI_PATH_MAX], staging[KPI_PATH_MAX];
-    char path[KPI_PATH_MAX + 32];
+    struct kpi_arena arena;
+    struct part *parts = NULL;
+    struct merged m = {0};
+    struct kpi_report rep;
+    struct kpi_report_params params;
+    char out[KPI_PATH_MAX];
     int rc = 0;
 
     memset(overall, 0, sizeof *overall);
     memset(grades, 0, sizeof *grades);
+    kpi_arena_init(&arena);
     if (kpi_outdir_normalize(out_arg, out))
         return kpi_error_set(err, KPI_EUSAGE, "%s: path too long", out_arg);
     if (!n_dirs)
         return kpi_error_set(err, KPI_EUSAGE, "merge: no partial reports given");
-    m.parts = calloc(n_dirs, sizeof *m.parts);
-    m.buf = malloc(1u << 20);
-    if (!m.parts || !m.buf) {
+    if (!(parts = calloc(n_dirs, sizeof *parts))) {
         rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < n_dirs; i++)
-        for (int k = 0; k < 3; k++)
-            m.parts[i].fd[k] = -1;
-    m.n_parts = n_dirs;
     for (size_t i = 0; i < n_dirs && !rc; i++) {
-        m.parts[i].dir = dirs[i];
-        rc = read_manifest(&m, i, err);
-        /* --reports may have left some files out, the same in every part. */
-        for (int k = 0; k < 4 && !rc; k++) {
-            snprintf(path, sizeof path, "%s/%s", dirs[i], k < 3 ? part_files[k] : "departments");
-            /* Regular files, and the departments folder, not links: a FIFO
-             * would block the merge, which holds the lock. */
-            int fd = k < 3
-                         ? kpi_input_open(path, path, KPI_EINPUT, NULL, err)
-                         : open(path, O_RDONLY | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK);
-            if (k < 3 && fd < 0 && fd != KPI_EIO) {
-                rc = fd; /* refused, err filled */
-                break;
-            }
-            if (fd < 0)
-                fd = -1;
-            if (fd < 0 && k == 3 && (errno == ENOTDIR || errno == ELOOP))
-                rc = kpi_error_set(err, KPI_EINPUT, "%s: not a folder", path);
-            else if (fd < 0 && errno != ENOENT)
-                rc = kpi_error_set(err, KPI_EINPUT, "%s: cannot read: %s", path,
-                                   strerror(errno));
-            else if (i > 0 && (fd >= 0) != m.has[k])
-                rc = kpi_error_set(err, KPI_EINPUT, "%s: %s in this part but not in %s", path,
-                                   fd >= 0 ? "present" : "missing", dirs[0]);
-            if (i == 0)
-                m.has[k] = fd >= 0;
-            if (k < 3)
-                m.parts[i].fd[k] = fd;
-            else if (fd >= 0)
-                close(fd);
-        }
+        parts[i].dir = dirs[i];
+        rc = read_part(&parts[i], &arena, err);
     }
-    if (!rc)
-        rc = check_parts(&m, err);
-    if (rc)
+    if (rc || (rc = check_parts(parts, n_dirs, err)) || (rc = gather(parts, n_dirs, &m, err)))
         goto out;
 
-    /* The totals, added as a whole run adds them (rollup.c). */
-    for (size_t i = 0; i < m.n_blocks; i++) {
-        const struct kpi_department_summary *s = &m.blocks[i].sum;
-        overall->kpis += s->kpis;
-        for (int k = 0; k < KPI_STATUS_COUNT; k++)
-            overall->count[k] += s->count[k];
-        overall->weight += s->weight;
-        overall->weighted += s->weighted;
-    }
-    *grades = m.parts[0].grades; /* the caller's: overall->grade points into it */
-    kpi_rollup_finish(overall, grades);
-
+    *grades = parts[0].grades; /* the caller's: overall->grade points into it */
+    kpi_rollup_rows(m.kpis, m.rows, m.n_kpis, m.deps, m.n_deps, grades, m.summaries, overall);
+    params = parts[0].params;
+    params.grades = grades;
+    params.shard_index = params.shard_count = 0;
+    params.threads = kpi_cpus_available();
+    rep = (struct kpi_report){
+        .kpis = m.kpis,
+        .rows = m.rows,
+        .n_kpis = m.n_kpis,
+        .departments = m.deps,
+        .summaries = m.summaries,
+        .n_departments = m.n_deps,
+        .departments_total = parts[0].departments_total,
+        .overall = overall,
+        .extra_columns = parts[0].columns,
+        .n_extra_columns = parts[0].n_columns,
+        .warnings = parts[0].warnings,
+        .n_warnings = parts[0].n_warnings,
+        .warnings_total = parts[0].warnings_total,
+        .params = &params,
+    };
     if ((rc = kpi_outdir_lock(out, false, &lock, err)))
         goto out;
     kpi_outdir_remove_stale(out);
-    if ((rc = kpi_outdir_stage(out, out_dir, staging, err)))
-        goto out;
-    if (m.has[F_KPIS])
-        rc = write_csv(&m, F_KPIS, staging, err);
-    if (!rc && m.has[F_DEPARTMENTS])
-        rc = write_csv(&m, F_DEPARTMENTS, staging, err);
-    if (!rc && m.has[3])
-        rc = gather_department_files(&m, staging, err);
-    if (!rc && m.has[F_JSON])
-        rc = write_json(&m, overall, staging, err);
-    if (!rc)
-        rc = kpi_write_marker(NULL, staging, err);
-    if (rc)
-        kpi_outdir_discard(staging);
-    else
-        rc = kpi_outdir_commit(staging, out_dir, err);
+    rc = kpi_report_write(&rep, out, err);
 out:
     kpi_outdir_unlock(&lock);
-    for (size_t i = 0; m.parts && i < m.n_parts; i++)
-        for (int k = 0; k < 3; k++)
-            if (m.parts[i].fd[k] >= 0)
-                close(m.parts[i].fd[k]);
-    for (size_t i = 0; i < m.n_blocks; i++)
-        free(m.blocks[i].path);
-    free(m.blocks);
-    free(m.parts);
-    free(m.buf);
+    for (size_t i = 0; parts && i < n_dirs; i++)
+        release_part(&parts[i]);
+    free(parts);
+    free(m.kpis);
+    free(m.rows);
+    free(m.deps);
+    free(m.summaries);
+    kpi_arena_release(&arena);
     return rc;
 }

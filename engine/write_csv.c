@@ -131,73 +131,77 @@ static void put_row(FILE *f, const struct kpi_report *rep, size_t i, const struc
     kpi_out_c(f, '\n');
 }
 
-int kpi_write_kpis_csv(const struct kpi_report *rep, const char *dir, struct kpi_error *err)
+int kpi_write_kpis_csv(const struct kpi_report *rep, void *state, struct kpi_error *err)
 {
-    size_t n;
+    FILE *f = kpi_sink_file(state);
     size_t n_cols;
     const struct kpi_column *cols = kpi_columns_kpi(&n_cols);
-    FILE *f = kpi_output_open(dir, "kpis.csv", err);
 
-    kpi_dataset_indicators(rep->ds, &n);
-    if (!f)
-        return err ? err->code : KPI_EIO;
+    (void)err;
     put_header(f, cols, n_cols);
-    if (rep->layout) {
-        for (size_t b = 0; b < rep->layout->n_blocks; b++) {
-            struct kpi_shard_block *bl = &rep->layout->blocks[b];
-            bl->kpis_csv[0] = ftell(f);
-            for (size_t i = bl->first_kpi; i < bl->end_kpi; i++)
-                put_row(f, rep, i, cols, n_cols);
-            bl->kpis_csv[1] = ftell(f);
-        }
-    } else {
-        for (size_t i = 0; i < n; i++)
-            put_row(f, rep, i, cols, n_cols);
-    }
-    return kpi_output_close(f, "kpis.csv", err);
+    for (size_t i = 0; i < rep->n_kpis; i++)
+        put_row(f, rep, i, cols, n_cols);
+    return 0;
 }
 
-int kpi_write_departments_csv(const struct kpi_report *rep, const char *dir,
-                              struct kpi_error *err)
+int kpi_write_departments_csv(const struct kpi_report *rep, void *state, struct kpi_error *err)
 {
-    size_t n;
+    FILE *f = kpi_sink_file(state);
     size_t n_cols;
     const struct kpi_column *cols = kpi_columns_department(&n_cols);
-    FILE *f = kpi_output_open(dir, "departments.csv", err);
 
-    kpi_dataset_departments(rep->ds, &n);
-    if (!f)
-        return err ? err->code : KPI_EIO;
+    (void)err;
     put_header(f, cols, n_cols);
-    for (size_t i = 0, b = 0; i < n; i++) {
-        struct kpi_shard_block *bl =
-            rep->layout && b < rep->layout->n_blocks ? &rep->layout->blocks[b] : NULL;
-        if (bl && i == bl->first_dep)
-            bl->departments_csv[0] = ftell(f);
+    for (size_t i = 0; i < rep->n_departments; i++)
         put_row(f, rep, i, cols, n_cols);
-        if (bl && i + 1 == bl->end_dep) {
-            bl->departments_csv[1] = ftell(f);
-            b++;
-        }
-    }
-    return kpi_output_close(f, "departments.csv", err);
+    return 0;
 }
 
-int kpi_write_department_files(const struct kpi_report *rep, const char *dir,
-                               struct kpi_error *err)
+/* departments/: the folder is made by prepare and its files written and
+ * closed one by one; the state is the folder's path. A failure leaves
+ * files behind, which the staging folder's discard removes. */
+int kpi_department_files_prepare(const struct kpi_sink *self, const struct kpi_report *rep,
+                                 const char *dir, void **state, struct kpi_error *err)
 {
-    size_t n_deps, n_kpis;
-    const struct kpi_department *deps = kpi_dataset_departments(rep->ds, &n_deps);
-    const struct kpi_indicator *ks = kpi_dataset_indicators(rep->ds, &n_kpis);
+    size_t len = strlen(dir) + sizeof "/departments";
+    char *sub = malloc(len);
+    (void)self, (void)rep;
+    if (!sub)
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    snprintf(sub, len, "%s/departments", dir);
+    if (mkdir(sub, 0777) != 0) {
+        int rc = kpi_error_set(err, KPI_EIO, "%s: cannot create: %s", sub, strerror(errno));
+        free(sub);
+        return rc;
+    }
+    *state = sub;
+    return 0;
+}
+
+int kpi_department_files_commit(void *state, struct kpi_error *err)
+{
+    (void)err;
+    free(state);
+    return 0;
+}
+
+void kpi_department_files_abort(void *state)
+{
+    free(state);
+}
+
+int kpi_write_department_files(const struct kpi_report *rep, void *state, struct kpi_error *err)
+{
+    const struct kpi_department *deps = rep->departments;
+    const struct kpi_indicator *ks = rep->kpis;
+    size_t n_deps = rep->n_departments, n_kpis = rep->n_kpis;
     size_t n_cols;
     const struct kpi_column *cols = kpi_columns_kpi(&n_cols);
-    char sub[4096], name[512];
+    const char *sub = state;
+    char name[512];
     size_t first = 0; /* the first KPI of department d's subtree */
     int rc = 0;
 
-    snprintf(sub, sizeof sub, "%s/departments", dir);
-    if (mkdir(sub, 0777) != 0)
-        return kpi_error_set(err, KPI_EIO, "%s: cannot create: %s", sub, strerror(errno));
     for (size_t d = 0; d < n_deps && !rc; d++) {
         /* KPIs are in tree order, so a department's subtree is one run of
          * them, and the runs of successive departments start in order. */

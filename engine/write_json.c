@@ -106,7 +106,7 @@ static void put_object_start(FILE *f, bool first, const char *name)
     kpi_out_s(f, ": ");
 }
 
-static void put_kpi_object(FILE *f, const kpi_dataset *ds, const struct kpi_cell *c)
+static void put_kpi_object(FILE *f, const struct kpi_report *rep, const struct kpi_cell *c)
 {
     const struct kpi_indicator *k = c->kpi;
 
@@ -132,10 +132,8 @@ static void put_kpi_object(FILE *f, const kpi_dataset *ds, const struct kpi_cell
             first = false;
         }
     } else { /* KPI_CELL_EXTRA */
-        size_t n_extra;
-        const char *const *extra = kpi_dataset_extra_columns(ds, &n_extra);
-        for (size_t e = 0; e < n_extra; e++) {
-            put_object_start(f, e == 0, extra[e]);
+        for (size_t e = 0; e < rep->n_extra_columns; e++) {
+            put_object_start(f, e == 0, rep->extra_columns[e]);
             put_string(f, k->extra[e]);
         }
     }
@@ -143,7 +141,7 @@ static void put_kpi_object(FILE *f, const kpi_dataset *ds, const struct kpi_cell
 }
 
 /* One cell as a JSON value (columns.h says what each type is). */
-static void put_cell(FILE *f, const kpi_dataset *ds, const struct kpi_cell *c)
+static void put_cell(FILE *f, const struct kpi_report *rep, const struct kpi_cell *c)
 {
     if (c->as_written) { /* unreadable: null here, as written in "unreadable" */
         kpi_out_s(f, "null");
@@ -162,7 +160,7 @@ static void put_cell(FILE *f, const kpi_dataset *ds, const struct kpi_cell *c)
     case KPI_CELL_INPUTS:
     case KPI_CELL_LINES:
     case KPI_CELL_CELLS:
-    case KPI_CELL_EXTRA: put_kpi_object(f, ds, c); break;
+    case KPI_CELL_EXTRA: put_kpi_object(f, rep, c); break;
     default: kpi_out_s(f, "null"); break;
     }
 }
@@ -185,13 +183,13 @@ static void put_row(FILE *f, const struct kpi_report *rep, size_t i,
         kpi_out_s(f, first ? "\"" : ", \"");
         kpi_out_s(f, cols[j].name);
         kpi_out_s(f, "\": ");
-        put_cell(f, rep->ds, &cell);
+        put_cell(f, rep, &cell);
         first = false;
     }
     kpi_out_c(f, '}');
 }
 
-void kpi_json_put_overall(FILE *f, const struct kpi_department_summary *overall)
+static void put_overall(FILE *f, const struct kpi_department_summary *overall)
 {
     kpi_out_s(f, "  \"counts\": {");
     put_counts(f, overall);
@@ -202,21 +200,16 @@ void kpi_json_put_overall(FILE *f, const struct kpi_department_summary *overall)
     kpi_out_s(f, "},\n");
 }
 
-int kpi_write_report_json(const struct kpi_report *rep, const char *dir, struct kpi_error *err)
+int kpi_write_report_json(const struct kpi_report *rep, void *state, struct kpi_error *err)
 {
     const struct kpi_report_params *p = rep->params;
-    size_t n_kpis, n_deps, n_warn, total_warn;
+    size_t n_kpis = rep->n_kpis, n_deps = rep->n_departments;
     size_t n_kcols, n_dcols;
     const struct kpi_column *kcols = kpi_columns_kpi(&n_kcols);
     const struct kpi_column *dcols = kpi_columns_department(&n_dcols);
-    const char *const *warnings = kpi_dataset_warnings(rep->ds, &n_warn, &total_warn);
-    FILE *f = kpi_output_open(dir, "report.json", err);
+    FILE *f = kpi_sink_file(state);
 
-    kpi_dataset_indicators(rep->ds, &n_kpis);
-    kpi_dataset_departments(rep->ds, &n_deps);
-
-    if (!f)
-        return err ? err->code : KPI_EIO;
+    (void)err;
     kpi_out_s(f, "{\n  \"format\": \"kpieval-report\", \"version\": 1,\n  \"parameters\": {\"dataset\": ");
     put_string(f, p->dataset);
     kpi_out_s(f, ", \"period\": ");
@@ -241,44 +234,24 @@ int kpi_write_report_json(const struct kpi_report *rep, const char *dir, struct 
             (unsigned long long)p->instruction_limit, p->memory_limit);
     put_number(f, p->time_limit);
     kpi_out_s(f, "},\n");
-    if (rep->layout)
-        rep->layout->json_head_end = ftell(f);
 
-    kpi_json_put_overall(f, rep->overall);
+    put_overall(f, rep->overall);
     kpi_out_s(f, "  \"kpis\": [\n");
-    for (size_t i = 0, b = 0; i < n_kpis; i++) {
-        struct kpi_shard_block *bl =
-            rep->layout && b < rep->layout->n_blocks ? &rep->layout->blocks[b] : NULL;
-        if (bl && i == bl->first_kpi)
-            bl->json_kpis[0] = ftell(f);
+    for (size_t i = 0; i < n_kpis; i++) {
         put_row(f, rep, i, kcols, n_kcols);
-        if (bl && i + 1 == bl->end_kpi) {
-            bl->json_kpis[1] = ftell(f);
-            b++;
-        }
         kpi_out_s(f, i + 1 < n_kpis ? ",\n" : "\n");
     }
     kpi_out_s(f, "  ],\n  \"departments\": [\n");
-    for (size_t d = 0, b = 0; d < n_deps; d++) {
-        struct kpi_shard_block *bl =
-            rep->layout && b < rep->layout->n_blocks ? &rep->layout->blocks[b] : NULL;
-        if (bl && d == bl->first_dep)
-            bl->json_departments[0] = ftell(f);
+    for (size_t d = 0; d < n_deps; d++) {
         put_row(f, rep, d, dcols, n_dcols);
-        if (bl && d + 1 == bl->end_dep) {
-            bl->json_departments[1] = ftell(f);
-            b++;
-        }
         kpi_out_s(f, d + 1 < n_deps ? ",\n" : "\n");
     }
     kpi_out_s(f, "  ],\n");
-    if (rep->layout)
-        rep->layout->json_tail_start = ftell(f);
-    fprintf(f, "  \"warnings_total\": %zu,\n  \"warnings\": [", total_warn);
-    for (size_t i = 0; i < n_warn; i++) {
+    fprintf(f, "  \"warnings_total\": %zu,\n  \"warnings\": [", rep->warnings_total);
+    for (size_t i = 0; i < rep->n_warnings; i++) {
         kpi_out_s(f, i ? ",\n    " : "\n    ");
-        put_string(f, warnings[i]);
+        put_string(f, rep->warnings[i]);
     }
-    kpi_out_s(f, n_warn ? "\n  ]\n}\n" : "]\n}\n");
-    return kpi_output_close(f, "report.json", err);
+    kpi_out_s(f, rep->n_warnings ? "\n  ]\n}\n" : "]\n}\n");
+    return 0;
 }

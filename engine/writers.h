@@ -2,9 +2,10 @@
  * writers.h - the report writers behind the table in output.c, and the
  * file helpers they share.
  *
- * Provides one write function per output format (CSV, JSON) and
- * kpi_output_open()/kpi_output_close(), which open a buffered file in the
- * staging folder and close it with every error checked.
+ * Provides the write function of each built-in sink (CSV, JSON, the
+ * shard model) and kpi_output_open()/kpi_output_close(), which open a
+ * buffered file in the staging folder and close it with every error
+ * checked.
  * Relies on report.h's view of a run and text.h's number formats.
  */
 #ifndef KPIEVAL_WRITERS_H
@@ -14,27 +15,25 @@
 
 #include "kpieval/report.h"
 
-int kpi_write_kpis_csv(const struct kpi_report *rep, const char *dir, struct kpi_error *err);
-int kpi_write_departments_csv(const struct kpi_report *rep, const char *dir,
-                              struct kpi_error *err);
-int kpi_write_department_files(const struct kpi_report *rep, const char *dir,
-                               struct kpi_error *err);
-int kpi_write_report_json(const struct kpi_report *rep, const char *dir, struct kpi_error *err);
+/* The writes of the built-in sinks (output.c's table); state is a
+ * one-file sink's (kpi_sink_file) but for departments/. */
+int kpi_write_kpis_csv(const struct kpi_report *rep, void *state, struct kpi_error *err);
+int kpi_write_departments_csv(const struct kpi_report *rep, void *state, struct kpi_error *err);
+int kpi_write_report_json(const struct kpi_report *rep, void *state, struct kpi_error *err);
 
-/* Opens dir/name for writing with a large buffer; NULL and err filled on
- * failure. */
+/* departments/: a folder of one CSV per department node. */
+int kpi_department_files_prepare(const struct kpi_sink *self, const struct kpi_report *rep,
+                                 const char *dir, void **state, struct kpi_error *err);
+int kpi_write_department_files(const struct kpi_report *rep, void *state, struct kpi_error *err);
+int kpi_department_files_commit(void *state, struct kpi_error *err);
+void kpi_department_files_abort(void *state);
+
+/* The model of a partial report, which `kpieval merge` reads (shard.c). */
+#define KPI_SHARD_MODEL "shard.txt"
+int kpi_write_shard_model(const struct kpi_report *rep, void *state, struct kpi_error *err);
+
 /* s as a JSON string, quoted and escaped (also for `--log json`). */
 void kpi_json_put_string(FILE *f, const char *s);
-
-/* report.json's "counts" and "overall" lines, shared with `merge`. */
-void kpi_json_put_overall(FILE *f, const struct kpi_department_summary *overall);
-
-/* shard.txt of a partial report (only when rep->layout is set). */
-int kpi_write_shard_manifest(const struct kpi_report *rep, const char *dir,
-                             struct kpi_error *err);
-
-/* The marker file of a report folder (KPI_REPORT_MARKER). */
-int kpi_write_marker(const struct kpi_report *rep, const char *dir, struct kpi_error *err);
 
 /* Each report file is written by one thread, so the writers use stdio
  * without its per-call locking. */

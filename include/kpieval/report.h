@@ -1,11 +1,11 @@
 /*
- * report.h - the report writers and the safe way their files reach disk.
+ * report.h - the reports of a run: a read-only view of it, the sinks that
+ * write it, partial reports and their merge.
  *
- * Provides struct kpi_report (a read-only view of one scored, rolled-up run)
- * and kpi_report_write(): every writer in the writers table writes into a
- * staging folder beside the output folder, files are flushed, and the
- * staging folder is swapped in with one rename, so readers see the old
- * complete report or the new complete one. Relies on the dataset,
+ * Provides struct kpi_report (the view), the sinks table and
+ * kpi_report_write(): every sink writes into a staging folder beside the
+ * output folder, which is then swapped in whole (outdir.h), so readers see
+ * the old complete report or the new complete one. Relies on the dataset,
  * evaluation and roll-up stages. Memory: borrows everything it is given.
  */
 #ifndef KPIEVAL_REPORT_H
@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "kpieval/dataset.h"
 #include "kpieval/error.h"
@@ -33,48 +34,85 @@ struct kpi_report_params {
     size_t memory_limit;
     double time_limit;             /* seconds */
     unsigned shard_index, shard_count; /* 0 of 0: a whole report */
-    unsigned reports;              /* bit i: writer i; 0: every report */
+    unsigned reports;              /* bit i: sink i; 0: every report */
     unsigned threads;              /* reports written at once; 0: one */
 };
 
-/* Where a partial report's pieces are, for `kpieval merge` (shard.txt):
- * one block per top-level department, with byte ranges [start, end) of
- * its rows in each file, filled in by the writers as they go. */
-struct kpi_shard_block {
-    size_t first_dep, end_dep;  /* its nodes, in kpi_dataset_departments() */
-    size_t first_kpi, end_kpi;  /* its KPIs, in kpi_dataset_indicators() */
-    long kpis_csv[2], departments_csv[2], json_kpis[2], json_departments[2];
-};
-
-struct kpi_shard_layout {
-    struct kpi_shard_block *blocks;
-    size_t n_blocks;
-    long json_head_end;   /* report.json up to here is the same in every part */
-    long json_tail_start; /* and from here on */
-};
-
+/* The read-only view of one scored, rolled-up run that every sink reads:
+ * plain rows in report order, so that a sink never needs the dataset they
+ * came from (a merge builds the view from the parts' models). */
 struct kpi_report {
-    const kpi_dataset *ds;
-    const struct kpi_result *rows;                    /* one per indicator */
-    const struct kpi_department_summary *departments; /* one per department node */
+    const struct kpi_indicator *kpis;           /* report order */
+    const struct kpi_result *rows;              /* one per KPI */
+    size_t n_kpis;
+    const struct kpi_department *departments;   /* tree order */
+    const struct kpi_department_summary *summaries; /* one per department */
+    size_t n_departments;
+    size_t departments_total;                   /* nodes of the whole tree */
     const struct kpi_department_summary *overall;
+    const char *const *extra_columns;           /* of indicators.csv */
+    size_t n_extra_columns;
+    const char *const *warnings;
+    size_t n_warnings, warnings_total;
     const struct kpi_report_params *params;
-    struct kpi_shard_layout *layout; /* partial reports only, else NULL */
 };
 
-/* One output format: writes its file(s) under dir. */
-struct kpi_writer {
+/* The view of a run over dataset ds. */
+void kpi_report_init(struct kpi_report *rep, const kpi_dataset *ds,
+                     const struct kpi_result *rows,
+                     const struct kpi_department_summary *summaries,
+                     const struct kpi_department_summary *overall,
+                     const struct kpi_report_params *params);
+
+/* One report a run writes: a row of the sinks table. The output folder's
+ * transaction (outdir.h) is below it: every selected sink is prepared in
+ * the staging folder, then written (sinks in parallel, each by one
+ * thread), then committed; if any step of any sink fails, every prepared
+ * sink is aborted and the staging folder discarded. */
+enum {
+    KPI_SINK_OPTIONAL = 1, /* --reports can leave it out */
+    KPI_SINK_PART = 2      /* written only in a partial report (--shard) */
+};
+struct kpi_sink {
     const char *name; /* what it writes, e.g. "kpis.csv" or "departments/" */
-    int (*write)(const struct kpi_report *rep, const char *dir, struct kpi_error *err);
-    bool optional;    /* --reports can leave it out */
+    unsigned flags;   /* KPI_SINK_* */
+    /* Makes its place under dir (a file opened, a folder made); *state is
+     * the sink's own, handed to the other three. */
+    int (*prepare)(const struct kpi_sink *self, const struct kpi_report *rep, const char *dir,
+                   void **state, struct kpi_error *err);
+    int (*write)(const struct kpi_report *rep, void *state, struct kpi_error *err);
+    /* Makes what was written final (every error of the file checked). */
+    int (*commit)(void *state, struct kpi_error *err);
+    /* Lets go of state after a failure anywhere; the folder is discarded. */
+    void (*abort)(void *state);
 };
 
-/* Parses --reports "kpis.csv,departments.csv" into a mask of writer
- * indices for kpi_report_params.reports. */
-int kpi_report_select(const char *list, unsigned *mask, struct kpi_error *err);
+/* The sinks, in the order they are prepared and committed: the built-in
+ * ones, then those added with kpi_report_add_sink(). */
+const struct kpi_sink *kpi_report_sink(size_t i);
+size_t kpi_report_sinks(void);
 
-/* The writers, in the order they run. */
-const struct kpi_writer *kpi_report_writers(size_t *n);
+/* Adds a sink after the built-in ones, for every later run and merge in
+ * this process (tests, embedders). Not thread-safe: call before any run.
+ * The sink must outlive its use. Fails with KPI_ELIMIT when the table is
+ * full (KPI_SINKS_MAX in all). */
+#define KPI_SINKS_MAX 16
+int kpi_report_add_sink(const struct kpi_sink *sink, struct kpi_error *err);
+
+/* A sink that writes one file, dir/NAME (NAME the sink's name): its
+ * prepare, commit and abort. Its write gets the buffered file from
+ * kpi_sink_file(state); one thread writes it, so the unlocked stdio calls
+ * do. */
+int kpi_sink_file_prepare(const struct kpi_sink *self, const struct kpi_report *rep,
+                          const char *dir, void **state, struct kpi_error *err);
+int kpi_sink_file_commit(void *state, struct kpi_error *err);
+void kpi_sink_file_abort(void *state);
+FILE *kpi_sink_file(void *state);
+
+/* Parses --reports "kpis.csv,departments.csv" into a mask of sink
+ * indices for kpi_report_params.reports; an unknown name is refused with
+ * the list of the names there are. */
+int kpi_report_select(const char *list, unsigned *mask, struct kpi_error *err);
 
 /* Writes every report to a staging folder beside out_dir, then swaps it in.
  * On failure nothing of the new report is left and out_dir is as before. */
@@ -83,10 +121,6 @@ int kpi_report_write(const struct kpi_report *rep, const char *out_dir, struct k
 /* File name of department node i's report under departments/, e.g.
  * "003-경제정책과.csv"; safe on any file system whatever the name. */
 void kpi_report_department_file(const struct kpi_department *d, size_t i, char *buf, size_t size);
-
-/* The blocks of a partial report, one per top-level department of ds
- * (engine/shard.c). Returns 0, or -1 out of memory; free(layout->blocks). */
-int kpi_shard_layout_build(const kpi_dataset *ds, struct kpi_shard_layout *layout);
 
 /* `kpieval merge`: combines the partial reports in dirs (every shard of
  * one `run --shard I/N`, in any order) into out, byte-identical to the

@@ -56,6 +56,13 @@ void kpi_rollup(const kpi_dataset *ds, const struct kpi_result *rows,
                 const struct kpi_grades *grades, struct kpi_department_summary *out,
                 struct kpi_department_summary *overall);
 
+/* The same over rows that are not a dataset's (a merge's): KPIs in report
+ * order with their department_id, departments in tree order. */
+void kpi_rollup_rows(const struct kpi_indicator *ks, const struct kpi_result *rows,
+                     size_t n_kpis, const struct kpi_department *deps, size_t n_deps,
+                     const struct kpi_grades *grades, struct kpi_department_summary *out,
+                     struct kpi_department_summary *overall);
+
 /* Sets achievement and grade from the totals (kpis, counts, weight,
  * weighted) of s. */
 void kpi_rollup_finish(struct kpi_department_summary *s, const struct kpi_grades *grades);

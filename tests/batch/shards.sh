@@ -82,25 +82,62 @@ run merge "$tmp/bad5" "$tmp/n3-p1" "$tmp/other-p2" "$tmp/n3-p3"
     fail "part of another dataset: exit $(rc): $(cat "$tmp/last.stderr")"
 run merge "$tmp/bad6" "$tmp/other-p2" "$tmp/n3-p1" "$tmp/n3-p3"
 [ "$(rc)" = 2 ] || fail "part of another dataset, given first: exit $(rc)"
-# A part changed after its run (here: report.json cut short) is refused.
+# merge reads each part's model (shard.txt) and nothing else: a part whose
+# other files were changed or cut still merges into the whole run's report.
 cp -r "$tmp/n3-p1" "$tmp/cut-p1"
 truncate -s -10 "$tmp/cut-p1/report.json"
+rm -r "$tmp/cut-p1/departments"
+run merge "$tmp/from-model" "$tmp/cut-p1" "$tmp/n3-p2" "$tmp/n3-p3"
+[ "$(rc)" = 1 ] && same_tree "$tmp/whole" "$tmp/from-model" &&
+    ok "merge rebuilds the report from the models alone" ||
+    fail "merge with cut report files: exit $(rc): $(cat "$tmp/last.stderr")"
+# A model changed after its run is refused: cut short, or a byte changed.
+cp "$tmp/n3-p1/shard.txt" "$tmp/cut-p1/shard.txt"
+truncate -s -10 "$tmp/cut-p1/shard.txt"
 run merge "$tmp/bad7" "$tmp/cut-p1" "$tmp/n3-p2" "$tmp/n3-p3"
 [ "$(rc)" = 2 ] && grep -q "changed since its run wrote it" "$tmp/last.stderr" &&
-    ok "a truncated part refused" || fail "truncated part: exit $(rc): $(cat "$tmp/last.stderr")"
+    ok "a truncated model refused" || fail "truncated model: exit $(rc): $(cat "$tmp/last.stderr")"
 [ ! -e "$tmp/bad7" ] || fail "a refused merge wrote its output"
-# A manifest is input: forged block totals (an infinite or out-of-range
-# weighted sum, which would blank the overall figure) are refused.
-for forged in -inf 0x1p+1023; do
+sed '0,/^kpi\t/s/^kpi\t\([0-9]*\)\t/kpi\t\1\t9/' "$tmp/n3-p1/shard.txt" >"$tmp/cut-p1/shard.txt"
+cmp -s "$tmp/n3-p1/shard.txt" "$tmp/cut-p1/shard.txt" && fail "the edit of the model did nothing"
+run merge "$tmp/bad7" "$tmp/cut-p1" "$tmp/n3-p2" "$tmp/n3-p3"
+[ "$(rc)" = 2 ] && grep -q "changed since its run wrote it (checksum)" "$tmp/last.stderr" &&
+    ok "an edited model refused" || fail "edited model: exit $(rc): $(cat "$tmp/last.stderr")"
+# A model is input: a forged achievement (infinite, or beyond any a run
+# makes, which could overflow the overall sum) is refused even with its
+# checksum made right (FNV-1a 64 of every byte before the end line).
+forge() { # forge PART_IN PART_OUT VALUE: the first KPI's achievement = VALUE
+    python3 - "$1" "$2" "$3" <<'PY'
+import sys
+src, dst, value = sys.argv[1:]
+lines = open(src, "rb").read().split(b"\n")[:-1]
+for i, line in enumerate(lines):
+    if line.startswith(b"kpi\t"):
+        f = line.split(b"\t")
+        f[21] = value.encode()
+        lines[i] = b"\t".join(f)
+        break
+body = b"".join(l + b"\n" for l in lines[:-1])
+h = 0xcbf29ce484222325
+for byte in body:
+    h = ((h ^ byte) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+open(dst, "wb").write(body + b"end\t%016x\n" % h)
+PY
+}
+for forged in -inf 1e308 2e9; do
     rm -rf "$tmp/forged-p1"
     cp -r "$tmp/n3-p1" "$tmp/forged-p1"
-    awk -v v="$forged" '$1 == "block" && !done { $10 = v; done = 1 } { print }' \
-        "$tmp/n3-p1/shard.txt" >"$tmp/forged-p1/shard.txt"
+    forge "$tmp/n3-p1/shard.txt" "$tmp/forged-p1/shard.txt" "$forged"
     run merge "$tmp/bad8" "$tmp/forged-p1" "$tmp/n3-p2" "$tmp/n3-p3"
-    [ "$(rc)" = 2 ] && grep -q "not a kpieval shard manifest" "$tmp/last.stderr" && [ ! -e "$tmp/bad8" ] &&
-        ok "forged block total $forged refused" ||
-        fail "forged block total $forged: exit $(rc): $(cat "$tmp/last.stderr")"
+    [ "$(rc)" = 2 ] && grep -q "not a kpieval shard model" "$tmp/last.stderr" && [ ! -e "$tmp/bad8" ] &&
+        ok "forged achievement $forged refused" ||
+        fail "forged achievement $forged: exit $(rc): $(cat "$tmp/last.stderr")"
 done
+# The forger's checksum is right: an in-range value passes the checks.
+forge "$tmp/n3-p1/shard.txt" "$tmp/forged-p1/shard.txt" 50
+run merge "$tmp/forged-ok" "$tmp/forged-p1" "$tmp/n3-p2" "$tmp/n3-p3"
+[ "$(rc)" = 1 ] && ok "an in-range value with a right checksum merges" ||
+    fail "in-range forged value: exit $(rc): $(cat "$tmp/last.stderr")"
 # OUT with a trailing slash is OUT: its lock and staging go beside it.
 run merge "$tmp/slash/" "$tmp/n3-p1" "$tmp/n3-p2" "$tmp/n3-p3"
 [ "$(rc)" = 1 ] && same_tree "$tmp/whole" "$tmp/slash" && [ ! -e "$tmp/slash/.lock" ] &&

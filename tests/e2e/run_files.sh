@@ -203,21 +203,33 @@ else
     echo "note: the run finished before its lock was seen; replaced-lock case skipped"
 fi
 
-# --- kpieval merge reads only regular files of the parts -------------------
+# --- kpieval merge reads the parts' models only, as regular files ---------
 "$bin" generate 40 "$tmp/sh" --seed 6 >/dev/null || fail "generate"
 for i in 1 2; do "$bin" run "$tmp/sh" --out "$tmp/part$i" --shard "$i/2" --quiet >/dev/null 2>&1; done
-for f in kpis.csv shard.txt; do
-    cp -r "$tmp/part2" "$tmp/part2-$f"
-    rm "$tmp/part2-$f/$f" && mkfifo "$tmp/part2-$f/$f"
-    krun merge "$tmp/merged-$f" "$tmp/part1" "$tmp/part2-$f"
-    refused "merge: a FIFO as a part's $f is refused at once" "$tmp/merged-$f" \
-        "part2-$f/$f: not a regular file"
-done
+krun merge "$tmp/merged" "$tmp/part1" "$tmp/part2"
+[ "$(rc)" = 1 ] || fail "merge of the plain parts: exit $(rc): $(cat "$tmp/last.stderr")"
+cp -r "$tmp/part2" "$tmp/part2-shard"
+rm "$tmp/part2-shard/shard.txt" && mkfifo "$tmp/part2-shard/shard.txt"
+krun merge "$tmp/merged-shard" "$tmp/part1" "$tmp/part2-shard"
+refused "merge: a FIFO as a part's shard.txt is refused at once" "$tmp/merged-shard" \
+    "part2-shard/shard.txt: not a regular file"
+cp -r "$tmp/part2" "$tmp/part2-link"
+ln -sf "$tmp/part2/shard.txt" "$tmp/part2-link/shard.txt"
+krun merge "$tmp/merged-link" "$tmp/part1" "$tmp/part2-link"
+refused "merge: a symlinked shard.txt is refused" "$tmp/merged-link" \
+    "part2-link/shard.txt: a symbolic link"
+# The parts' other files are never opened: a FIFO or a link to a secret
+# there neither blocks the merge nor reaches its report.
 dep=$(ls "$tmp/part2/departments" | head -1)
-cp -r "$tmp/part2" "$tmp/part2-dep"
-rm "$tmp/part2-dep/departments/$dep" && ln -s "$tmp/secret.txt" "$tmp/part2-dep/departments/$dep"
-krun merge "$tmp/merged-dep" "$tmp/part1" "$tmp/part2-dep"
-refused "merge: a symlinked department file is refused" "$tmp/merged-dep" \
-    "part2-dep/departments/$dep: a symbolic link"
+cp -r "$tmp/part2" "$tmp/part2-other"
+rm "$tmp/part2-other/kpis.csv" && mkfifo "$tmp/part2-other/kpis.csv"
+rm "$tmp/part2-other/departments/$dep" && ln -s "$tmp/secret.txt" "$tmp/part2-other/departments/$dep"
+krun merge "$tmp/merged-other" "$tmp/part1" "$tmp/part2-other"
+if [ "$(rc)" = 1 ] && diff -r "$tmp/merged" "$tmp/merged-other" >/dev/null &&
+    ! grep -rq wJalrXUtnFEMI "$tmp/merged-other"; then
+    ok "merge: a part's FIFO and linked files are never read"
+else
+    fail "merge with a FIFO and a link among the part's files: exit $(rc): $(cat "$tmp/last.stderr")"
+fi
 
 finish

@@ -381,27 +381,29 @@ static void write_and_check_reports(const char *dir, const kpi_dataset *ds,
         .instruction_limit = INSTRUCTION_LIMIT,
         .memory_limit = MEMORY_LIMIT,
     };
-    struct kpi_report rep = {
-        .ds = ds, .rows = rows, .departments = deps, .overall = overall, .params = &params};
-    size_t n_writers;
-    const struct kpi_writer *w = kpi_report_writers(&n_writers);
+    struct kpi_report rep;
+    kpi_report_init(&rep, ds, rows, deps, overall, &params);
 
     snprintf(out, sizeof out, "%s/out", dir);
     if (mkdir(out, 0755) != 0)
         FUZZ_CHECK(errno == EEXIST);
-    for (size_t i = 0; i < n_writers; i++) {
+    for (size_t i = 0; i < kpi_report_sinks(); i++) {
+        const struct kpi_sink *w = kpi_report_sink(i);
         struct kpi_error err = {0};
+        void *state;
         char *text;
         size_t len;
 
-        if (strcmp(w[i].name, "kpis.csv") && strcmp(w[i].name, "report.json"))
+        if (strcmp(w->name, "kpis.csv") && strcmp(w->name, "report.json"))
             continue;
-        FUZZ_CHECK(w[i].write(&rep, out, &err) == 0);
-        snprintf(path, sizeof path, "%s/%s", out, w[i].name);
+        FUZZ_CHECK(w->prepare(w, &rep, out, &state, &err) == 0);
+        FUZZ_CHECK(w->write(&rep, state, &err) == 0);
+        FUZZ_CHECK(w->commit(state, &err) == 0);
+        snprintf(path, sizeof path, "%s/%s", out, w->name);
         text = fuzz_read_file(path, &len);
         FUZZ_CHECK(fuzz_utf8_valid(text, len));
         FUZZ_CHECK(memchr(text, '\0', len) == NULL);
-        if (!strcmp(w[i].name, "kpis.csv")) {
+        if (!strcmp(w->name, "kpis.csv")) {
             struct kpis_csv_state st = {ds, rows, n};
             FUZZ_CHECK(kpi_csv_read_buffer(text, len, "kpis.csv", on_kpis_row, &st, &err) == 0);
         } else {

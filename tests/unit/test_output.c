@@ -256,11 +256,8 @@ static void make_run_of(struct written_run *w, const char *indicators, const cha
     w->params.instruction_limit = KPI_DEFAULT_INSTRUCTIONS;
     w->params.memory_limit = KPI_DEFAULT_MEMORY;
     size_t n;
-    w->report.ds = w->run.ds;
-    w->report.rows = kpi_results_rows(w->run.results, &n);
-    w->report.departments = w->run.departments;
-    w->report.overall = &w->run.overall;
-    w->report.params = &w->params;
+    kpi_report_init(&w->report, w->run.ds, kpi_results_rows(w->run.results, &n),
+                    w->run.departments, &w->run.overall, &w->params);
 }
 
 static void make_run(struct written_run *w)
@@ -493,6 +490,84 @@ static void test_output_json_string_is_utf8_without_controls(void **state)
     free(buf);
 }
 
+/* A sink that is not built in: every KPI and department as exact numbers. */
+static int write_test_sink(const struct kpi_report *rep, void *state, struct kpi_error *err)
+{
+    FILE *f = kpi_sink_file(state);
+    (void)err;
+    for (size_t i = 0; i < rep->n_kpis; i++)
+        fprintf(f, "kpi %s %s %.17g\n", rep->kpis[i].id, kpi_status_name(rep->rows[i].status),
+                rep->rows[i].achievement_capped);
+    for (size_t d = 0; d < rep->n_departments; d++)
+        fprintf(f, "department %s %u %.17g\n", rep->departments[d].path,
+                rep->summaries[d].kpis, rep->summaries[d].achievement);
+    fprintf(f, "overall %u %.17g %s\n", rep->overall->kpis, rep->overall->achievement,
+            rep->overall->grade);
+    return 0;
+}
+
+static const struct kpi_sink test_sink = {"test-sink.txt", 0, kpi_sink_file_prepare,
+                                          write_test_sink, kpi_sink_file_commit,
+                                          kpi_sink_file_abort};
+
+/* A sink added to the table is written by a whole run and, identical, by
+ * a merge of that run's shards: merge writes from the model through the
+ * same table, so no sink can be left out of a merged report. */
+static void test_output_added_sink_in_whole_and_merged_runs(void **state)
+{
+    struct written_run w;
+    struct kpi_error err = {0};
+    char dir[SCRATCH_PATH_MAX], whole[SCRATCH_PATH_MAX], merged[SCRATCH_PATH_MAX];
+    char parts[2][SCRATCH_PATH_MAX], path[SCRATCH_PATH_MAX];
+    const char *part_dirs[2] = {parts[0], parts[1]};
+    struct kpi_grades grades;
+    struct kpi_department_summary overall;
+    (void)state;
+
+    assert_int_equal(kpi_report_add_sink(&test_sink, &err), 0);
+    /* Six top-level departments, so both shards of two have some. */
+    make_run_of(&w,
+                "id,name,department,target,formula\n"
+                "K1,a,가/x,20,x\nK2,b,나,10,x\nK3,c,다,40,x\n"
+                "K4,d,라,5,x\nK5,e,마,8,x\nK6,f,바/y,10,x\n",
+                "indicator,input,value\nK1,x,10\nK2,x,5\nK3,x,30\nK4,x,1\nK5,x,2\n");
+    kpi_run_release(&w.run);
+    scratch_fresh_subdir(dir, tmp, "sinks");
+    w.opt.out = scratch_join(whole, dir, "whole");
+    w.opt.in_process = true;
+    kpi_run_init(&w.run);
+    if (kpi_run_execute(&w.opt, &w.run, &err) != 0)
+        fail_msg("whole run: %s", err.message);
+    kpi_run_release(&w.run);
+    for (unsigned i = 0; i < 2; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "part%u", i + 1);
+        w.opt.out = scratch_join(parts[i], dir, name);
+        w.opt.shard_index = i + 1;
+        w.opt.shard_count = 2;
+        kpi_run_init(&w.run);
+        if (kpi_run_execute(&w.opt, &w.run, &err) != 0)
+            fail_msg("shard %u: %s", i + 1, err.message);
+        kpi_run_release(&w.run);
+    }
+    if (kpi_report_merge(scratch_join(merged, dir, "merged"), part_dirs, 2, &grades, &overall,
+                         &err) != 0)
+        fail_msg("merge: %s", err.message);
+
+    char *a = scratch_read(scratch_join(path, whole, "test-sink.txt"));
+    char *b = scratch_read(scratch_join(path, merged, "test-sink.txt"));
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_string_equal(a, b);
+    /* By hand: K1 10/20 = 50 %, K2 50, K3 75, K4 20, K5 25, K6 missing;
+     * overall (50 + 50 + 75 + 20 + 25) / 5 = 44 %, grade D. */
+    assert_contains(a, "kpi K3 ok 75\n");
+    assert_contains(a, "kpi K6 missing 0\n");
+    assert_contains(a, "overall 6 44 D\n");
+    free(a);
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -508,6 +583,8 @@ int main(void)
         cmocka_unit_test(test_output_write_replaces_an_old_report_completely),
         cmocka_unit_test(test_output_write_with_trailing_slash),
         cmocka_unit_test(test_output_write_refuses_a_foreign_folder),
+        /* Last: the sink it adds stays in the table for the process. */
+        cmocka_unit_test(test_output_added_sink_in_whole_and_merged_runs),
     };
     return cmocka_run_group_tests(tests, setup_tmp, NULL);
 }
