@@ -287,9 +287,18 @@ static int check_file(struct window *w, const char *name, struct kpi_error *err)
             return kpi_error_set(err, KPI_EIO, "%s: read error", name);
         const unsigned char *p = (const unsigned char *)w->buf;
         size_t end = n;
-        if (!last)
-            while (end > 1 && n - end < 4 && (p[end] & 0xC0) == 0x80)
-                end--;
+        if (!last) {
+            /* Back over at most three continuation bytes to the lead byte
+             * of the character cut by the window's end. Where there is no
+             * such lead byte the bytes are not UTF-8 whatever the cut, and
+             * the window is not shortened: a cut in the middle of a valid
+             * character before them would be blamed instead. */
+            size_t cut = n;
+            while (cut > 1 && n - cut < 4 && (p[cut] & 0xC0) == 0x80)
+                cut--;
+            if ((p[cut] & 0xC0) != 0x80)
+                end = cut;
+        }
         const char *nul = memchr(w->buf, '\0', end);
         if (nul) {
             v.problem = BYTES_NUL;

@@ -127,6 +127,17 @@ int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, stru
     if (opt->stdlib_dir)
         plugin_dirs[n_plugin_dirs++] = opt->stdlib_dir;
     snprintf(dataset_formulas, dlen, "%s/formulas", opt->dataset);
+    /* Files inside a dataset are never links (input_file.h); nor is its
+     * formulas folder, whose files would otherwise be read, and quoted in
+     * messages, from wherever it points. */
+    struct stat link;
+    if (lstat(dataset_formulas, &link) == 0 && S_ISLNK(link.st_mode)) {
+        rc = kpi_error_set(err, KPI_EINPUT,
+                           "%s: a symbolic link; kpieval does not follow links inside a dataset: "
+                           "copy the folder there, or pass it with --formulas",
+                           dataset_formulas);
+        goto out;
+    }
     plugin_dirs[n_plugin_dirs++] = dataset_formulas;
     for (size_t i = 0; i < opt->n_formula_dirs; i++)
         plugin_dirs[n_plugin_dirs++] = opt->formula_dirs[i];

@@ -203,6 +203,17 @@ else
     echo "note: the run finished before its lock was seen; replaced-lock case skipped"
 fi
 
+# The dataset's formulas folder as a link to a folder: refused, and the
+# content of the files there never quoted.
+mkdir -p "$tmp/private"
+printf 'x = "wJalrXUtnFEMI\n' >"$tmp/private/conf.lua"
+dataset linked-formulas
+rmdir "$tmp/linked-formulas/formulas" && ln -s "$tmp/private" "$tmp/linked-formulas/formulas"
+krun run "$tmp/linked-formulas" --out "$tmp/linked-formulas.out" --quiet
+refused "a dataset's formulas folder that is a link is refused" "$tmp/linked-formulas.out" \
+    "linked-formulas/formulas: a symbolic link"
+has wJalrXUtnFEMI && fail "a linked formulas folder: a file's content was quoted"
+
 # --- kpieval merge reads the parts' models only, as regular files ---------
 "$bin" generate 40 "$tmp/sh" --seed 6 >/dev/null || fail "generate"
 for i in 1 2; do "$bin" run "$tmp/sh" --out "$tmp/part$i" --shard "$i/2" --quiet >/dev/null 2>&1; done

@@ -459,6 +459,26 @@ static void test_csv_reader_file_windows_word_errors_like_memory(void **state)
     free(data);
 }
 
+/* A stray continuation byte right after a valid character at a window's
+ * end: the window is not cut inside that character, and the stray byte is
+ * the one named (found by a red-team pass: 가 was blamed). */
+static void test_csv_reader_file_window_end_blames_the_bad_byte(void **state)
+{
+    const size_t len = KPI_CSV_WINDOW + 4096;
+    char *data = malloc(len);
+    struct kpi_error err;
+    (void)state;
+    assert_non_null(data);
+    memcpy(data, "id,name\n", 8);
+    for (size_t o = 8; o < len; o++)
+        data[o] = (o % 64 == 63) ? '\n' : 'a';
+    /* 가 (EA B0 80), a stray 80, then 82 98 across the window's end. */
+    memcpy(data + KPI_CSV_WINDOW - 5, "\xEA\xB0\x80\x80\x82\x98", 6);
+    read_both_ways("window-end.csv", data, len, KPI_EINPUT, &err);
+    assert_non_null(strstr(err.message, "(byte 0x80)"));
+    free(data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -482,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_csv_reader_file_windows_match_memory),
         cmocka_unit_test(test_csv_reader_file_windows_match_memory_clean),
         cmocka_unit_test(test_csv_reader_file_windows_word_errors_like_memory),
+        cmocka_unit_test(test_csv_reader_file_window_end_blames_the_bad_byte),
     };
     return cmocka_run_group_tests(tests, setup_tmp, NULL);
 }
