@@ -213,11 +213,10 @@ int kpi_outdir_check(const char *out_arg, struct kpi_error *err)
     DIR *d;
     struct dirent *e;
     bool empty = true, has_report = false;
+    int rc;
 
-    if (!*out_arg)
-        return kpi_error_set(err, KPI_EUSAGE, "--out: empty folder name");
-    if (kpi_outdir_normalize(out_arg, out_dir))
-        return kpi_error_set(err, KPI_EUSAGE, "%s: path too long", out_arg);
+    if ((rc = kpi_outdir_normalize(out_arg, out_dir, err)))
+        return rc;
     /* A link would be replaced by the new report while the old one stayed
      * at its target; and the staging folder and lock go beside the link. */
     if (lstat(out_dir, &st) == 0 && S_ISLNK(st.st_mode)) {
@@ -252,12 +251,24 @@ int kpi_outdir_check(const char *out_arg, struct kpi_error *err)
     return 0;
 }
 
-int kpi_outdir_normalize(const char *path, char out[KPI_PATH_MAX])
+int kpi_outdir_normalize(const char *path, char out[KPI_PATH_MAX], struct kpi_error *err)
 {
+    const char *last;
+
+    if (!*path)
+        return kpi_error_set(err, KPI_EUSAGE, "empty output folder name");
     if ((size_t)snprintf(out, KPI_PATH_MAX, "%s", path) >= KPI_PATH_MAX - 32)
-        return -1;
+        return kpi_error_set(err, KPI_EUSAGE, "%s: path too long", path);
     for (size_t n = strlen(out); n > 1 && out[n - 1] == '/'; n--)
         out[n - 1] = '\0';
+    /* "x/." and "x/.." name a folder by a name that the lock and the
+     * staging folder cannot be put beside (they would go inside, under
+     * another lock than "x"'s), and that cannot be swapped. */
+    last = strrchr(out, '/');
+    last = last ? last + 1 : out;
+    if (!strcmp(last, ".") || !strcmp(last, ".."))
+        return kpi_error_set(err, KPI_EUSAGE,
+                             "%s: name the output folder itself, not '.' or '..'", path);
     return 0;
 }
 
@@ -267,8 +278,8 @@ int kpi_outdir_stage(const char *out_arg, char out_dir[KPI_PATH_MAX],
     int rc;
 
     /* "out/" is "out": the staging folder goes beside it, not inside. */
-    if (kpi_outdir_normalize(out_arg, out_dir))
-        return kpi_error_set(err, KPI_EUSAGE, "%s: path too long", out_arg);
+    if ((rc = kpi_outdir_normalize(out_arg, out_dir, err)))
+        return rc;
     rc = kpi_outdir_check(out_dir, err);
     if (rc)
         return rc;
@@ -361,6 +372,7 @@ fail:
 #define SIGNATURE   "kpieval-lock 1\n"
 #define TEXT_MAX    128 /* bytes: a lock file kpieval writes is shorter */
 #define EMPTY_TRIES 50  /* times 20 ms: how long an empty file may be a run starting */
+#define TWIN_SUFFIX ".XXXXXX" /* mkostemp: OUT.lock.XXXXXX, a lock file being made */
 
 /* The owner line ("pid N, started T") of a lock file kpieval wrote, into
  * owner; false when text is not one. Versions before the signature wrote
@@ -398,9 +410,10 @@ static int refuse(const struct kpi_outdir_lock *lock, const char *what, struct k
                          lock->path, what);
 }
 
-/* What a non-regular file or a hard link in the way is, or NULL when st
- * may be a lock file. */
-static const char *in_the_way(const struct stat *st, char *buf, size_t size)
+/* What a non-regular file in the way is, or NULL when st may be a lock
+ * file. (A regular file with more than one name is judged once its flock
+ * is known: see existing_lock.) */
+static const char *in_the_way(const struct stat *st)
 {
     if (S_ISLNK(st->st_mode))
         return "a symbolic link";
@@ -408,10 +421,6 @@ static const char *in_the_way(const struct stat *st, char *buf, size_t size)
         return "a folder";
     if (!S_ISREG(st->st_mode))
         return "a FIFO, socket or device";
-    if (st->st_nlink != 1) {
-        snprintf(buf, size, "a hard link (the file has %lu names)", (unsigned long)st->st_nlink);
-        return buf;
-    }
     return NULL;
 }
 
@@ -444,7 +453,10 @@ static int create_lock(struct kpi_outdir_lock *lock, struct kpi_error *err)
     fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
     if (fd >= 0) {
         if (pwrite(fd, text, (size_t)len, 0) != len) {
-            /* Only the message suffers. */
+            int saved = errno;
+            close(fd);
+            return kpi_error_set(err, KPI_EIO, "%s: cannot write the lock file: %s", lock->path,
+                                 strerror(saved));
         }
         flock(fd, LOCK_EX); /* nobody else can have this file yet */
         snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
@@ -459,22 +471,67 @@ static int create_lock(struct kpi_outdir_lock *lock, struct kpi_error *err)
         /* No /proc, or a file system that cannot link it: as below. */
     }
 
-    /* Without O_TMPFILE (NFS, old kernels): created, then locked at once.
-     * A run that finds it empty meanwhile lets go of it and looks again. */
-    fd = open(lock->path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        if (errno == EEXIST)
-            return 1;
+    /* Without O_TMPFILE (NFS, old kernels): the same under a name of its
+     * own, OUT.lock.XXXXXX, then linked as OUT.lock (link fails with
+     * EEXIST as O_EXCL would, also on NFS) and the own name removed. While
+     * both names exist the file is locked, so a run that looks then is told
+     * another run is writing; a run killed in between leaves its file with
+     * two names, which the next run knows by the twin's name (dead_twin). */
+    char twin[sizeof lock->path + 8];
+    snprintf(twin, sizeof twin, "%s" TWIN_SUFFIX, lock->path);
+    fd = mkostemp(twin, O_CLOEXEC);
+    if (fd < 0)
         return kpi_error_set(err, KPI_EIO, "%s: cannot create the lock file: %s", lock->path,
                              strerror(errno));
-    }
+    fchmod(fd, 0644);
     while (flock(fd, LOCK_EX) != 0 && errno == EINTR)
         ;
-    if (pwrite(fd, text, (size_t)len, 0) != len) {
-        /* Only the message suffers. */
+    int rc = pwrite(fd, text, (size_t)len, 0) == len ? link(twin, lock->path) : -1;
+    int saved = errno;
+    unlink(twin);
+    if (rc == 0) {
+        lock->fd = fd;
+        return 0;
     }
-    lock->fd = fd;
-    return 0;
+    close(fd);
+    if (saved == EEXIST)
+        return 1;
+    return kpi_error_set(err, KPI_EIO, "%s: cannot create the lock file: %s", lock->path,
+                         strerror(saved));
+}
+
+/* A file with more names than OUT.lock: when the other one is the
+ * OUT.lock.XXXXXX of a run killed between its link and its unlink (the
+ * caller holds the file's flock, so that run is gone), that name is
+ * removed and true returned; else (a user's hard link) false. */
+static bool dead_twin(const struct kpi_outdir_lock *lock, const struct stat *st)
+{
+    char dir[sizeof lock->path];
+    const char *base = strrchr(lock->path, '/');
+    size_t blen;
+    bool found = false;
+    struct dirent *e;
+    DIR *d;
+
+    snprintf(dir, sizeof dir, "%.*s", base ? (int)(base - lock->path) : 1,
+             base ? lock->path : ".");
+    if (base && base == lock->path)
+        snprintf(dir, sizeof dir, "/");
+    base = base ? base + 1 : lock->path;
+    blen = strlen(base);
+    if (st->st_nlink != 2 || !(d = opendir(dir)))
+        return false;
+    while (!found && (e = readdir(d))) {
+        struct stat twin;
+        if (strncmp(e->d_name, base, blen) || e->d_name[blen] != '.' ||
+            strlen(e->d_name + blen) != sizeof TWIN_SUFFIX - 1)
+            continue;
+        if (fstatat(dirfd(d), e->d_name, &twin, AT_SYMLINK_NOFOLLOW) == 0 &&
+            same_file(&twin, st) && unlinkat(dirfd(d), e->d_name, 0) == 0)
+            found = true;
+    }
+    closedir(d);
+    return found;
 }
 
 /* Deals with the OUT.lock that exists: 0 to try creating it again (it went
@@ -495,7 +552,7 @@ static int existing_lock(struct kpi_outdir_lock *lock, const char *out_dir, bool
         return errno == ENOENT ? 0
                                : kpi_error_set(err, KPI_EIO, "%s: cannot read the lock file: %s",
                                                lock->path, strerror(errno));
-    if ((way = in_the_way(&by_path, what, sizeof what)))
+    if ((way = in_the_way(&by_path)))
         return refuse(lock, way, err);
     /* Read-only is enough for flock, and nothing is written into it. */
     fd = open(lock->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
@@ -512,11 +569,12 @@ static int existing_lock(struct kpi_outdir_lock *lock, const char *out_dir, bool
                            strerror(errno));
         goto out;
     }
-    if ((way = in_the_way(&by_fd, what, sizeof what))) {
+    if ((way = in_the_way(&by_fd))) {
         rc = refuse(lock, way, err);
         goto out;
     }
-    n = by_fd.st_size > TEXT_MAX ? TEXT_MAX : pread(fd, text, TEXT_MAX, 0);
+    /* Longer than any lock file kpieval writes: not one, whatever it says. */
+    n = by_fd.st_size > TEXT_MAX ? -1 : pread(fd, text, TEXT_MAX, 0);
     if (n < 0 || (n > 0 && !parse_owner(text, (size_t)n, owner, sizeof owner))) {
         rc = refuse(lock, "a file kpieval did not write", err);
         goto out;
@@ -543,12 +601,19 @@ static int existing_lock(struct kpi_outdir_lock *lock, const char *out_dir, bool
      * release), look again; else nobody is using it: who wrote it is dead. */
     if (lstat(lock->path, &by_path) != 0 || !same_file(&by_path, &by_fd))
         goto out;
+    if (by_path.st_nlink != 1 && !dead_twin(lock, &by_path)) {
+        snprintf(what, sizeof what, "a hard link (the file has %lu names)",
+                 (unsigned long)by_path.st_nlink);
+        rc = refuse(lock, what, err);
+        goto out;
+    }
     n = pread(fd, text, TEXT_MAX, 0);
     if (n > 0 && parse_owner(text, (size_t)n, owner, sizeof owner)) {
         unlink(lock->path); /* a dead run's; still holding it, see the top */
     } else if (n == 0 && ++*empty <= EMPTY_TRIES) {
-        /* Maybe a run that has just created it (without O_TMPFILE) and is
-         * about to lock it: let go and look again. */
+        /* kpieval never makes it empty now, but versions before the
+         * signature created it, then locked it: maybe such a run is about
+         * to. Let go and look again. */
         close(fd);
         nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
         return 0;
@@ -569,8 +634,9 @@ int kpi_outdir_lock(const char *out_dir, bool wait, struct kpi_outdir_lock *lock
     lock->fd = -1;
     lock->parents_made = 0;
     /* "out/" locks "out" too: OUT.lock beside it, never inside. */
-    if (kpi_outdir_normalize(out_dir, lock->out) ||
-        (size_t)snprintf(lock->path, sizeof lock->path, "%s.lock", lock->out) >= sizeof lock->path)
+    if ((rc = kpi_outdir_normalize(out_dir, lock->out, err)))
+        return rc;
+    if ((size_t)snprintf(lock->path, sizeof lock->path, "%s.lock", lock->out) >= sizeof lock->path)
         return kpi_error_set(err, KPI_EUSAGE, "%s: path too long", out_dir);
     if (kpi_outdir_make_parents(lock->out, &made) != 0) {
         rc = kpi_error_set(err, KPI_EIO, "%s: cannot create the folders above it: %s", out_dir,

@@ -854,8 +854,8 @@ int kpi_report_merge(const char *out_arg, const char *const *dirs, size_t n_dirs
     memset(overall, 0, sizeof *overall);
     memset(grades, 0, sizeof *grades);
     kpi_arena_init(&arena);
-    if (kpi_outdir_normalize(out_arg, out))
-        return kpi_error_set(err, KPI_EUSAGE, "%s: path too long", out_arg);
+    if ((rc = kpi_outdir_normalize(out_arg, out, err)))
+        return rc;
     if (!n_dirs)
         return kpi_error_set(err, KPI_EUSAGE, "merge: no partial reports given");
     if (!(parts = calloc(n_dirs, sizeof *parts))) {

@@ -21,8 +21,9 @@
 #define KPI_REPORT_MARKER ".kpieval-report"
 
 /* An output folder's name as kpieval uses it: "out/" is "out", so the lock
- * and the staging folders go beside it, not inside. -1 when too long. */
-int kpi_outdir_normalize(const char *path, char out[KPI_PATH_MAX]);
+ * and the staging folders go beside it, not inside. Fails (KPI_EUSAGE)
+ * for an empty name, one too long, or one ending in "." or "..". */
+int kpi_outdir_normalize(const char *path, char out[KPI_PATH_MAX], struct kpi_error *err);
 
 /* Fails with KPI_EUSAGE when out_dir exists and is not a kpieval report
  * folder (no report.json nor marker) nor empty: kpieval never replaces

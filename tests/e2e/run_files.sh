@@ -179,6 +179,34 @@ for content in 'kpieval-lock 1\npid 999999, started 2026-01-01T00:00:00Z\n' \
         fail "stale lock: exit $(rc): $(cat "$tmp/last.stderr")"
 done
 
+# A lock file over 128 bytes is no lock kpieval wrote, whatever it starts with.
+{ printf 'kpieval-lock 1\npid 999999, started 2026-01-01T00:00:00Z\n'; head -c 200 /dev/zero | tr '\0' x; } >"$tmp/long.lock"
+cp "$tmp/long.lock" "$tmp/long.before"
+krun run "$tmp/lockds" --out "$tmp/long" --quiet
+[ "$(rc)" = 2 ] && cmp -s "$tmp/long.lock" "$tmp/long.before" && has "a file kpieval did not write" &&
+    ok "a long file as OUT.lock is refused and kept" || fail "long lock: exit $(rc): $(cat "$tmp/last.stderr")"
+
+# Without O_TMPFILE (NFS; the shim makes it fail) the lock is made under
+# OUT.lock.XXXXXX and linked: it works, leaves nothing, and a run killed
+# between the link and the unlink (the shim's knob) leaves a lock file
+# with two names that the next run takes over, removing both.
+shim=${2:-}
+if [ -n "$shim" ]; then
+    LD_PRELOAD=$shim krun run "$tmp/lockds" --out "$tmp/nfs" --quiet
+    [ "$(rc)" = 0 ] && [ -f "$tmp/nfs/report.json" ] && [ -z "$(ls "$tmp" | grep '^nfs\.lock')" ] &&
+        ok "the lock without O_TMPFILE" || fail "lock without O_TMPFILE: exit $(rc): $(cat "$tmp/last.stderr")"
+    KPIEVAL_TEST_DIE_AFTER_LINK=1 LD_PRELOAD=$shim krun run "$tmp/lockds" --out "$tmp/nfs2" --quiet
+    twins=$(ls "$tmp" | grep -c '^nfs2\.lock\.')
+    [ "$(rc)" = 9 ] && [ -f "$tmp/nfs2.lock" ] && [ "$twins" = 1 ] ||
+        fail "the shim's kill after link: exit $(rc), $twins twin(s)"
+    LD_PRELOAD=$shim krun run "$tmp/lockds" --out "$tmp/nfs2" --quiet
+    [ "$(rc)" = 0 ] && [ -f "$tmp/nfs2/report.json" ] && [ -z "$(ls "$tmp" | grep '^nfs2\.lock')" ] &&
+        ok "a lock left with two names by a killed run is taken over" ||
+        fail "two-name lock of a killed run: exit $(rc): $(cat "$tmp/last.stderr")"
+else
+    echo "note: no O_TMPFILE shim (sanitizer build): the NFS lock path is not tried"
+fi
+
 # At the end a run removes only the lock it made: one replaced meanwhile
 # stays. The run is stopped (SIGSTOP) while it holds the lock.
 "$bin" generate 3000 "$tmp/slow" --seed 5 >/dev/null || fail "generate"

@@ -226,6 +226,12 @@ static void test_output_check_target(void **state)
     assert_int_equal(kpi_outdir_check(path, &err), KPI_EUSAGE);
     /* An empty name: refused. */
     assert_int_equal(kpi_outdir_check("", &err), KPI_EUSAGE);
+    /* A name ending in "." or "..": its lock would go inside it, under
+     * another name than the folder's own (a red-team finding). */
+    assert_int_equal(kpi_outdir_check(scratch_join(path, tmp, "."), &err), KPI_EUSAGE);
+    assert_string_equal(strrchr(err.message, ':'), ": name the output folder itself, not '.' or '..'");
+    assert_int_equal(kpi_outdir_check(scratch_join(path, tmp, "../"), &err), KPI_EUSAGE);
+    assert_int_equal(kpi_outdir_check(".", &err), KPI_EUSAGE);
 }
 
 /* A small evaluated run to write out. */
