@@ -21,6 +21,7 @@ struct reader {
     int rc;              /* first failure; parsing stops once set */
 
     unsigned line;       /* line being fed to libcsv */
+    unsigned col0;       /* characters of this line fed before the current piece */
     unsigned row_line;   /* line where the current row started */
     unsigned row_index;
     unsigned next_row_line; /* first line after the last completed row */
@@ -130,6 +131,12 @@ static void on_field(void *data, size_t len, void *ctx)
                               r->row_line, KPI_CSV_FIELDS_MAX);
         return;
     }
+    if (r->buf_len + len + 1 > KPI_CSV_ROW_MAX) {
+        r->rc = kpi_error_set(r->err, KPI_EINPUT,
+                              "%s:%u: the row is more than %d bytes long, the limit for a row",
+                              r->name, r->row_line, KPI_CSV_ROW_MAX);
+        return;
+    }
     if (r->buf_len + len + 1 > r->buf_cap) {
         size_t cap = r->buf_cap ? r->buf_cap : 256;
         while (cap < r->buf_len + len + 1)
@@ -210,13 +217,43 @@ static int finish(struct reader *r, struct csv_parser *parser, const char *name,
 
 /* Feeds one line (ending in '\n', or the file's last bytes) to libcsv;
  * on malformed quoting sets r->rc with the line and column. */
+/* libcsv holds a field whole before handing it over: its buffer may not
+ * grow past twice the field limit, so a field of gigabytes (one line
+ * without a newline) costs at most that much memory. Fields between the
+ * limit and the cap are reported by on_field with their exact length. */
+#define LIBCSV_BUFFER_MAX (2 * (size_t)KPI_CSV_FIELD_MAX)
+static _Thread_local bool field_over_cap;
+
+static void *capped_realloc(void *p, size_t size)
+{
+    if (size > LIBCSV_BUFFER_MAX) {
+        field_over_cap = true;
+        return NULL;
+    }
+    return realloc(p, size);
+}
+
+static int parser_init(struct csv_parser *parser)
+{
+    if (csv_init(parser, CSV_STRICT | CSV_STRICT_FINI) != 0)
+        return -1;
+    csv_set_realloc_func(parser, capped_realloc);
+    return 0;
+}
+
+/* Feeds s[0..n) of the current line, which is all of it or (for a line
+ * longer than a window) a piece; the line ends with the piece that ends
+ * in '\n'. */
 static void feed_line(struct reader *r, struct csv_parser *parser, const char *line, size_t n)
 {
-    size_t done = csv_parse(parser, line, n, on_field, on_row_end, r);
+    size_t done;
+
+    field_over_cap = false;
+    done = csv_parse(parser, line, n, on_field, on_row_end, r);
     if (r->rc)
         return;
     if (done != n) {
-        unsigned col = 1;
+        unsigned col = r->col0 + 1;
         for (size_t i = 0; i < done; i++)
             col += ((unsigned char)line[i] & 0xC0) != 0x80;
         if (csv_error(parser) == CSV_EPARSE)
@@ -224,13 +261,24 @@ static void feed_line(struct reader *r, struct csv_parser *parser, const char *l
                                   "%s:%u:%u: malformed quoting (a quote inside an unquoted "
                                   "field, or text after a closing quote)",
                                   r->name, r->line, col);
+        else if (csv_error(parser) == CSV_ENOMEM && field_over_cap)
+            r->rc = kpi_error_set(r->err, KPI_EINPUT,
+                                  "%s:%u: field %zu is over %zu bytes long, more than the limit "
+                                  "of %d",
+                                  r->name, r->nfields ? r->row_line : r->line, r->nfields + 1,
+                                  LIBCSV_BUFFER_MAX, KPI_CSV_FIELD_MAX);
         else
             r->rc = kpi_error_set(r->err, KPI_EINPUT, "%s:%u: %s", r->name, r->line,
                                   csv_strerror(csv_error(parser)));
         return;
     }
-    if (line[n - 1] == '\n')
+    if (line[n - 1] == '\n') {
         r->line++;
+        r->col0 = 0;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            r->col0 += ((unsigned char)line[i] & 0xC0) != 0x80;
+    }
 }
 
 /* ---- files, a window at a time ------------------------------------------ */
@@ -350,7 +398,7 @@ int kpi_csv_read(const char *path, const char *name, kpi_csv_row_fn on_row, void
     rc = check_file(&w, name, err);
     if (rc)
         goto out;
-    if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI) != 0) {
+    if (parser_init(&parser) != 0) {
         rc = kpi_error_set(err, KPI_ENOMEM, "%s: out of memory", name);
         goto out;
     }
@@ -358,7 +406,7 @@ int kpi_csv_read(const char *path, const char *name, kpi_csv_row_fn on_row, void
     if (w.size >= 3 && !window_read(&w, 0, 3) && !memcmp(w.buf, "\xEF\xBB\xBF", 3))
         pos = 3;
     /* Whole lines from each window; a line cut by the window's end is read
-     * again at the start of the next (the window grows for a longer line). */
+     * again at the start of the next, but for one longer than a window. */
     while (pos < w.size && !r.rc) {
         size_t n = w.size - pos < WINDOW ? w.size - pos : WINDOW;
         if (window_read(&w, pos, n)) {
@@ -368,31 +416,13 @@ int kpi_csv_read(const char *path, const char *name, kpi_csv_row_fn on_row, void
         size_t used = 0;
         while (used < n && !r.rc) {
             const char *nl = memchr(w.buf + used, '\n', n - used);
-            if (!nl && pos + n < w.size)
+            if (!nl && pos + n < w.size && used > 0)
                 break; /* the rest of this line is in the next window */
+            /* A whole line; or, for a line longer than a window, this
+             * window of it: it is fed a piece at a time, never held whole. */
             size_t len = nl ? (size_t)(nl - (w.buf + used)) + 1 : n - used;
             feed_line(&r, &parser, w.buf + used, len);
             used += len;
-        }
-        if (used == 0 && !r.rc) {
-            /* One line longer than the window: read it whole. */
-            size_t end = pos + n;
-            while (end < w.size) {
-                size_t more = w.size - end < WINDOW ? w.size - end : WINDOW;
-                if (window_read(&w, end, more)) {
-                    r.rc = kpi_error_set(err, KPI_EIO, "%s: read error", name);
-                    break;
-                }
-                const char *nl = memchr(w.buf, '\n', more);
-                end += nl ? (size_t)(nl - w.buf) + 1 : more;
-                if (nl)
-                    break;
-            }
-            if (!r.rc && window_read(&w, pos, end - pos))
-                r.rc = kpi_error_set(err, KPI_ENOMEM, "%s:%u: out of memory", name, r.line);
-            if (!r.rc)
-                feed_line(&r, &parser, w.buf, end - pos);
-            used = end - pos;
         }
         pos += used;
     }
@@ -424,7 +454,7 @@ int kpi_csv_read_buffer(const char *data, size_t len, const char *name, kpi_csv_
         goto out;
     if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3))
         pos = 3;
-    if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI) != 0) {
+    if (parser_init(&parser) != 0) {
         rc = kpi_error_set(err, KPI_ENOMEM, "%s: out of memory", name);
         goto out;
     }

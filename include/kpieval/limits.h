@@ -15,10 +15,14 @@
 /* Fields in one CSV row: indicators.csv has about ten columns. */
 #define KPI_CSV_FIELDS_MAX 1024
 
+/* Bytes in one CSV row, all its fields: a row is held whole while it is
+ * read, and 1024 fields of 1 MiB would be a gigabyte. */
+#define KPI_CSV_ROW_MAX (8 * 1024 * 1024)
+
 /* Bytes of a CSV file held in memory at once: files are checked and parsed
  * a window at a time (a million KPIs are 180 MB of CSV), and an error in a
  * file of any size is worded from the window holding it. A line longer
- * than this is held whole (it is bounded by the field limits). */
+ * than this is fed to the parser a window at a time, never held whole. */
 #define KPI_CSV_WINDOW (4u << 20)
 
 /* Bytes in one plugin file (formulas/NAME.lua). Every plugin is read into

@@ -479,6 +479,41 @@ static void test_csv_reader_file_window_end_blames_the_bad_byte(void **state)
     free(data);
 }
 
+/* A line of 20 MiB without a newline is fed a window at a time and libcsv
+ * may not hold a field past twice the limit: refused with the same
+ * message from a file and from memory (it was read whole, and held). A
+ * row of many fields under the field limit is bounded by the row limit. */
+static void test_csv_reader_huge_line_and_row_are_bounded(void **state)
+{
+    const size_t len = 20u << 20;
+    char *data = malloc(len);
+    struct kpi_error err;
+    (void)state;
+    assert_non_null(data);
+    memcpy(data, "id,name\nK1,", 11);
+    memset(data + 11, '1', len - 11);
+    read_both_ways("huge-line.csv", data, len, KPI_EINPUT, &err);
+    assert_string_equal(err.message, "huge-line.csv:2: field 2 is over 2097152 bytes long, more "
+                                     "than the limit of 1048576");
+
+    /* 12 fields of 900,000 bytes: 10.8 MB in one row. */
+    size_t o = 0;
+    for (int i = 0; i < 12; i++)
+        o += (size_t)sprintf(data + o, "%sc%d", i ? "," : "", i);
+    data[o++] = '\n';
+    for (int i = 0; i < 12; i++) {
+        if (i)
+            data[o++] = ',';
+        memset(data + o, 'y', 900000);
+        o += 900000;
+    }
+    data[o++] = '\n';
+    read_both_ways("huge-row.csv", data, o, KPI_EINPUT, &err);
+    assert_string_equal(err.message, "huge-row.csv:2: the row is more than 8388608 bytes long, "
+                                     "the limit for a row");
+    free(data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -503,6 +538,7 @@ int main(void)
         cmocka_unit_test(test_csv_reader_file_windows_match_memory_clean),
         cmocka_unit_test(test_csv_reader_file_windows_word_errors_like_memory),
         cmocka_unit_test(test_csv_reader_file_window_end_blames_the_bad_byte),
+        cmocka_unit_test(test_csv_reader_huge_line_and_row_are_bounded),
     };
     return cmocka_run_group_tests(tests, setup_tmp, NULL);
 }
