@@ -40,12 +40,12 @@ struct kpi_builder {
     size_t n_names, cap_names;
     struct raw_actual *rows;
     size_t n_rows, cap_rows;
-    size_t n_actuals;        /* rows added, for numbering lines */
-    unsigned last_kpi;       /* the KPI of the previous row, or KPI_NONE */
+    size_t n_actuals;  /* rows added, for numbering lines */
+    unsigned last_kpi; /* the KPI of the previous row, or KPI_NONE */
 };
 
 #define INDICATORS "indicators.csv"
-#define ACTUALS "actuals.csv"
+#define ACTUALS    "actuals.csv"
 
 static const char *arena_dup(struct kpi_arena *a, const char *s)
 {
@@ -161,8 +161,7 @@ static const struct kpi_bad_cells all_cells_read = {NULL, NULL, NULL, NULL};
 
 /* Keeps an unreadable cell as written (which: offset of its member in
  * struct kpi_bad_cells), in the KPI's own record made on first need. */
-static void keep_bad_cell(kpi_dataset *ds, struct kpi_indicator *k, size_t which,
-                          const char *text)
+static void keep_bad_cell(kpi_dataset *ds, struct kpi_indicator *k, size_t which, const char *text)
 {
     if (k->bad == &all_cells_read) {
         struct kpi_bad_cells *b = kpi_arena_alloc(&ds->arena, sizeof *b);
@@ -183,8 +182,8 @@ static void number_cell(kpi_dataset *ds, struct kpi_indicator *k, const char *co
     char c[64];
     enum kpi_number_problem p = kpi_text_parse_number(text, out);
     if (p != KPI_NUMBER_OK) {
-        set_invalid(ds, k, INDICATORS ":%u: %s '%s' %s", k->line, column,
-                    kpi_model_clip(text, c), kpi_text_number_problem(p));
+        set_invalid(ds, k, INDICATORS ":%u: %s '%s' %s", k->line, column, kpi_model_clip(text, c),
+                    kpi_text_number_problem(p));
         keep_bad_cell(ds, k, which, text);
     }
 }
@@ -198,18 +197,18 @@ static int identity_cells(kpi_dataset *ds, struct kpi_indicator *k,
     char c[64];
 
     if (!kpi_text_is_kpi_id(text))
-        return kpi_error_set(err, KPI_EINPUT,
-                             INDICATORS ":%u: id '%s' %s; use letters, digits, '.', '_' and '-'",
-                             k->line, kpi_model_clip(text, c),
-                             *text ? "has a character not allowed" : "is empty");
+        return kpi_error_set(
+            err, KPI_EINPUT, INDICATORS ":%u: id '%s' %s; use letters, digits, '.', '_' and '-'",
+            k->line, kpi_model_clip(text, c), *text ? "has a character not allowed" : "is empty");
     if (!(k->id = arena_dup(&ds->arena, text)))
         return kpi_error_set(err, KPI_ENOMEM, "out of memory");
     int r = kpi_strmap_put(&ds->ids, k->id, (unsigned)ds->n_indicators, &existing, NULL);
     if (r < 0)
         return kpi_error_set(err, KPI_ENOMEM, "out of memory");
     if (r == 0)
-        return kpi_error_set(err, KPI_EINPUT, INDICATORS ":%u: duplicate id '%s' (first at line %u)",
-                             k->line, k->id, ds->indicators[existing].line);
+        return kpi_error_set(err, KPI_EINPUT,
+                             INDICATORS ":%u: duplicate id '%s' (first at line %u)", k->line, k->id,
+                             ds->indicators[existing].line);
     if (!*(text = cell(spec->name)))
         return kpi_error_set(err, KPI_EINPUT, INDICATORS ":%u: name of '%s' is empty", k->line,
                              k->id);
@@ -217,8 +216,8 @@ static int identity_cells(kpi_dataset *ds, struct kpi_indicator *k,
         return kpi_error_set(err, KPI_ENOMEM, "out of memory");
     text = cell(spec->department);
     if ((problem = department_problem(text)))
-        return kpi_error_set(err, KPI_EINPUT, INDICATORS ":%u: department '%s' of '%s' %s",
-                             k->line, kpi_model_clip(text, c), k->id, problem);
+        return kpi_error_set(err, KPI_EINPUT, INDICATORS ":%u: department '%s' of '%s' %s", k->line,
+                             kpi_model_clip(text, c), k->id, problem);
     if (!(k->department = kpi_model_intern_department(ds, text)))
         return kpi_error_set(err, KPI_ENOMEM, "out of memory");
     text = cell(spec->unit);
@@ -283,7 +282,8 @@ static int rule_cells(kpi_dataset *ds, struct kpi_indicator *k,
     } else if (!strcmp(text, "baseline")) {
         k->scoring = KPI_SCORING_BASELINE;
         if (!k->has_baseline)
-            set_invalid(ds, k, INDICATORS ":%u: scoring 'baseline' needs a baseline, and it is empty",
+            set_invalid(ds, k,
+                        INDICATORS ":%u: scoring 'baseline' needs a baseline, and it is empty",
                         k->line);
     } else if (!strcmp(text, "binary")) {
         k->scoring = KPI_SCORING_BINARY;
@@ -384,8 +384,8 @@ int kpi_builder_add_actual(kpi_builder *b, const struct kpi_actual_spec *spec,
     if (number == KPI_NONE) {
         set_invalid(ds, k,
                     ACTUALS ":%u: input name '%s' is not a Lua identifier "
-                    "(letters, digits and '_', not starting with a digit, not "
-                    "a keyword)",
+                            "(letters, digits and '_', not starting with a digit, not "
+                            "a keyword)",
                     line, kpi_model_clip(name, c));
         return 0;
     }

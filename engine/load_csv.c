@@ -203,7 +203,7 @@ struct actual_reader {
     const char **period_list;
     size_t n_periods, cap_periods;
     bool period_matched;
-    size_t rows_read;          /* data rows, whatever their period */
+    size_t rows_read; /* data rows, whatever their period */
 };
 
 /* Notes the row's period; true when the row is for the period wanted. */
@@ -292,8 +292,7 @@ static int choose_period(struct actual_reader *R, struct kpi_error *err)
         return kpi_error_set(err, KPI_EUSAGE,
                              "actuals.csv: rows for %zu periods (%s); choose one with --period",
                              R->n_periods, list);
-    return kpi_builder_set_period(R->b, want ? want : R->n_periods ? R->period_list[0] : NULL,
-                                  err);
+    return kpi_builder_set_period(R->b, want ? want : R->n_periods ? R->period_list[0] : NULL, err);
 }
 
 static int read_actuals(kpi_builder *b, const char *path, const char *want_period,

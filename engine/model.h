@@ -29,8 +29,8 @@ struct kpi_dataset {
     const char **expressions;
     size_t n_expressions, cap_expressions;
     struct kpi_strmap expression_ids;
-    struct kpi_strmap texts;            /* units and other repeated short texts */
-    struct kpi_input *inputs;           /* every KPI's inputs, one block */
+    struct kpi_strmap texts;  /* units and other repeated short texts */
+    struct kpi_input *inputs; /* every KPI's inputs, one block */
 
     struct kpi_department *departments;
     size_t n_departments, n_departments_total;

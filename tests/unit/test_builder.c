@@ -65,10 +65,10 @@ static kpi_dataset *finish(kpi_builder *b)
  * the formula does not use, a duplicate input and an unknown indicator. */
 static const char indicators_csv[] =
     "id,name,department,unit,direction,baseline,target,formula,weight,scoring,owner\n"
-    "K9,아홉,b/c,%,decrease,5,3,x + y,2,,kim\n"        /* line 2 */
-    "K1,one,a,,,,10,y * x,,linear,lee\n"               /* line 3 */
+    "K9,아홉,b/c,%,decrease,5,3,x + y,2,,kim\n"       /* line 2 */
+    "K1,one,a,,,,10,y * x,,linear,lee\n"              /* line 3 */
     "K5,five,b,명,,-,abc,z,,actual / target * 100,\n" /* line 4 */
-    "K2,two,a,,,,10,y * x,,,park\n";                   /* line 5 */
+    "K2,two,a,,,,10,y * x,,,park\n";                  /* line 5 */
 static const char actuals_csv[] = "indicator,input,value,period\n"
                                   "K9,y,1,2019\n"  /* line 2 */
                                   "K1,x,4,2019\n"  /* line 3 */
@@ -87,20 +87,36 @@ static kpi_dataset *build_same_in_memory(void)
     kpi_builder *b = builder_new();
 
     assert_int_equal(kpi_builder_set_extra_columns(b, extra, 1, &err), 0);
-    add_indicator(b, &(struct kpi_indicator_spec){.id = "K9", .name = "아홉",
-                                                  .department = "b/c", .unit = "%",
-                                                  .direction = "decrease", .baseline = "5",
-                                                  .target = "3", .formula = "x + y",
-                                                  .weight = "2", .extra = kim});
-    add_indicator(b, &(struct kpi_indicator_spec){.id = "K1", .name = "one", .department = "a",
-                                                  .target = "10", .formula = "y * x",
-                                                  .scoring = "linear", .extra = lee});
-    add_indicator(b, &(struct kpi_indicator_spec){.id = "K5", .name = "five", .department = "b",
-                                                  .unit = "명", .baseline = "-", .target = "abc",
+    add_indicator(b, &(struct kpi_indicator_spec){.id = "K9",
+                                                  .name = "아홉",
+                                                  .department = "b/c",
+                                                  .unit = "%",
+                                                  .direction = "decrease",
+                                                  .baseline = "5",
+                                                  .target = "3",
+                                                  .formula = "x + y",
+                                                  .weight = "2",
+                                                  .extra = kim});
+    add_indicator(b, &(struct kpi_indicator_spec){.id = "K1",
+                                                  .name = "one",
+                                                  .department = "a",
+                                                  .target = "10",
+                                                  .formula = "y * x",
+                                                  .scoring = "linear",
+                                                  .extra = lee});
+    add_indicator(b, &(struct kpi_indicator_spec){.id = "K5",
+                                                  .name = "five",
+                                                  .department = "b",
+                                                  .unit = "명",
+                                                  .baseline = "-",
+                                                  .target = "abc",
                                                   .formula = "z",
                                                   .scoring = "actual / target * 100"});
-    add_indicator(b, &(struct kpi_indicator_spec){.id = "K2", .name = "two", .department = "a",
-                                                  .target = "10", .formula = "y * x",
+    add_indicator(b, &(struct kpi_indicator_spec){.id = "K2",
+                                                  .name = "two",
+                                                  .department = "a",
+                                                  .target = "10",
+                                                  .formula = "y * x",
                                                   .extra = park});
     add_actual(b, "K9", "y", "1");
     add_actual(b, "K1", "x", "4");
@@ -243,15 +259,22 @@ static void test_builder_cell_problems_make_kpis_invalid(void **state)
         struct kpi_indicator_spec spec;
         const char *reason;
     } cases[] = {
-        {{.id = "W", .name = "w", .department = "d", .target = "1", .formula = "x",
-          .weight = "-2"},
+        {{.id = "W", .name = "w", .department = "d", .target = "1", .formula = "x", .weight = "-2"},
          "indicators.csv:2: weight '-2' is negative"},
-        {{.id = "D", .name = "d", .department = "d", .target = "1", .formula = "x",
+        {{.id = "D",
+          .name = "d",
+          .department = "d",
+          .target = "1",
+          .formula = "x",
           .direction = "up"},
          "indicators.csv:3: direction 'up' is not 'increase' or 'decrease'"},
         {{.id = "F", .name = "f", .department = "d", .target = "1"},
          "indicators.csv:4: formula is empty"},
-        {{.id = "S", .name = "s", .department = "d", .target = "1", .formula = "x",
+        {{.id = "S",
+          .name = "s",
+          .department = "d",
+          .target = "1",
+          .formula = "x",
           .scoring = "baseline"},
          "indicators.csv:5: scoring 'baseline' needs a baseline, and it is empty"},
         {{.id = "V", .name = "v", .department = "d", .target = "1", .formula = "x"},
@@ -282,8 +305,8 @@ static void test_builder_cell_problems_make_kpis_invalid(void **state)
 
 static void test_builder_duplicate_id_stops(void **state)
 {
-    struct kpi_indicator_spec spec = {.id = "K1", .name = "n", .department = "d",
-                                      .target = "1", .formula = "x"};
+    struct kpi_indicator_spec spec = {
+        .id = "K1", .name = "n", .department = "d", .target = "1", .formula = "x"};
     struct kpi_error err = {0};
     kpi_builder *b = builder_new();
     (void)state;
@@ -303,8 +326,8 @@ static void test_builder_duplicate_id_stops(void **state)
 
 static void test_builder_refuses_misuse(void **state)
 {
-    struct kpi_indicator_spec spec = {.id = "K1", .name = "n", .department = "d",
-                                      .target = "1", .formula = "x"};
+    struct kpi_indicator_spec spec = {
+        .id = "K1", .name = "n", .department = "d", .target = "1", .formula = "x"};
     struct kpi_error err = {0};
     kpi_dataset *ds = NULL;
     kpi_builder *b = builder_new();
@@ -332,9 +355,11 @@ static void test_builder_find_by_id_after_sort_and_shard(void **state)
     /* 50 KPIs added in an order far from report order. */
     for (int i = 49; i >= 0; i--) {
         snprintf(id, sizeof id, "K%02d", i);
-        add_indicator(b, &(struct kpi_indicator_spec){.id = id, .name = "n",
+        add_indicator(b, &(struct kpi_indicator_spec){.id = id,
+                                                      .name = "n",
                                                       .department = departments[i % 5],
-                                                      .target = "1", .formula = "x"});
+                                                      .target = "1",
+                                                      .formula = "x"});
     }
     kpi_dataset *ds = finish(b);
     const struct kpi_indicator *ks = kpi_dataset_indicators(ds, &n);

@@ -22,7 +22,7 @@
 struct expected {
     const char *id;
     enum kpi_status status;
-    double actual;      /* when has_actual */
+    double actual; /* when has_actual */
     bool has_actual;
     double achievement; /* when ok */
     double capped;
@@ -49,17 +49,34 @@ static const struct expected expected[] = {
 static kpi_dataset *build(void)
 {
     static const struct kpi_indicator_spec specs[] = {
-        {.id = "E1", .name = "취업률", .department = "d", .unit = "%", .target = "65",
+        {.id = "E1",
+         .name = "취업률",
+         .department = "d",
+         .unit = "%",
+         .target = "65",
          .formula = "employed / eligible * 100"},
-        {.id = "E2", .name = "two", .department = "d", .direction = "decrease", .target = "10",
+        {.id = "E2",
+         .name = "two",
+         .department = "d",
+         .direction = "decrease",
+         .target = "10",
          .formula = "x + y"},
         {.id = "E3", .name = "three", .department = "d", .target = "1", .formula = "z"},
         {.id = "E4", .name = "four", .department = "d", .target = "1", .formula = "x / 0"},
-        {.id = "E5", .name = "five", .department = "d", .target = "16", .formula = "a",
+        {.id = "E5",
+         .name = "five",
+         .department = "d",
+         .target = "16",
+         .formula = "a",
          .scoring = "actual / target * 50"},
         {.id = "E6", .name = "six", .department = "d", .target = "abc", .formula = "1"},
-        {.id = "E7", .name = "seven", .department = "d", .baseline = "20", .target = "60",
-         .formula = "v", .scoring = "baseline"},
+        {.id = "E7",
+         .name = "seven",
+         .department = "d",
+         .baseline = "20",
+         .target = "60",
+         .formula = "v",
+         .scoring = "baseline"},
     };
     static const struct kpi_actual_spec actuals[] = {
         {"E1", "employed", "650", 0}, {"E1", "eligible", "1000", 0}, {"E2", "x", "3", 0},

@@ -25,8 +25,8 @@ static kpi_dataset *dataset_of(size_t n)
     assert_int_equal(kpi_builder_new(NULL, &b, &err), 0);
     for (size_t i = n; i-- > 0;) {
         snprintf(id, sizeof id, "K%03zu", i);
-        struct kpi_indicator_spec spec = {.id = id, .name = "n", .department = departments[i % 4],
-                                          .target = "1", .formula = "x"};
+        struct kpi_indicator_spec spec = {
+            .id = id, .name = "n", .department = departments[i % 4], .target = "1", .formula = "x"};
         if (kpi_builder_add_indicator(b, &spec, &err))
             fail_msg("%s", err.message);
     }
