@@ -1,5 +1,6 @@
 #include "kpieval/evaluate.h"
 
+#include <assert.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,12 +11,17 @@
 #include "formula.h"
 #include "worker.h"
 
-/* Rows live in shared memory (workers) or on the heap (in process). */
+/* Rows live in shared memory (workers) or on the heap (in process). The
+ * formula engine and options are held from begin to end. */
 struct kpi_results {
+    const kpi_dataset *ds;
+    kpi_formulas *fe;
+    struct kpi_eval_options opt;
     kpi_workers *workers;
     struct kpi_arena arena; /* in-process messages */
     struct kpi_result *rows;
     size_t n;
+    size_t done;            /* KPIs evaluated by earlier calls, for progress */
 };
 
 const char *kpi_status_name(enum kpi_status status)
@@ -24,26 +30,27 @@ const char *kpi_status_name(enum kpi_status status)
     return (unsigned)status < KPI_STATUS_COUNT ? names[status] : "error";
 }
 
-/* Debugging mode: every KPI in this process, one sandbox, rebuilt after a
+/* Debugging mode: the KPIs in this process, one sandbox, rebuilt after a
  * limit trip. A formula that crashes Lua crashes the run here. */
-static int evaluate_in_process(const kpi_dataset *ds, kpi_formulas *fe, kpi_results *res,
+static int evaluate_in_process(kpi_results *res, const unsigned *kpis, size_t n,
                                const struct kpi_progress *progress, struct kpi_error *err)
 {
-    size_t n;
-    const struct kpi_indicator *ks = kpi_dataset_indicators(ds, &n);
+    size_t n_all;
+    const struct kpi_indicator *ks = kpi_dataset_indicators(res->ds, &n_all);
     char msg[KPI_MESSAGE_MAX];
 
-    for (size_t i = 0; i < n; i++) {
-        struct kpi_result *r = &res->rows[i];
-        if (progress && progress->report && i % 1024 == 0)
-            progress->report(progress->ctx, i, n);
-        if (kpi_formulas_eval_kpi(fe, &ks[i], r, msg)) {
+    for (size_t k = 0; k < n; k++) {
+        struct kpi_result *r = &res->rows[kpis[k]];
+        assert(kpis[k] < n_all);
+        if (progress && progress->report && k % 1024 == 0)
+            progress->report(progress->ctx, k, n);
+        if (kpi_formulas_eval_kpi(res->fe, &ks[kpis[k]], r, msg)) {
             r->message = kpi_arena_strndup(&res->arena, msg, strlen(msg));
             if (!r->message)
                 return kpi_error_set(err, KPI_ENOMEM, "out of memory");
         }
-        if (kpi_formulas_tripped(fe)) {
-            int rc = kpi_formulas_rebuild(fe, err);
+        if (kpi_formulas_tripped(res->fe)) {
+            int rc = kpi_formulas_rebuild(res->fe, err);
             if (rc)
                 return rc;
         }
@@ -74,12 +81,16 @@ unsigned kpi_cpus_available(void)
     return n > 0 ? (unsigned)n : 1;
 }
 
-int kpi_evaluate(const kpi_dataset *ds, const struct kpi_eval_options *opt, kpi_results **out,
-                 struct kpi_error *err)
+static double time_limit(const struct kpi_eval_options *opt)
+{
+    return opt->time_limit > 0 ? opt->time_limit : KPI_DEFAULT_SECONDS;
+}
+
+int kpi_evaluate_begin(const kpi_dataset *ds, const struct kpi_eval_options *opt,
+                       kpi_results **out, struct kpi_error *err)
 {
     struct kpi_sandbox_limits limits = {opt->instruction_limit, opt->memory_limit,
                                         opt->time_limit};
-    kpi_formulas *fe = NULL;
     kpi_results *res = NULL;
     size_t n;
     int rc;
@@ -90,47 +101,100 @@ int kpi_evaluate(const kpi_dataset *ds, const struct kpi_eval_options *opt, kpi_
     if (!res)
         return kpi_error_set(err, KPI_ENOMEM, "out of memory");
     kpi_arena_init(&res->arena);
+    res->ds = ds;
+    res->opt = *opt;
     res->n = n;
 
     /* Plugins are read and compiled here, before any worker starts; the
      * workers inherit this state. */
-    rc = kpi_formulas_new(ds, &limits, opt->plugin_dirs, opt->n_plugin_dirs, &fe, err);
+    rc = kpi_formulas_new(ds, &limits, opt->plugin_dirs, opt->n_plugin_dirs, &res->fe, err);
     if (rc)
         goto out;
 
     /* A broken plugin stops the run before any KPI is evaluated. */
     if (opt->in_process)
-        rc = kpi_formulas_check_plugins(fe, NULL, NULL, err);
+        rc = kpi_formulas_check_plugins(res->fe, NULL, NULL, err);
     else
-        rc = kpi_workers_check_plugins(
-            fe, opt->time_limit > 0 ? opt->time_limit : KPI_DEFAULT_SECONDS, err);
+        rc = kpi_workers_check_plugins(res->fe, time_limit(opt), err);
     if (rc)
         goto out;
 
     if (opt->in_process) {
-        res->rows = calloc(n ? n : 1, sizeof *res->rows);
-        if (!res->rows) {
+        if (!(res->rows = calloc(n ? n : 1, sizeof *res->rows)))
             rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
-            goto out;
-        }
-        rc = evaluate_in_process(ds, fe, res, opt->progress, err);
     } else {
         unsigned jobs = opt->jobs ? opt->jobs : kpi_cpus_available();
         rc = kpi_workers_new(n, jobs, &res->workers, err);
-        if (!rc) {
+        if (!rc)
             res->rows = kpi_workers_rows(res->workers);
-            rc = kpi_workers_run(res->workers, ds, fe,
-                                 opt->time_limit > 0 ? opt->time_limit : KPI_DEFAULT_SECONDS,
-                                 opt->progress, err);
-        }
     }
     if (rc)
         goto out;
     *out = res;
     res = NULL;
 out:
-    kpi_formulas_free(fe);
     kpi_results_free(res);
+    return rc;
+}
+
+/* Progress of one call as progress over every KPI of the dataset. */
+struct overall_progress {
+    const struct kpi_progress *to;
+    size_t done, total;
+};
+
+static void report_overall(void *ctx, size_t done, size_t total)
+{
+    (void)total;
+    const struct overall_progress *o = ctx;
+    o->to->report(o->to->ctx, o->done + done, o->total);
+}
+
+int kpi_evaluate_kpis(kpi_results *res, const unsigned *kpis, size_t n, struct kpi_error *err)
+{
+    const struct kpi_progress *to = res->opt.progress;
+    struct overall_progress o = {to, res->done, res->n};
+    struct kpi_progress progress = {&o, report_overall};
+    int rc;
+
+    assert(res->fe && res->done + n <= res->n);
+    if (res->opt.in_process)
+        rc = evaluate_in_process(res, kpis, n, to ? &progress : NULL, err);
+    else
+        rc = kpi_workers_run(res->workers, res->ds, res->fe, kpis, n, time_limit(&res->opt),
+                             to ? &progress : NULL, err);
+    res->done += n;
+    return rc;
+}
+
+void kpi_evaluate_end(kpi_results *res)
+{
+    kpi_formulas_free(res->fe);
+    res->fe = NULL;
+}
+
+int kpi_evaluate(const kpi_dataset *ds, const struct kpi_eval_options *opt, kpi_results **out,
+                 struct kpi_error *err)
+{
+    size_t n;
+    unsigned *all = NULL;
+    int rc;
+
+    *out = NULL;
+    kpi_dataset_indicators(ds, &n);
+    if (!(all = malloc((n ? n : 1) * sizeof *all)))
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        all[i] = (unsigned)i;
+    if (!(rc = kpi_evaluate_begin(ds, opt, out, err))) {
+        rc = kpi_evaluate_kpis(*out, all, n, err);
+        kpi_evaluate_end(*out);
+        if (rc) {
+            kpi_results_free(*out);
+            *out = NULL;
+        }
+    }
+    free(all);
     return rc;
 }
 
@@ -144,6 +208,7 @@ void kpi_results_free(kpi_results *res)
 {
     if (!res)
         return;
+    kpi_formulas_free(res->fe);
     if (res->workers)
         kpi_workers_free(res->workers);
     else

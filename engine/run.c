@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "kpieval/plan.h"
 #include "kpieval/score.h"
 
 const char *kpi_phase_name(enum kpi_phase phase)
@@ -51,10 +52,15 @@ static void stage_start(struct stage *st, enum kpi_phase phase)
         st->obs->phase_start(st->obs->ctx, phase);
 }
 
-static void stage_end(struct stage *st, size_t items)
+static void stage_end_after(struct stage *st, size_t items, double seconds)
 {
     if (st->obs && st->obs->phase_end)
-        st->obs->phase_end(st->obs->ctx, st->phase, seconds_now() - st->started, items);
+        st->obs->phase_end(st->obs->ctx, st->phase, seconds, items);
+}
+
+static void stage_end(struct stage *st, size_t items)
+{
+    stage_end_after(st, items, seconds_now() - st->started);
 }
 
 struct forward {
@@ -87,6 +93,32 @@ static int check_stdlib(const struct kpi_run_options *opt, struct kpi_error *err
     return 0;
 }
 
+/* Walks the plan: evaluates a level, then scores each of its KPIs, so
+ * that a later level can read the achievements of earlier ones. Adds the
+ * time spent scoring to *score_seconds. */
+static int evaluate_plan(struct kpi_run *run, double cap, double *score_seconds,
+                         struct kpi_error *err)
+{
+    kpi_plan *plan = NULL;
+    size_t n_all;
+    const struct kpi_indicator *ks = kpi_dataset_indicators(run->ds, &n_all);
+    struct kpi_result *rows = kpi_results_rows(run->results, &n_all);
+    int rc = kpi_plan_new(run->ds, &plan, err);
+
+    for (size_t level = 0; !rc && level < kpi_plan_levels(plan); level++) {
+        size_t n;
+        const unsigned *kpis = kpi_plan_level(plan, level, &n);
+        if ((rc = kpi_evaluate_kpis(run->results, kpis, n, err)))
+            break;
+        double started = seconds_now();
+        for (size_t k = 0; k < n; k++)
+            kpi_score(&ks[kpis[k]], &rows[kpis[k]], cap);
+        *score_seconds += seconds_now() - started;
+    }
+    kpi_plan_free(plan);
+    return rc;
+}
+
 int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, struct kpi_error *err)
 {
     struct kpi_load_options load = {opt->period};
@@ -98,7 +130,7 @@ int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, stru
     char *dataset_formulas = NULL;
     size_t n_kpis, n_deps, n_plugin_dirs = 0;
     struct kpi_result *rows;
-    const struct kpi_indicator *ks;
+    double score_seconds = 0;
     int rc;
 
     if ((rc = check_stdlib(opt, err)))
@@ -162,17 +194,16 @@ int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, stru
         .progress = opt->observer && opt->observer->progress ? &progress : NULL,
     };
     stage_start(&st, KPI_PHASE_EVALUATE);
-    rc = kpi_evaluate(run->ds, &eval, &run->results, err);
-    if (rc)
+    if ((rc = kpi_evaluate_begin(run->ds, &eval, &run->results, err)) ||
+        (rc = evaluate_plan(run, opt->cap, &score_seconds, err)))
         goto out;
-    stage_end(&st, n_kpis);
-
+    kpi_evaluate_end(run->results);
+    stage_end_after(&st, n_kpis, seconds_now() - st.started - score_seconds);
+    /* Scoring is done level by level inside evaluation; its time is still
+     * told as a stage of its own. */
     stage_start(&st, KPI_PHASE_SCORE);
-    ks = kpi_dataset_indicators(run->ds, &n_kpis);
+    stage_end_after(&st, n_kpis, score_seconds);
     rows = kpi_results_rows(run->results, &n_kpis);
-    for (size_t i = 0; i < n_kpis; i++)
-        kpi_score(&ks[i], &rows[i], opt->cap);
-    stage_end(&st, n_kpis);
 
     stage_start(&st, KPI_PHASE_ROLLUP);
     kpi_dataset_departments(run->ds, &n_deps);

@@ -146,6 +146,17 @@ const char *kpi_strmap_find(const struct kpi_strmap *m, const char *key, unsigne
     return s->key;
 }
 
+bool kpi_strmap_set(struct kpi_strmap *m, const char *key, unsigned value)
+{
+    if (!m->cap)
+        return false;
+    struct kpi_strmap_slot *s = find_slot(m->slots, m->cap, key, hash_string(m, key));
+    if (!s->key)
+        return false;
+    s->value = value;
+    return true;
+}
+
 static int grow(struct kpi_strmap *m)
 {
     size_t cap = m->cap ? m->cap * 2 : 64;

@@ -56,4 +56,8 @@ const char *kpi_strmap_find(const struct kpi_strmap *m, const char *key, unsigne
 int kpi_strmap_put(struct kpi_strmap *m, const char *key, unsigned value, unsigned *existing,
                    const char **key_out);
 
+/* Changes the value of a key that is present; false (and nothing changed)
+ * when it is not. */
+bool kpi_strmap_set(struct kpi_strmap *m, const char *key, unsigned value);
+
 #endif

@@ -1,5 +1,6 @@
 #include "worker.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -522,17 +523,19 @@ static void accept_row(kpi_workers *w, const struct kpi_indicator *ks, size_t i)
         r->message = ks[i].invalid; /* whole, from the supervisor's own dataset */
 }
 
-int kpi_workers_run(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe, double seconds,
+int kpi_workers_run(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe,
+                    const unsigned *kpis, size_t n_kpis, double seconds,
                     const struct kpi_progress *progress, struct kpi_error *err)
 {
     size_t count = 0, previous = SIZE_MAX;
     int rc = 0;
 
-    for (size_t i = 0; i < w->n; i++) {
-        atomic_store(&w->done[i], 0);
-        w->order[i] = (uint32_t)i;
+    for (size_t k = 0; k < n_kpis; k++) {
+        assert(kpis[k] < w->n);
+        atomic_store(&w->done[kpis[k]], 0);
+        w->order[k] = (uint32_t)kpis[k];
     }
-    count = w->n;
+    count = n_kpis;
     /* A KPI can be left undone only when a worker died between claiming a
      * chunk and recording it; another round picks such KPIs up. */
     while (count > 0 && count < previous && !rc) {
@@ -541,17 +544,17 @@ int kpi_workers_run(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe, dou
                        kpi_formulas_memory_limit(fe), err);
         previous = count;
         count = 0;
-        for (size_t i = 0; i < w->n; i++) {
-            if (!atomic_load(&w->done[i]))
-                w->order[count++] = (uint32_t)i;
+        for (size_t k = 0; k < n_kpis; k++) {
+            if (!atomic_load(&w->done[kpis[k]]))
+                w->order[count++] = (uint32_t)kpis[k];
         }
     }
     if (!rc && count > 0)
         rc = kpi_error_set(err, KPI_EIO, "%zu KPIs could not be evaluated by any worker", count);
-    size_t n_kpis;
-    const struct kpi_indicator *ks = kpi_dataset_indicators(ds, &n_kpis);
-    for (size_t i = 0; i < w->n && !rc; i++)
-        accept_row(w, ks, i);
+    size_t n;
+    const struct kpi_indicator *ks = kpi_dataset_indicators(ds, &n);
+    for (size_t k = 0; k < n_kpis && !rc; k++)
+        accept_row(w, ks, kpis[k]);
     return rc;
 }
 

@@ -30,12 +30,16 @@ void kpi_workers_free(kpi_workers *w);
  * shared memory, never a pointer). */
 struct kpi_result *kpi_workers_rows(kpi_workers *w);
 
-/* Evaluates every KPI of ds (reporting to progress, when not NULL, every
- * few milliseconds) with fe (validated by the caller; each worker
- * inherits a copy) and writes the rows. seconds: the CPU-time limit of
- * one evaluation, after which a worker stuck in a library call is killed.
- * Fails only when workers cannot be started at all. */
-int kpi_workers_run(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe, double seconds,
+/* Evaluates the KPIs kpis[0..n_kpis) of ds (indices into
+ * kpi_dataset_indicators(), each below the count of kpi_workers_new())
+ * and writes their rows, reporting to progress, when not NULL, every few
+ * milliseconds. Workers are forked for each call, so they see every row
+ * written before it. fe: validated by the caller; each worker inherits a
+ * copy. seconds: the CPU-time limit of one evaluation, after which a
+ * worker stuck in a library call is killed. Fails only when workers
+ * cannot be started at all. */
+int kpi_workers_run(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe,
+                    const unsigned *kpis, size_t n_kpis, double seconds,
                     const struct kpi_progress *progress, struct kpi_error *err);
 
 /* kpi_formulas_check_plugins() in a confined child process, each plugin

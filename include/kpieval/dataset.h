@@ -1,11 +1,13 @@
 /*
  * dataset.h - the model: indicators, their actual inputs and the department
- * tree, loaded from a dataset folder (indicators.csv, actuals.csv).
+ * tree, loaded from a dataset folder (indicators.csv, actuals.csv) or built
+ * in memory (builder.h, which the loader uses too).
  *
- * Provides kpi_dataset (opaque; _load/_free) and read-only views of its
- * rows. Relies on the CSV reader and the text rules (docs/formats.md).
- * Memory: every string and array reachable from a dataset lives in the
- * dataset and is freed by kpi_dataset_free(); views are never owned.
+ * Provides kpi_dataset (opaque; _load/_free), read-only views of its rows,
+ * lookup by id and shards. Relies on the CSV reader and the text rules
+ * (docs/formats.md). Memory: every string and array reachable from a
+ * dataset lives in the dataset and is freed by kpi_dataset_free(); views
+ * are never owned.
  */
 #ifndef KPIEVAL_DATASET_H
 #define KPIEVAL_DATASET_H
@@ -84,7 +86,8 @@ struct kpi_load_options {
     const char *period; /* select this period; NULL: the file must hold one */
 };
 
-/* Loads DIR/indicators.csv and DIR/actuals.csv. Returns 0 and *out, or a
+/* Loads DIR/indicators.csv and DIR/actuals.csv (engine/load_csv.c, which
+ * hands the rows to the builder, builder.h). Returns 0 and *out, or a
  * negative KPI_E* with err naming file, line and field. Problems confined to
  * one KPI do not fail the load: they set that indicator's `invalid`. */
 int kpi_dataset_load(const char *dir, const struct kpi_load_options *opt, kpi_dataset **out,
@@ -96,6 +99,11 @@ void kpi_dataset_free(kpi_dataset *ds);
  * of a department and everything beneath it are one contiguous run. */
 const struct kpi_indicator *kpi_dataset_indicators(const kpi_dataset *ds, size_t *n);
 const struct kpi_department *kpi_dataset_departments(const kpi_dataset *ds, size_t *n);
+
+/* The indicator with this id, among those kpi_dataset_indicators() lists
+ * (a shard's dropped KPIs are not found), or NULL. One lookup, whatever
+ * the number of KPIs. */
+const struct kpi_indicator *kpi_dataset_find(const kpi_dataset *ds, const char *id);
 
 /* The shard (1..count) a top-level department belongs to: FNV-1a (64 bit)
  * of its name's bytes, modulo count, plus one. Stable across machines,
@@ -125,7 +133,7 @@ const char *kpi_dataset_period(const kpi_dataset *ds);
 #define KPI_WARNINGS_KEPT 100
 const char *const *kpi_dataset_warnings(const kpi_dataset *ds, size_t *n, size_t *total);
 
-/* The dataset folder as given. */
+/* The dataset folder as given; NULL for a dataset built in memory. */
 const char *kpi_dataset_dir(const kpi_dataset *ds);
 
 #endif

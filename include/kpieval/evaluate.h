@@ -1,9 +1,10 @@
 /*
  * evaluate.h - runs every KPI's measurement formula and hands back results.
  *
- * Provides kpi_evaluate(), the one entry point to formula evaluation (the
- * sandboxed Lua behind it is an implementation detail, so it can move into
- * worker processes), and struct kpi_result, one plain row per KPI.
+ * Provides kpi_evaluate_begin/_kpis/_end (and kpi_evaluate(), all three at
+ * once), the one entry point to formula evaluation (the sandboxed Lua
+ * behind it is an implementation detail, so it can move into worker
+ * processes), and struct kpi_result, one plain row per KPI.
  * Relies on the dataset model. Memory: kpi_results owns its rows and their
  * messages; kpi_results_free() releases them.
  */
@@ -61,10 +62,27 @@ typedef struct kpi_results kpi_results;
  * default number of workers. */
 unsigned kpi_cpus_available(void);
 
-/* Evaluates every KPI of ds with the plugins of opt->plugin_dirs (folders
- * that do not exist are skipped). A KPI's failure is recorded in its row, never returned;
- * the call fails only when the plugins cannot be loaded (KPI_EPLUGIN) or
- * out of memory. */
+/* Prepares the evaluation of ds's KPIs with the plugins of
+ * opt->plugin_dirs (folders that do not exist are skipped; opt is copied,
+ * what it points to must outlive *out): reads and checks the plugins and
+ * makes a row per KPI, none evaluated yet. Fails when the plugins cannot
+ * be loaded (KPI_EPLUGIN) or out of memory; then *out is NULL. */
+int kpi_evaluate_begin(const kpi_dataset *ds, const struct kpi_eval_options *opt,
+                       kpi_results **out, struct kpi_error *err);
+
+/* Evaluates the KPIs kpis[0..n) (indices into kpi_dataset_indicators(),
+ * each at most once over all calls: a level of the plan, plan.h) and
+ * fills in their rows; rows of earlier calls are not touched, and workers
+ * started for this call see them. A KPI's failure is recorded in its row,
+ * never returned; the call fails only when workers cannot be started or
+ * out of memory. Progress is told over every KPI of the dataset. */
+int kpi_evaluate_kpis(kpi_results *res, const unsigned *kpis, size_t n, struct kpi_error *err);
+
+/* Releases the plugins and sandbox; the rows stay until kpi_results_free()
+ * (which also does this, so a failed run needs no _end). */
+void kpi_evaluate_end(kpi_results *res);
+
+/* Begin, every KPI in report order, end: for callers without a plan. */
 int kpi_evaluate(const kpi_dataset *ds, const struct kpi_eval_options *opt, kpi_results **out,
                  struct kpi_error *err);
 

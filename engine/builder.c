@@ -1,0 +1,564 @@
+#include "kpieval/builder.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "text.h"
+
+/* An actual row as added: 24 bytes, the size of the kpi_input it becomes
+ * (finish writes the inputs over the rows, so a million of them are held
+ * once). */
+struct raw_actual {
+    unsigned kpi;
+    unsigned line;
+    unsigned name; /* number of the interned name */
+    double value;
+};
+
+/* What finish knows of each distinct input name, by its number. Fields
+ * are stamped with the KPI they were set for, so they need no clearing
+ * between KPIs. */
+struct name_state {
+    const char *name;
+    unsigned seen_kpi;  /* the last KPI with a row for this name */
+    unsigned seen_line; /* that row's line */
+    unsigned used_kpi;  /* the last KPI whose formula uses the name */
+    size_t used_at;     /* where it first occurs in that formula */
+};
+
+struct kpi_builder {
+    kpi_dataset *ds;
+    struct kpi_strmap names; /* interned input name -> its number */
+    struct name_state *name_list;
+    size_t n_names, cap_names;
+    struct raw_actual *rows;
+    size_t n_rows, cap_rows;
+    size_t n_actuals;  /* rows added, for numbering lines */
+    unsigned last_kpi; /* the KPI of the previous row, or KPI_NONE */
+};
+
+#define INDICATORS "indicators.csv"
+#define ACTUALS    "actuals.csv"
+
+static const char *arena_dup(struct kpi_arena *a, const char *s)
+{
+    return kpi_arena_strndup(a, s, strlen(s));
+}
+
+static const char *cell(const char *s)
+{
+    return s ? s : "";
+}
+
+int kpi_builder_new(const char *dir, kpi_builder **out, struct kpi_error *err)
+{
+    kpi_builder *b = calloc(1, sizeof *b);
+
+    *out = NULL;
+    if (!b || !(b->ds = kpi_model_new(dir))) {
+        free(b);
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    }
+    kpi_strmap_init(&b->names);
+    b->last_kpi = KPI_NONE;
+    *out = b;
+    return 0;
+}
+
+void kpi_builder_free(kpi_builder *b)
+{
+    if (!b)
+        return;
+    kpi_dataset_free(b->ds);
+    kpi_strmap_release(&b->names);
+    free(b->name_list);
+    free(b->rows);
+    free(b);
+}
+
+size_t kpi_builder_count(const kpi_builder *b)
+{
+    return b->ds ? b->ds->n_indicators : 0;
+}
+
+int kpi_builder_set_extra_columns(kpi_builder *b, const char *const *names, size_t n,
+                                  struct kpi_error *err)
+{
+    kpi_dataset *ds = b->ds;
+
+    if (ds->n_indicators || ds->n_extra_columns)
+        return kpi_error_set(err, KPI_EUSAGE, "extra columns are named before any indicator");
+    ds->extra_columns = calloc(n ? n : 1, sizeof *ds->extra_columns);
+    if (!ds->extra_columns)
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    for (size_t e = 0; e < n; e++) {
+        if (!(ds->extra_columns[e] = arena_dup(&ds->arena, names[e])))
+            return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+        ds->n_extra_columns++;
+    }
+    return 0;
+}
+
+int kpi_builder_set_period(kpi_builder *b, const char *period, struct kpi_error *err)
+{
+    b->ds->period = period ? arena_dup(&b->ds->arena, period) : NULL;
+    if (period && !b->ds->period)
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    return 0;
+}
+
+/* ---- an indicator's cells ----------------------------------------------- */
+
+/* A department path is at most KPI_DEPARTMENT_LEVELS_MAX levels joined by
+ * '/', none empty, '.' or '..', in at most KPI_DEPARTMENT_PATH_MAX bytes. */
+static const char *department_problem(const char *path)
+{
+    unsigned levels = 0;
+    if (!*path)
+        return "is empty";
+    if (strlen(path) > KPI_DEPARTMENT_PATH_MAX)
+        return "is longer than " KPI_STR(KPI_DEPARTMENT_PATH_MAX) " bytes";
+    const char *level = path;
+    for (;;) {
+        if (++levels > KPI_DEPARTMENT_LEVELS_MAX)
+            return "has more than " KPI_STR(KPI_DEPARTMENT_LEVELS_MAX) " levels";
+        const char *slash = strchr(level, '/');
+        size_t n = slash ? (size_t)(slash - level) : strlen(level);
+        if (n == 0)
+            return "has an empty level";
+        if ((n == 1 && level[0] == '.') || (n == 2 && level[0] == '.' && level[1] == '.'))
+            return "has a level '.' or '..'";
+        if (!slash)
+            return NULL;
+        level = slash + 1;
+    }
+}
+
+/* Records the first problem of a KPI; later ones add nothing and are not
+ * even formatted (a KPI may have a million bad rows). */
+static void set_invalid(kpi_dataset *ds, struct kpi_indicator *k, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_invalid(kpi_dataset *ds, struct kpi_indicator *k, const char *fmt, ...)
+{
+    if (k->invalid)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    const char *message = kpi_model_vprintf(&ds->arena, fmt, ap);
+    va_end(ap);
+    k->invalid = message ? message : "invalid";
+}
+
+static const struct kpi_bad_cells all_cells_read = {NULL, NULL, NULL, NULL};
+
+/* Keeps an unreadable cell as written (which: offset of its member in
+ * struct kpi_bad_cells), in the KPI's own record made on first need. */
+static void keep_bad_cell(kpi_dataset *ds, struct kpi_indicator *k, size_t which, const char *text)
+{
+    if (k->bad == &all_cells_read) {
+        struct kpi_bad_cells *b = kpi_arena_alloc(&ds->arena, sizeof *b);
+        if (!b)
+            return;
+        *b = all_cells_read;
+        k->bad = b;
+    }
+    struct kpi_bad_cells *b = (struct kpi_bad_cells *)(uintptr_t)k->bad;
+    *(const char **)(void *)((char *)b + which) = arena_dup(&ds->arena, text);
+}
+
+/* Reads a number cell; on failure the KPI is invalid and the cell is kept
+ * as written. */
+static void number_cell(kpi_dataset *ds, struct kpi_indicator *k, const char *column,
+                        const char *text, double *out, size_t which)
+{
+    char c[64];
+    enum kpi_number_problem p = kpi_text_parse_number(text, out);
+    if (p != KPI_NUMBER_OK) {
+        set_invalid(ds, k, INDICATORS ":%u: %s '%s' %s", k->line, column, kpi_model_clip(text, c),
+                    kpi_text_number_problem(p));
+        keep_bad_cell(ds, k, which, text);
+    }
+}
+
+/* id, name, department and unit: problems here stop the run. */
+static int identity_cells(kpi_dataset *ds, struct kpi_indicator *k,
+                          const struct kpi_indicator_spec *spec, struct kpi_error *err)
+{
+    const char *text = cell(spec->id), *problem;
+    unsigned existing;
+    char c[64];
+
+    if (!kpi_text_is_kpi_id(text))
+        return kpi_error_set(
+            err, KPI_EINPUT, INDICATORS ":%u: id '%s' %s; use letters, digits, '.', '_' and '-'",
+            k->line, kpi_model_clip(text, c), *text ? "has a character not allowed" : "is empty");
+    if (!(k->id = arena_dup(&ds->arena, text)))
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    int r = kpi_strmap_put(&ds->ids, k->id, (unsigned)ds->n_indicators, &existing, NULL);
+    if (r < 0)
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    if (r == 0)
+        return kpi_error_set(err, KPI_EINPUT,
+                             INDICATORS ":%u: duplicate id '%s' (first at line %u)", k->line, k->id,
+                             ds->indicators[existing].line);
+    if (!*(text = cell(spec->name)))
+        return kpi_error_set(err, KPI_EINPUT, INDICATORS ":%u: name of '%s' is empty", k->line,
+                             k->id);
+    if (!(k->name = arena_dup(&ds->arena, text)))
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    text = cell(spec->department);
+    if ((problem = department_problem(text)))
+        return kpi_error_set(err, KPI_EINPUT, INDICATORS ":%u: department '%s' of '%s' %s", k->line,
+                             kpi_model_clip(text, c), k->id, problem);
+    if (!(k->department = kpi_model_intern_department(ds, text)))
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    text = cell(spec->unit);
+    if (!(k->unit = *text ? kpi_model_intern_text(ds, text) : ""))
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    return 0;
+}
+
+/* direction, baseline, target and weight: problems make the KPI invalid. */
+static void number_cells(kpi_dataset *ds, struct kpi_indicator *k,
+                         const struct kpi_indicator_spec *spec)
+{
+    const char *text = cell(spec->direction);
+    char c[64];
+
+    if (!*text || !strcmp(text, "increase")) {
+        k->direction = KPI_DIRECTION_INCREASE;
+    } else if (!strcmp(text, "decrease")) {
+        k->direction = KPI_DIRECTION_DECREASE;
+    } else {
+        set_invalid(ds, k, INDICATORS ":%u: direction '%s' is not 'increase' or 'decrease'",
+                    k->line, kpi_model_clip(text, c));
+        keep_bad_cell(ds, k, offsetof(struct kpi_bad_cells, direction), text);
+    }
+    text = cell(spec->baseline);
+    if (*text && strcmp(text, "-")) {
+        k->has_baseline = true;
+        number_cell(ds, k, "baseline", text, &k->baseline,
+                    offsetof(struct kpi_bad_cells, baseline));
+    }
+    number_cell(ds, k, "target", cell(spec->target), &k->target,
+                offsetof(struct kpi_bad_cells, target));
+    k->weight = 1;
+    if (*(text = cell(spec->weight))) {
+        number_cell(ds, k, "weight", text, &k->weight, offsetof(struct kpi_bad_cells, weight));
+        if (k->weight < 0 || k->weight > KPI_WEIGHT_MAX) {
+            set_invalid(ds, k, INDICATORS ":%u: weight '%s' is %s", k->line,
+                        kpi_model_clip(text, c),
+                        k->weight < 0 ? "negative" : "larger than " KPI_STR(KPI_WEIGHT_MAX));
+            keep_bad_cell(ds, k, offsetof(struct kpi_bad_cells, weight), text);
+        }
+    }
+}
+
+/* formula, scoring and the extra columns; fails only out of memory. */
+static int rule_cells(kpi_dataset *ds, struct kpi_indicator *k,
+                      const struct kpi_indicator_spec *spec)
+{
+    const char *text = cell(spec->formula);
+
+    if (!*text) {
+        k->formula = "";
+        set_invalid(ds, k, INDICATORS ":%u: formula is empty", k->line);
+    } else if (kpi_model_intern_expression(ds, text, &k->formula_id, &k->formula)) {
+        return -1;
+    }
+    text = cell(spec->scoring);
+    if (!*text) {
+        k->scoring = KPI_SCORING_RATIO;
+    } else if (!strcmp(text, "linear")) {
+        k->scoring = KPI_SCORING_LINEAR;
+    } else if (!strcmp(text, "baseline")) {
+        k->scoring = KPI_SCORING_BASELINE;
+        if (!k->has_baseline)
+            set_invalid(ds, k,
+                        INDICATORS ":%u: scoring 'baseline' needs a baseline, and it is empty",
+                        k->line);
+    } else if (!strcmp(text, "binary")) {
+        k->scoring = KPI_SCORING_BINARY;
+    } else {
+        k->scoring = KPI_SCORING_EXPRESSION;
+        if (kpi_model_intern_expression(ds, text, &k->scoring_id, &k->scoring_text))
+            return -1;
+    }
+    if (ds->n_extra_columns) {
+        const char **extra = kpi_arena_alloc(&ds->arena, ds->n_extra_columns * sizeof *extra);
+        if (!extra)
+            return -1;
+        for (size_t e = 0; e < ds->n_extra_columns; e++) {
+            if (!(extra[e] = arena_dup(&ds->arena, spec->extra ? cell(spec->extra[e]) : "")))
+                return -1;
+        }
+        k->extra = extra;
+    }
+    return 0;
+}
+
+int kpi_builder_add_indicator(kpi_builder *b, const struct kpi_indicator_spec *spec,
+                              struct kpi_error *err)
+{
+    kpi_dataset *ds = b->ds;
+    struct kpi_indicator *k;
+    int rc;
+
+    if (b->n_actuals)
+        return kpi_error_set(err, KPI_EUSAGE, "indicators are added before their actuals");
+    if (kpi_model_grow((void **)&ds->indicators, &ds->cap_indicators, ds->n_indicators + 1,
+                       sizeof *ds->indicators))
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    k = &ds->indicators[ds->n_indicators];
+    memset(k, 0, sizeof *k);
+    k->line = spec->line ? spec->line : (unsigned)ds->n_indicators + 2;
+    k->scoring_id = KPI_NONE;
+    k->department_id = KPI_NONE;
+    k->bad = &all_cells_read;
+    if ((rc = identity_cells(ds, k, spec, err)))
+        return rc;
+    number_cells(ds, k, spec);
+    if (rule_cells(ds, k, spec))
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    ds->n_indicators++;
+    return 0;
+}
+
+/* ---- actuals ------------------------------------------------------------ */
+
+/* The number of an input name, interning it when new; KPI_NONE when it
+ * is not a Lua identifier (only valid names are interned: a name seen
+ * before needs no check), or out of memory (*oom set). */
+static unsigned input_name(kpi_builder *b, const char *name, bool *oom)
+{
+    unsigned number;
+    if (kpi_strmap_find(&b->names, name, &number))
+        return number;
+    if (!kpi_text_is_lua_name(name))
+        return KPI_NONE;
+    char *copy = kpi_arena_strndup(&b->ds->arena, name, strlen(name));
+    number = (unsigned)b->n_names;
+    if (!copy || kpi_strmap_put(&b->names, copy, number, NULL, NULL) < 0 ||
+        kpi_model_grow((void **)&b->name_list, &b->cap_names, b->n_names + 1,
+                       sizeof *b->name_list)) {
+        *oom = true;
+        return KPI_NONE;
+    }
+    b->name_list[b->n_names++] = (struct name_state){copy, KPI_NONE, 0, KPI_NONE, 0};
+    return number;
+}
+
+int kpi_builder_add_actual(kpi_builder *b, const struct kpi_actual_spec *spec,
+                           struct kpi_error *err)
+{
+    kpi_dataset *ds = b->ds;
+    const char *id = cell(spec->indicator), *name = cell(spec->input);
+    unsigned kpi, line = spec->line ? spec->line : (unsigned)b->n_actuals + 2;
+    bool oom = false;
+    char c[64];
+
+    b->n_actuals++;
+    /* Exports list a KPI's inputs together: most rows name the KPI of the
+     * row before, which costs a string compare instead of a lookup. */
+    if (b->last_kpi != KPI_NONE && !strcmp(id, ds->indicators[b->last_kpi].id)) {
+        kpi = b->last_kpi;
+    } else if (kpi_strmap_get(&ds->ids, id, &kpi)) {
+        b->last_kpi = kpi;
+    } else {
+        kpi_model_warn(ds, ACTUALS ":%u: actual for unknown indicator '%s' ignored", line,
+                       kpi_model_clip(id, c));
+        return 0;
+    }
+    struct kpi_indicator *k = &ds->indicators[kpi];
+    unsigned number = input_name(b, name, &oom);
+    if (oom)
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    if (number == KPI_NONE) {
+        set_invalid(ds, k,
+                    ACTUALS ":%u: input name '%s' is not a Lua identifier "
+                            "(letters, digits and '_', not starting with a digit, not "
+                            "a keyword)",
+                    line, kpi_model_clip(name, c));
+        return 0;
+    }
+    double value = 0;
+    const char *vtext = cell(spec->value);
+    enum kpi_number_problem p = kpi_text_parse_number(vtext, &value);
+    if (p != KPI_NUMBER_OK) {
+        set_invalid(ds, k, ACTUALS ":%u: value '%s' of input '%s' %s", line,
+                    kpi_model_clip(vtext, c), b->name_list[number].name,
+                    kpi_text_number_problem(p));
+        return 0;
+    }
+    if (kpi_model_grow((void **)&b->rows, &b->cap_rows, b->n_rows + 1, sizeof *b->rows))
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    b->rows[b->n_rows++] = (struct raw_actual){kpi, line, number, value};
+    return 0;
+}
+
+/* ---- each KPI's inputs -------------------------------------------------- */
+
+static bool is_word_char(char c)
+{
+    return c == '_' || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* Notes, for each input name used as a word in the KPI's formula, where
+ * it first occurs: a word is a maximal run of [A-Za-z0-9_]; one after a
+ * '.' is a field access (`kpi.name`) and does not count. One pass over the
+ * text, so the cost is the formula's length plus a lookup per word,
+ * whatever the number of inputs. word: a buffer of strlen(formula) + 1. */
+static void mark_formula_words(kpi_builder *b, unsigned kpi, const char *formula, char *word)
+{
+    for (const char *p = formula; *p;) {
+        if (!is_word_char(*p)) {
+            p++;
+            continue;
+        }
+        const char *start = p;
+        while (is_word_char(*p))
+            p++;
+        if (start > formula && start[-1] == '.')
+            continue;
+        unsigned number;
+        memcpy(word, start, (size_t)(p - start));
+        word[p - start] = '\0';
+        if (kpi_strmap_get(&b->names, word, &number) && b->name_list[number].used_kpi != kpi) {
+            b->name_list[number].used_kpi = kpi;
+            b->name_list[number].used_at = (size_t)(start - formula);
+        }
+    }
+}
+
+struct ranked_input {
+    size_t rank;
+    struct kpi_input input;
+};
+
+static int compare_ranked(const void *x, const void *y)
+{
+    const struct ranked_input *a = x, *b = y;
+    if (a->rank != b->rank)
+        return a->rank < b->rank ? -1 : 1;
+    int c = strcmp(a->input.name, b->input.name);
+    if (c)
+        return c;
+    return a->input.line < b->input.line ? -1 : a->input.line > b->input.line;
+}
+
+static int compare_raw_actual(const void *x, const void *y)
+{
+    const struct raw_actual *a = x, *b = y;
+    if (a->kpi != b->kpi)
+        return a->kpi < b->kpi ? -1 : 1;
+    return a->line < b->line ? -1 : a->line > b->line;
+}
+
+/* Ranks the n rows of one KPI (in line order) into display order and
+ * flags duplicates: the first row of a name is stamped, a later one is a
+ * duplicate of it. */
+static void rank_inputs(kpi_builder *b, unsigned kpi, const struct raw_actual *rows, size_t n,
+                        struct ranked_input *ranked)
+{
+    kpi_dataset *ds = b->ds;
+    struct kpi_indicator *k = &ds->indicators[kpi];
+    char c[64];
+
+    for (size_t a = 0; a < n; a++) {
+        const struct raw_actual *ra = &rows[a];
+        struct name_state *ns = &b->name_list[ra->name];
+        assert(ra->name < b->n_names && ra->kpi == kpi);
+        if (ns->seen_kpi == kpi)
+            set_invalid(ds, k,
+                        ACTUALS ":%u: duplicate input '%s' for '%s'%s%s%s (first at line %u)",
+                        ra->line, ns->name, k->id, ds->period ? " in period '" : "",
+                        ds->period ? kpi_model_clip(ds->period, c) : "", ds->period ? "'" : "",
+                        ns->seen_line);
+        else
+            ns->seen_kpi = kpi, ns->seen_line = ra->line;
+        ranked[a].rank = ns->used_kpi == kpi ? ns->used_at : SIZE_MAX;
+        ranked[a].input = (struct kpi_input){ns->name, ra->value, ra->line};
+    }
+    qsort(ranked, n, sizeof *ranked, compare_ranked);
+}
+
+/* Hands each KPI its inputs in display order and flags duplicates. The
+ * inputs are written over the raw rows, which are the same size, so the
+ * dataset keeps one block and never holds both. Linear in the rows and
+ * the formulas' lengths, plus the sort of each KPI's inputs: duplicates and
+ * first uses are found through the per-name stamps, not by comparing. */
+static int attach_inputs(kpi_builder *b, struct kpi_error *err)
+{
+    kpi_dataset *ds = b->ds;
+    struct ranked_input *ranked = NULL;
+    size_t cap_ranked = 0, cap_word = 0;
+    char *word = NULL;
+    int rc = 0;
+    _Static_assert(sizeof(struct raw_actual) == sizeof(struct kpi_input),
+                   "inputs are written over the raw rows");
+
+    /* Rows come in line order; they need sorting only when a KPI's rows
+     * are not together (qsort would take a copy of them all). */
+    bool grouped = true;
+    for (size_t i = 1; i < b->n_rows && grouped; i++)
+        grouped = b->rows[i - 1].kpi <= b->rows[i].kpi;
+    if (!grouped)
+        qsort(b->rows, b->n_rows, sizeof *b->rows, compare_raw_actual);
+    for (size_t i = 0, j; i < b->n_rows; i = j) {
+        unsigned kpi = b->rows[i].kpi;
+        for (j = i; j < b->n_rows && b->rows[j].kpi == kpi;)
+            j++;
+        struct kpi_indicator *k = &ds->indicators[kpi];
+        size_t n = j - i;
+        if (kpi_model_grow((void **)&ranked, &cap_ranked, n, sizeof *ranked) ||
+            kpi_model_grow((void **)&word, &cap_word, strlen(k->formula) + 1, 1)) {
+            rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
+            goto out;
+        }
+        mark_formula_words(b, kpi, k->formula, word);
+        rank_inputs(b, kpi, &b->rows[i], n, ranked);
+        struct kpi_input *inputs = (struct kpi_input *)(void *)&b->rows[i];
+        for (size_t a = 0; a < n; a++)
+            memcpy(&inputs[a], &ranked[a].input, sizeof inputs[a]);
+        k->inputs = inputs;
+        k->n_inputs = (unsigned)n;
+    }
+out:
+    free(ranked);
+    free(word);
+    return rc;
+}
+
+int kpi_builder_finish(kpi_builder *b, kpi_dataset **out, struct kpi_error *err)
+{
+    kpi_dataset *ds = b->ds;
+    int rc;
+
+    *out = NULL;
+    if (!ds || ds->n_indicators == 0)
+        return kpi_error_set(err, KPI_EINPUT, "no indicators");
+    if (b->n_rows < b->cap_rows) { /* the block is kept as the inputs: no slack */
+        struct raw_actual *shrunk = realloc(b->rows, b->n_rows * sizeof *b->rows);
+        if (shrunk) {
+            b->rows = shrunk;
+            b->cap_rows = b->n_rows;
+        }
+    }
+    if ((rc = kpi_model_build_tree(ds, err)) || (rc = attach_inputs(b, err)))
+        return rc;
+    ds->inputs = (struct kpi_input *)(void *)b->rows; /* the rows are the inputs now */
+    b->rows = NULL;
+    b->n_rows = b->cap_rows = 0;
+    kpi_model_sort(ds);
+    *out = ds;
+    b->ds = NULL;
+    return 0;
+}

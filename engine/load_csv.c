@@ -1,0 +1,358 @@
+/* kpi_dataset_load() (dataset.h): a dataset folder's indicators.csv and
+ * actuals.csv, read row by row into the builder (builder.h). What is here
+ * is only about the files: their columns, the trimming of cells, and which
+ * rows of actuals.csv are for the period; every rule about what a cell
+ * may hold is the builder's. */
+#include "kpieval/builder.h"
+#include "kpieval/dataset.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "csv_reader.h"
+#include "model.h"
+#include "strmap.h"
+
+/* ---- header ------------------------------------------------------------- */
+
+struct column {
+    const char *name;
+    bool required;
+};
+
+/* Maps each known column to its field index (or -1); other columns are
+ * extras. Fails on duplicate or empty names and missing required ones.
+ * Duplicates are found through a map: a header of a thousand long names
+ * costs its length, not its length times a thousand. */
+static int map_header(const struct kpi_csv_row *row, const struct column *cols, size_t ncols,
+                      int *index, bool *is_extra, struct kpi_error *err)
+{
+    struct kpi_strmap seen;
+    int rc = 0;
+
+    kpi_strmap_init(&seen);
+    for (size_t c = 0; c < ncols; c++)
+        index[c] = -1;
+    for (size_t f = 0; f < row->nfields; f++) {
+        const char *h = row->fields[f];
+        unsigned first;
+        is_extra[f] = true;
+        if (!*h) {
+            rc = kpi_error_set(err, KPI_EINPUT, "%s:%u: column %zu has an empty header name",
+                               row->file, row->line, f + 1);
+            goto out;
+        }
+        int r = kpi_strmap_put(&seen, h, (unsigned)f, &first, NULL);
+        if (r < 0) {
+            rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
+            goto out;
+        }
+        if (r == 0) {
+            rc = kpi_error_set(err, KPI_EINPUT, "%s:%u: duplicate column '%s' (columns %u and %zu)",
+                               row->file, row->line, h, first + 1, f + 1);
+            goto out;
+        }
+        for (size_t c = 0; c < ncols; c++) {
+            if (!strcmp(cols[c].name, h)) {
+                index[c] = (int)f;
+                is_extra[f] = false;
+            }
+        }
+    }
+    for (size_t c = 0; c < ncols; c++) {
+        if (cols[c].required && index[c] < 0) {
+            rc = kpi_error_set(err, KPI_EINPUT, "%s:%u: missing required column '%s'", row->file,
+                               row->line, cols[c].name);
+            goto out;
+        }
+    }
+out:
+    kpi_strmap_release(&seen);
+    return rc;
+}
+
+/* The cell of an optional column, or "" when the file lacks the column. */
+static char *field(const struct kpi_csv_row *row, int index)
+{
+    static char empty[1];
+    return index < 0 ? empty : row->fields[index];
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    return s;
+}
+
+/* ---- indicators.csv ----------------------------------------------------- */
+
+enum {
+    COL_ID,
+    COL_NAME,
+    COL_DEPARTMENT,
+    COL_UNIT,
+    COL_DIRECTION,
+    COL_BASELINE,
+    COL_TARGET,
+    COL_FORMULA,
+    COL_WEIGHT,
+    COL_SCORING,
+    N_INDICATOR_COLUMNS
+};
+
+static const struct column indicator_columns[N_INDICATOR_COLUMNS] = {
+    [COL_ID] = {"id", true},
+    [COL_NAME] = {"name", true},
+    [COL_DEPARTMENT] = {"department", true},
+    [COL_UNIT] = {"unit", false},
+    [COL_DIRECTION] = {"direction", false},
+    [COL_BASELINE] = {"baseline", false},
+    [COL_TARGET] = {"target", true},
+    [COL_FORMULA] = {"formula", true},
+    [COL_WEIGHT] = {"weight", false},
+    [COL_SCORING] = {"scoring", false},
+};
+
+struct indicator_reader {
+    kpi_builder *b;
+    int col[N_INDICATOR_COLUMNS];
+    bool is_extra[KPI_CSV_FIELDS_MAX];
+    size_t *extra_fields; /* field index of each extra column */
+    const char **extra;   /* a row's extra cells */
+    size_t n_extra;
+};
+
+/* The known columns, and the others as the builder's extra columns. */
+static int on_indicator_header(struct indicator_reader *R, const struct kpi_csv_row *row,
+                               struct kpi_error *err)
+{
+    const char **names;
+    int rc = map_header(row, indicator_columns, N_INDICATOR_COLUMNS, R->col, R->is_extra, err);
+    if (rc)
+        return rc;
+    names = calloc(row->nfields, sizeof *names);
+    R->extra = calloc(row->nfields, sizeof *R->extra);
+    R->extra_fields = calloc(row->nfields, sizeof *R->extra_fields);
+    if (!names || !R->extra || !R->extra_fields) {
+        free(names);
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    }
+    for (size_t f = 0; f < row->nfields; f++) {
+        if (R->is_extra[f]) {
+            R->extra_fields[R->n_extra] = f;
+            names[R->n_extra++] = row->fields[f];
+        }
+    }
+    rc = kpi_builder_set_extra_columns(R->b, names, R->n_extra, err);
+    free(names);
+    return rc;
+}
+
+static int on_indicator_row(void *ctx, const struct kpi_csv_row *row, struct kpi_error *err)
+{
+    struct indicator_reader *R = ctx;
+    const int *col = R->col;
+
+    if (row->index == 0)
+        return on_indicator_header(R, row, err);
+    for (size_t e = 0; e < R->n_extra; e++)
+        R->extra[e] = row->fields[R->extra_fields[e]];
+    struct kpi_indicator_spec spec = {
+        .id = trim(row->fields[col[COL_ID]]),
+        .name = row->fields[col[COL_NAME]], /* shown as written: a quoted name keeps its spaces */
+        .department = trim(row->fields[col[COL_DEPARTMENT]]),
+        .unit = trim(field(row, col[COL_UNIT])),
+        .direction = trim(field(row, col[COL_DIRECTION])),
+        .baseline = trim(field(row, col[COL_BASELINE])),
+        .target = trim(row->fields[col[COL_TARGET]]),
+        .formula = trim(row->fields[col[COL_FORMULA]]),
+        .weight = trim(field(row, col[COL_WEIGHT])),
+        .scoring = trim(field(row, col[COL_SCORING])),
+        .extra = R->extra,
+        .line = row->line,
+    };
+    return kpi_builder_add_indicator(R->b, &spec, err);
+}
+
+/* ---- actuals.csv -------------------------------------------------------- */
+
+enum { COL_INDICATOR, COL_INPUT, COL_VALUE, COL_PERIOD, N_ACTUAL_COLUMNS };
+
+static const struct column actual_columns[N_ACTUAL_COLUMNS] = {
+    [COL_INDICATOR] = {"indicator", true},
+    [COL_INPUT] = {"input", true},
+    [COL_VALUE] = {"value", true},
+    [COL_PERIOD] = {"period", false},
+};
+
+struct actual_reader {
+    kpi_builder *b;
+    const char *want_period; /* NULL: all rows, and there must be one period */
+    int col[N_ACTUAL_COLUMNS];
+    bool is_extra[KPI_CSV_FIELDS_MAX];
+    struct kpi_strmap periods; /* distinct periods seen */
+    struct kpi_arena arena;    /* their text */
+    const char **period_list;
+    size_t n_periods, cap_periods;
+    bool period_matched;
+    size_t rows_read; /* data rows, whatever their period */
+};
+
+/* Notes the row's period; true when the row is for the period wanted. */
+static int select_period(struct actual_reader *R, const char *period, bool *wanted,
+                         struct kpi_error *err)
+{
+    unsigned seen;
+
+    *wanted = true;
+    if (R->col[COL_PERIOD] < 0)
+        return 0;
+    if (!kpi_strmap_get(&R->periods, period, &seen)) {
+        const char *copy = kpi_arena_strndup(&R->arena, period, strlen(period));
+        if (!copy || kpi_strmap_put(&R->periods, copy, 0, NULL, NULL) < 0 ||
+            kpi_model_grow((void **)&R->period_list, &R->cap_periods, R->n_periods + 1,
+                           sizeof *R->period_list))
+            return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+        R->period_list[R->n_periods++] = copy;
+    }
+    if (R->want_period) {
+        *wanted = !strcmp(period, R->want_period);
+        R->period_matched = R->period_matched || *wanted;
+    }
+    return 0;
+}
+
+static int on_actual_row(void *ctx, const struct kpi_csv_row *row, struct kpi_error *err)
+{
+    struct actual_reader *R = ctx;
+    bool wanted;
+    int rc;
+
+    if (row->index == 0)
+        return map_header(row, actual_columns, N_ACTUAL_COLUMNS, R->col, R->is_extra, err);
+    R->rows_read++;
+    if ((rc = select_period(R, trim(field(row, R->col[COL_PERIOD])), &wanted, err)) || !wanted)
+        return rc;
+    struct kpi_actual_spec spec = {
+        .indicator = trim(row->fields[R->col[COL_INDICATOR]]),
+        .input = trim(row->fields[R->col[COL_INPUT]]),
+        .value = trim(row->fields[R->col[COL_VALUE]]),
+        .line = row->line,
+    };
+    return kpi_builder_add_actual(R->b, &spec, err);
+}
+
+static int compare_period(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* "'2018', '2019'" for messages, clipped to the buffer. */
+static void list_periods(const char *const *periods, size_t n, char *buf, size_t size)
+{
+    size_t o = 0, i;
+    char c[64];
+    buf[0] = '\0';
+    for (i = 0; i < n && o + 80 < size; i++) {
+        int k = snprintf(buf + o, size - o, "%s'%s'", i ? ", " : "", kpi_model_clip(periods[i], c));
+        o += k > 0 ? (size_t)k : 0;
+    }
+    if (i < n)
+        snprintf(buf + o, size - o, ", ...");
+}
+
+/* The period of the rows taken: the one asked for, which some row must
+ * have, or else the file's only one (or none, without a period column). */
+static int choose_period(struct actual_reader *R, struct kpi_error *err)
+{
+    const char *want = R->want_period;
+    char list[512];
+
+    if (R->n_periods)
+        qsort(R->period_list, R->n_periods, sizeof *R->period_list, compare_period);
+    list_periods(R->period_list, R->n_periods, list, sizeof list);
+    if (want && R->col[COL_PERIOD] < 0)
+        return kpi_error_set(err, KPI_EUSAGE,
+                             "actuals.csv: --period '%s' given, but the file has no 'period' "
+                             "column",
+                             want);
+    if (want && !R->period_matched)
+        return kpi_error_set(err, KPI_EUSAGE,
+                             "actuals.csv: no rows for period '%s' (periods found: %s)", want,
+                             R->n_periods ? list : "none");
+    if (!want && R->n_periods > 1)
+        return kpi_error_set(err, KPI_EUSAGE,
+                             "actuals.csv: rows for %zu periods (%s); choose one with --period",
+                             R->n_periods, list);
+    return kpi_builder_set_period(R->b, want ? want : R->n_periods ? R->period_list[0] : NULL, err);
+}
+
+static int read_actuals(kpi_builder *b, const char *path, const char *want_period,
+                        struct kpi_error *err)
+{
+    struct actual_reader R = {.b = b, .want_period = want_period};
+    int rc;
+
+    kpi_strmap_init(&R.periods);
+    kpi_arena_init(&R.arena);
+    rc = kpi_csv_read(path, "actuals.csv", on_actual_row, &R, err);
+    if (!rc && R.rows_read == 0)
+        rc = kpi_error_set(err, KPI_EINPUT, "actuals.csv: no actuals: the file has only a header");
+    if (!rc)
+        rc = choose_period(&R, err);
+    kpi_strmap_release(&R.periods);
+    kpi_arena_release(&R.arena);
+    free(R.period_list);
+    return rc;
+}
+
+/* ---- the folder --------------------------------------------------------- */
+
+int kpi_dataset_load(const char *dir, const struct kpi_load_options *opt, kpi_dataset **out,
+                     struct kpi_error *err)
+{
+    struct indicator_reader IR = {0};
+    kpi_builder *b = NULL;
+    size_t dlen = strlen(dir);
+    char *path = malloc(dlen + 32);
+    struct stat st;
+    int rc;
+
+    *out = NULL;
+    if (!path || (rc = kpi_builder_new(dir, &b, err))) {
+        free(path);
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    }
+    IR.b = b;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        rc = kpi_error_set(err, KPI_EINPUT, "%s: not a dataset folder (%s)", dir,
+                           stat(dir, &st) != 0 ? strerror(errno) : "not a folder");
+        goto out;
+    }
+    snprintf(path, dlen + 32, "%s/indicators.csv", dir);
+    if ((rc = kpi_csv_read(path, "indicators.csv", on_indicator_row, &IR, err)))
+        goto out;
+    if (kpi_builder_count(b) == 0) {
+        rc = kpi_error_set(err, KPI_EINPUT,
+                           "indicators.csv: no indicators: the file has only a header");
+        goto out;
+    }
+    snprintf(path, dlen + 32, "%s/actuals.csv", dir);
+    if ((rc = read_actuals(b, path, opt ? opt->period : NULL, err)))
+        goto out;
+    rc = kpi_builder_finish(b, out, err);
+out:
+    free(IR.extra_fields);
+    free(IR.extra);
+    free(path);
+    kpi_builder_free(b);
+    return rc;
+}
