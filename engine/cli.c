@@ -140,9 +140,9 @@ static void log_end(struct cli *c)
 
 static void log_counts(struct cli *c, const struct kpi_department_summary *s)
 {
-    fprintf(c->errs, ", \"kpis\": %u, \"ok\": %u, \"missing\": %u, \"error\": %u, \"invalid\": %u",
-            s->kpis, s->count[KPI_STATUS_OK], s->count[KPI_STATUS_MISSING],
-            s->count[KPI_STATUS_ERROR], s->count[KPI_STATUS_INVALID]);
+    fprintf(c->errs, ", \"kpis\": %u", s->kpis);
+    for (int st = 0; st < KPI_STATUS_COUNT; st++)
+        fprintf(c->errs, ", \"%s\": %u", kpi_status_name((enum kpi_status)st), s->count[st]);
 }
 
 static void log_message(struct cli *c, const char *event, const char *message)
@@ -287,10 +287,13 @@ static void print_summary(struct cli *c, const struct kpi_run *run)
     }
     if (name_w > 60)
         name_w = 60;
-    print_line(c->out, "%u KPIs%s%s%s: %u ok, %u missing, %u error, %u invalid", all->kpis,
-               period ? " for period '" : "", period ? period : "", period ? "'" : "",
-               all->count[KPI_STATUS_OK], all->count[KPI_STATUS_MISSING],
-               all->count[KPI_STATUS_ERROR], all->count[KPI_STATUS_INVALID]);
+    char counts[160];
+    size_t used = 0;
+    for (int st = 0; st < KPI_STATUS_COUNT; st++)
+        used += (size_t)snprintf(counts + used, sizeof counts - used, "%s%u %s", st ? ", " : "",
+                                 all->count[st], kpi_status_name((enum kpi_status)st));
+    print_line(c->out, "%u KPIs%s%s%s: %s", all->kpis, period ? " for period '" : "",
+               period ? period : "", period ? "'" : "", counts);
     putc('\n', c->out);
     fputs("department", c->out);
     pad(c->out, name_w - (int)strlen("department"));

@@ -254,8 +254,7 @@ static const struct kpi_option options[] = {
     {"--in-process", NULL, NULL, EVALUATE, 0, store_in_process, NULL,
      "evaluate without worker processes (debugging only)"},
     {"--reports", NULL, "LIST", RUN, 0, store_reports, NULL,
-     "write only these, e.g. kpis.csv,departments.csv\n"
-     "(default: kpis.csv,departments.csv,departments/,report.json)"},
+     "write only these, e.g. kpis.csv,departments.csv"}, /* + the names: print_options */
     {"--shard", NULL, "I/N", RUN, 0, store_shard, "expected I/N with 1 <= I <= N, e.g. 2/8",
      "only the top-level departments of shard I of N,\n"
      "as a partial report for `kpieval merge`"},
@@ -579,6 +578,18 @@ static void print_options(FILE *f, unsigned commands_mask, bool exact, int colum
         int n = option_label(label, sizeof label, o);
         fprintf(f, "%s%*s", label, column - n, "");
         print_indented(f, o->help, column);
+        if (o->store == store_reports) {
+            /* The names come from the sinks table, the only list of them. */
+            char names[512];
+            size_t used = (size_t)snprintf(names, sizeof names, "\n(default: all of ");
+            for (size_t k = 0, shown = 0; k < kpi_report_sinks() && used < sizeof names; k++)
+                if (kpi_report_sink(k)->flags & KPI_SINK_OPTIONAL)
+                    used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
+                                             shown++ ? "," : "", kpi_report_sink(k)->name);
+            if (used < sizeof names)
+                snprintf(names + used, sizeof names - used, ")");
+            print_indented(f, names, column);
+        }
         putc('\n', f);
     }
 }

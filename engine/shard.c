@@ -804,9 +804,10 @@ static int gather(const struct part *parts, size_t n_parts, struct merged *m,
         const struct block *bl = &blocks[b];
         size_t base = m->n_deps;
         if (b && compare_blocks(&blocks[b - 1], bl) == 0) {
+            int rc = kpi_error_set(err, KPI_EINPUT, "department '%s' is in two parts",
+                                   bl->part->deps[bl->first_dep].path);
             free(blocks);
-            return kpi_error_set(err, KPI_EINPUT, "department '%s' is in two parts",
-                                 bl->part->deps[bl->first_dep].path);
+            return rc;
         }
         for (size_t d = bl->first_dep; d < bl->end_dep; d++) {
             struct kpi_department *to = &m->deps[m->n_deps++];
