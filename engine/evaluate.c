@@ -24,11 +24,6 @@ struct kpi_results {
     size_t done;            /* KPIs evaluated by earlier calls, for progress */
 };
 
-const char *kpi_status_name(enum kpi_status status)
-{
-    static const char *const names[KPI_STATUS_COUNT] = {"ok", "missing", "error", "invalid"};
-    return (unsigned)status < KPI_STATUS_COUNT ? names[status] : "error";
-}
 
 /* Debugging mode: the KPIs in this process, one sandbox, rebuilt after a
  * limit trip. A formula that crashes Lua crashes the run here. */

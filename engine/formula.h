@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 #include "kpieval/dataset.h"
-#include "kpieval/evaluate.h"
+#include "kpieval/result.h"
 #include "sandbox.h"
 
 typedef struct kpi_formulas kpi_formulas;

@@ -17,7 +17,7 @@
 
 #include <lua.h>
 
-#include "kpieval/evaluate.h"
+#include "kpieval/result.h"
 
 typedef struct kpi_sandbox kpi_sandbox;
 

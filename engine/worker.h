@@ -17,7 +17,7 @@
 
 #include "formula.h"
 #include "kpieval/dataset.h"
-#include "kpieval/evaluate.h"
+#include "kpieval/result.h"
 
 typedef struct kpi_workers kpi_workers;
 
