@@ -1,14 +1,11 @@
 /*
- * shard.c - partial reports (`run --shard I/N`) and `kpieval merge`.
+ * part.c - the model of a partial report (`run --shard I/N`): shard.txt,
+ * written as a sink and read back for `kpieval merge` (merge.c).
  *
  * A partial report is an ordinary report of the KPIs under the top-level
  * departments of one shard, plus shard.txt: the canonical dump of its
- * model, every field a sink reads, numbers exact. Merging loads the parts'
- * models, puts their top-level departments back in tree order, rolls the
- * rows up again (rollup.c, in the order a whole run adds them) and writes
- * the result through the same sinks table as a whole run. So a merged
- * report is byte-identical to the report of one whole run, every sink's
- * output included, and no part file but shard.txt is read.
+ * model, every field a sink reads, numbers exact, and a checksum. Read
+ * back, a model is input like any file: values no run makes are refused.
  *
  * shard.txt is line based, fields separated by a tab. Text is written
  * with \\, \t, \n and every other control byte escaped (\xHH); \N is a
@@ -30,7 +27,7 @@
  *       N_INPUTS EXTRA...         (then one `in NAME VALUE LINE` per input)
  *   end CHECKSUM                  (of every byte before this line)
  */
-#include "kpieval/report.h"
+#include "part.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -42,7 +39,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "arena.h"
 #include "input_file.h"
 #include "kpieval/score.h"
 #include "text.h"
@@ -327,22 +323,6 @@ int kpi_write_shard_model(const struct kpi_report *rep, void *state, struct kpi_
 
 /* ---- reading a part ----------------------------------------------------- */
 
-struct part {
-    const char *dir;
-    unsigned index, count, reports;
-    uint64_t run;
-    size_t departments_total;
-    struct kpi_report_params params;
-    struct kpi_grades grades;
-    const char **plugin_dirs, **columns, **warnings;
-    size_t n_plugin_dirs, n_columns, n_warnings, warnings_total;
-    struct kpi_department *deps;
-    size_t n_deps, cap_deps;
-    struct kpi_indicator *kpis;
-    struct kpi_result *rows;
-    size_t n_kpis, cap_kpis;
-    struct kpi_input *filling; /* the inputs of the last KPI, being read */
-};
 
 /* One line being read: its fields, split at tabs, unescaped in place. */
 struct fields {
@@ -602,7 +582,7 @@ static bool read_dep(struct part *p, struct kpi_arena *a, struct fields *fl)
 }
 
 /* Reads DIR/shard.txt into p (strings in a). */
-static int read_part(struct part *p, struct kpi_arena *a, struct kpi_error *err)
+int kpi_part_read(struct part *p, struct kpi_arena *a, struct kpi_error *err)
 {
     char path[KPI_PATH_MAX + 16];
     char *line = NULL;
@@ -705,131 +685,7 @@ static int read_part(struct part *p, struct kpi_arena *a, struct kpi_error *err)
     return 0;
 }
 
-/* ---- merging ------------------------------------------------------------ */
-
-/* A top-level department with everything beneath it, in one part. */
-struct block {
-    const struct part *part;
-    size_t first_dep, end_dep, first_kpi, end_kpi;
-};
-
-static int compare_blocks(const void *a, const void *b)
-{
-    const struct block *x = a, *y = b;
-    unsigned nx = x->part->deps[x->first_dep].number, ny = y->part->deps[y->first_dep].number;
-    return nx < ny ? -1 : nx > ny;
-}
-
-/* Every shard of one run, once: the parts agree on the run and its
- * --reports, and no shard is missing. */
-static int check_parts(const struct part *parts, size_t n, struct kpi_error *err)
-{
-    unsigned count = parts[0].count;
-    for (size_t i = 0; i < n; i++) {
-        if (parts[i].count != count || parts[i].run != parts[0].run)
-            return kpi_error_set(err, KPI_EINPUT,
-                                 "%s: a part of another run (other input files or options) "
-                                 "than %s",
-                                 parts[i].dir, parts[0].dir);
-        if (parts[i].reports != parts[0].reports)
-            return kpi_error_set(err, KPI_EINPUT, "%s: other --reports than %s", parts[i].dir,
-                                 parts[0].dir);
-        for (size_t j = 0; j < i; j++)
-            if (parts[j].index == parts[i].index)
-                return kpi_error_set(err, KPI_EINPUT, "shard %u of %u given twice (%s and %s)",
-                                     parts[i].index, count, parts[j].dir, parts[i].dir);
-    }
-    for (unsigned s = 1; s <= count; s++) {
-        size_t i = 0;
-        while (i < n && parts[i].index != s)
-            i++;
-        if (i == n)
-            return kpi_error_set(err, KPI_EINPUT, "shard %u of %u is missing", s, count);
-    }
-    return 0;
-}
-
-/* The merged model: every part's blocks in tree order, indices remapped. */
-struct merged {
-    struct kpi_indicator *kpis;
-    struct kpi_result *rows;
-    size_t n_kpis;
-    struct kpi_department *deps;
-    struct kpi_department_summary *summaries;
-    size_t n_deps;
-};
-
-static int gather(const struct part *parts, size_t n_parts, struct merged *m,
-                  struct kpi_error *err)
-{
-    size_t n_blocks = 0, n_kpis = 0, n_deps = 0, b = 0;
-    struct block *blocks;
-
-    for (size_t i = 0; i < n_parts; i++) {
-        n_kpis += parts[i].n_kpis;
-        n_deps += parts[i].n_deps;
-        for (size_t d = 0; d < parts[i].n_deps; d++)
-            n_blocks += parts[i].deps[d].depth == 0;
-    }
-    blocks = calloc(n_blocks ? n_blocks : 1, sizeof *blocks);
-    m->kpis = calloc(n_kpis ? n_kpis : 1, sizeof *m->kpis);
-    m->rows = calloc(n_kpis ? n_kpis : 1, sizeof *m->rows);
-    m->deps = calloc(n_deps ? n_deps : 1, sizeof *m->deps);
-    m->summaries = calloc(n_deps ? n_deps : 1, sizeof *m->summaries);
-    if (!blocks || !m->kpis || !m->rows || !m->deps || !m->summaries) {
-        free(blocks);
-        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < n_parts; i++) {
-        const struct part *p = &parts[i];
-        for (size_t d = 0, k = 0; d < p->n_deps; d++) {
-            if (p->deps[d].depth != 0)
-                continue;
-            struct block *bl = &blocks[b++];
-            bl->part = p;
-            bl->first_dep = d;
-            bl->end_dep = d + 1;
-            while (bl->end_dep < p->n_deps && p->deps[bl->end_dep].depth > 0)
-                bl->end_dep++;
-            while (k < p->n_kpis && p->kpis[k].department_id < d)
-                k++;
-            bl->first_kpi = k;
-            while (k < p->n_kpis && p->kpis[k].department_id < bl->end_dep)
-                k++;
-            bl->end_kpi = k;
-        }
-    }
-    qsort(blocks, n_blocks, sizeof *blocks, compare_blocks);
-    for (b = 0; b < n_blocks; b++) {
-        const struct block *bl = &blocks[b];
-        size_t base = m->n_deps;
-        if (b && compare_blocks(&blocks[b - 1], bl) == 0) {
-            int rc = kpi_error_set(err, KPI_EINPUT, "department '%s' is in two parts",
-                                   bl->part->deps[bl->first_dep].path);
-            free(blocks);
-            return rc;
-        }
-        for (size_t d = bl->first_dep; d < bl->end_dep; d++) {
-            struct kpi_department *to = &m->deps[m->n_deps++];
-            *to = bl->part->deps[d];
-            if (to->parent != KPI_NONE)
-                to->parent = (unsigned)(base + to->parent - bl->first_dep);
-        }
-        for (size_t k = bl->first_kpi; k < bl->end_kpi; k++) {
-            m->kpis[m->n_kpis] = bl->part->kpis[k];
-            m->kpis[m->n_kpis].department_id =
-                (unsigned)(base + bl->part->kpis[k].department_id - bl->first_dep);
-            m->rows[m->n_kpis++] = bl->part->rows[k];
-        }
-    }
-    free(blocks);
-    if (m->n_kpis != n_kpis || m->n_deps != n_deps)
-        return kpi_error_set(err, KPI_EINPUT, "%s: KPIs outside the department tree",
-                             parts[0].dir);
-    return 0;
-}
-
-static void release_part(struct part *p)
+void kpi_part_release(struct part *p)
 {
     free(p->plugin_dirs);
     free(p->columns);
@@ -837,74 +693,4 @@ static void release_part(struct part *p)
     free(p->deps);
     free(p->kpis);
     free(p->rows);
-}
-
-int kpi_report_merge(const char *out_arg, const char *const *dirs, size_t n_dirs,
-                     struct kpi_grades *grades, struct kpi_department_summary *overall,
-                     struct kpi_error *err)
-{
-    struct kpi_outdir_lock lock = KPI_OUTDIR_LOCK_INIT;
-    struct kpi_arena arena;
-    struct part *parts = NULL;
-    struct merged m = {0};
-    struct kpi_report rep;
-    struct kpi_report_params params;
-    char out[KPI_PATH_MAX];
-    int rc = 0;
-
-    memset(overall, 0, sizeof *overall);
-    memset(grades, 0, sizeof *grades);
-    kpi_arena_init(&arena);
-    if ((rc = kpi_outdir_normalize(out_arg, out, err)))
-        return rc;
-    if (!n_dirs)
-        return kpi_error_set(err, KPI_EUSAGE, "merge: no partial reports given");
-    if (!(parts = calloc(n_dirs, sizeof *parts))) {
-        rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < n_dirs && !rc; i++) {
-        parts[i].dir = dirs[i];
-        rc = read_part(&parts[i], &arena, err);
-    }
-    if (rc || (rc = check_parts(parts, n_dirs, err)) || (rc = gather(parts, n_dirs, &m, err)))
-        goto out;
-
-    *grades = parts[0].grades; /* the caller's: overall->grade points into it */
-    kpi_rollup_rows(m.kpis, m.rows, m.n_kpis, m.deps, m.n_deps, grades, m.summaries, overall);
-    params = parts[0].params;
-    params.grades = grades;
-    params.shard_index = params.shard_count = 0;
-    params.threads = kpi_cpus_available();
-    rep = (struct kpi_report){
-        .kpis = m.kpis,
-        .rows = m.rows,
-        .n_kpis = m.n_kpis,
-        .departments = m.deps,
-        .summaries = m.summaries,
-        .n_departments = m.n_deps,
-        .departments_total = parts[0].departments_total,
-        .overall = overall,
-        .extra_columns = parts[0].columns,
-        .n_extra_columns = parts[0].n_columns,
-        .warnings = parts[0].warnings,
-        .n_warnings = parts[0].n_warnings,
-        .warnings_total = parts[0].warnings_total,
-        .params = &params,
-    };
-    if ((rc = kpi_outdir_lock(out, false, &lock, err)))
-        goto out;
-    kpi_outdir_remove_stale(out);
-    rc = kpi_report_write(&rep, out, err);
-out:
-    kpi_outdir_unlock(&lock);
-    for (size_t i = 0; parts && i < n_dirs; i++)
-        release_part(&parts[i]);
-    free(parts);
-    free(m.kpis);
-    free(m.rows);
-    free(m.deps);
-    free(m.summaries);
-    kpi_arena_release(&arena);
-    return rc;
 }

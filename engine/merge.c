@@ -1,0 +1,211 @@
+/*
+ * merge.c - `kpieval merge`: one report from the partial reports of a
+ * sharded run.
+ *
+ * Loads every part's model (part.h), checks that they are every shard of
+ * one run, puts the parts' top-level departments back in tree order, rolls
+ * the KPIs up again (rollup.c, in the order a whole run adds them) and
+ * writes the result through the same sinks table as a whole run. So a
+ * merged report is byte-identical to the report of one whole run, every
+ * sink's output included, and no part file but shard.txt is read.
+ */
+#include "kpieval/report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "part.h"
+
+/* ---- merging ------------------------------------------------------------ */
+
+/* A top-level department with everything beneath it, in one part. */
+struct block {
+    const struct part *part;
+    size_t first_dep, end_dep, first_kpi, end_kpi;
+};
+
+static int compare_blocks(const void *a, const void *b)
+{
+    const struct block *x = a, *y = b;
+    unsigned nx = x->part->deps[x->first_dep].number, ny = y->part->deps[y->first_dep].number;
+    return nx < ny ? -1 : nx > ny;
+}
+
+/* Every shard of one run, once: the parts agree on the run and its
+ * --reports, and no shard is missing. */
+static int check_parts(const struct part *parts, size_t n, struct kpi_error *err)
+{
+    unsigned count = parts[0].count;
+    for (size_t i = 0; i < n; i++) {
+        if (parts[i].count != count || parts[i].run != parts[0].run)
+            return kpi_error_set(err, KPI_EINPUT,
+                                 "%s: a part of another run (other input files or options) "
+                                 "than %s",
+                                 parts[i].dir, parts[0].dir);
+        if (parts[i].reports != parts[0].reports)
+            return kpi_error_set(err, KPI_EINPUT, "%s: other --reports than %s", parts[i].dir,
+                                 parts[0].dir);
+        for (size_t j = 0; j < i; j++)
+            if (parts[j].index == parts[i].index)
+                return kpi_error_set(err, KPI_EINPUT, "shard %u of %u given twice (%s and %s)",
+                                     parts[i].index, count, parts[j].dir, parts[i].dir);
+    }
+    for (unsigned s = 1; s <= count; s++) {
+        size_t i = 0;
+        while (i < n && parts[i].index != s)
+            i++;
+        if (i == n)
+            return kpi_error_set(err, KPI_EINPUT, "shard %u of %u is missing", s, count);
+    }
+    return 0;
+}
+
+/* The merged model: every part's blocks in tree order, indices remapped. */
+struct merged {
+    struct kpi_indicator *kpis;
+    struct kpi_result *rows;
+    size_t n_kpis;
+    struct kpi_department *deps;
+    struct kpi_department_summary *summaries;
+    size_t n_deps;
+};
+
+static int gather(const struct part *parts, size_t n_parts, struct merged *m,
+                  struct kpi_error *err)
+{
+    size_t n_blocks = 0, n_kpis = 0, n_deps = 0, b = 0;
+    struct block *blocks;
+
+    for (size_t i = 0; i < n_parts; i++) {
+        n_kpis += parts[i].n_kpis;
+        n_deps += parts[i].n_deps;
+        for (size_t d = 0; d < parts[i].n_deps; d++)
+            n_blocks += parts[i].deps[d].depth == 0;
+    }
+    blocks = calloc(n_blocks ? n_blocks : 1, sizeof *blocks);
+    m->kpis = calloc(n_kpis ? n_kpis : 1, sizeof *m->kpis);
+    m->rows = calloc(n_kpis ? n_kpis : 1, sizeof *m->rows);
+    m->deps = calloc(n_deps ? n_deps : 1, sizeof *m->deps);
+    m->summaries = calloc(n_deps ? n_deps : 1, sizeof *m->summaries);
+    if (!blocks || !m->kpis || !m->rows || !m->deps || !m->summaries) {
+        free(blocks);
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n_parts; i++) {
+        const struct part *p = &parts[i];
+        for (size_t d = 0, k = 0; d < p->n_deps; d++) {
+            if (p->deps[d].depth != 0)
+                continue;
+            struct block *bl = &blocks[b++];
+            bl->part = p;
+            bl->first_dep = d;
+            bl->end_dep = d + 1;
+            while (bl->end_dep < p->n_deps && p->deps[bl->end_dep].depth > 0)
+                bl->end_dep++;
+            while (k < p->n_kpis && p->kpis[k].department_id < d)
+                k++;
+            bl->first_kpi = k;
+            while (k < p->n_kpis && p->kpis[k].department_id < bl->end_dep)
+                k++;
+            bl->end_kpi = k;
+        }
+    }
+    qsort(blocks, n_blocks, sizeof *blocks, compare_blocks);
+    for (b = 0; b < n_blocks; b++) {
+        const struct block *bl = &blocks[b];
+        size_t base = m->n_deps;
+        if (b && compare_blocks(&blocks[b - 1], bl) == 0) {
+            int rc = kpi_error_set(err, KPI_EINPUT, "department '%s' is in two parts",
+                                   bl->part->deps[bl->first_dep].path);
+            free(blocks);
+            return rc;
+        }
+        for (size_t d = bl->first_dep; d < bl->end_dep; d++) {
+            struct kpi_department *to = &m->deps[m->n_deps++];
+            *to = bl->part->deps[d];
+            if (to->parent != KPI_NONE)
+                to->parent = (unsigned)(base + to->parent - bl->first_dep);
+        }
+        for (size_t k = bl->first_kpi; k < bl->end_kpi; k++) {
+            m->kpis[m->n_kpis] = bl->part->kpis[k];
+            m->kpis[m->n_kpis].department_id =
+                (unsigned)(base + bl->part->kpis[k].department_id - bl->first_dep);
+            m->rows[m->n_kpis++] = bl->part->rows[k];
+        }
+    }
+    free(blocks);
+    if (m->n_kpis != n_kpis || m->n_deps != n_deps)
+        return kpi_error_set(err, KPI_EINPUT, "%s: KPIs outside the department tree",
+                             parts[0].dir);
+    return 0;
+}
+
+int kpi_report_merge(const char *out_arg, const char *const *dirs, size_t n_dirs,
+                     struct kpi_grades *grades, struct kpi_department_summary *overall,
+                     struct kpi_error *err)
+{
+    struct kpi_outdir_lock lock = KPI_OUTDIR_LOCK_INIT;
+    struct kpi_arena arena;
+    struct part *parts = NULL;
+    struct merged m = {0};
+    struct kpi_report rep;
+    struct kpi_report_params params;
+    char out[KPI_PATH_MAX];
+    int rc = 0;
+
+    memset(overall, 0, sizeof *overall);
+    memset(grades, 0, sizeof *grades);
+    kpi_arena_init(&arena);
+    if ((rc = kpi_outdir_normalize(out_arg, out, err)))
+        return rc;
+    if (!n_dirs)
+        return kpi_error_set(err, KPI_EUSAGE, "merge: no partial reports given");
+    if (!(parts = calloc(n_dirs, sizeof *parts))) {
+        rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n_dirs && !rc; i++) {
+        parts[i].dir = dirs[i];
+        rc = kpi_part_read(&parts[i], &arena, err);
+    }
+    if (rc || (rc = check_parts(parts, n_dirs, err)) || (rc = gather(parts, n_dirs, &m, err)))
+        goto out;
+
+    *grades = parts[0].grades; /* the caller's: overall->grade points into it */
+    kpi_rollup_rows(m.kpis, m.rows, m.n_kpis, m.deps, m.n_deps, grades, m.summaries, overall);
+    params = parts[0].params;
+    params.grades = grades;
+    params.shard_index = params.shard_count = 0;
+    params.threads = kpi_cpus_available();
+    rep = (struct kpi_report){
+        .kpis = m.kpis,
+        .rows = m.rows,
+        .n_kpis = m.n_kpis,
+        .departments = m.deps,
+        .summaries = m.summaries,
+        .n_departments = m.n_deps,
+        .departments_total = parts[0].departments_total,
+        .overall = overall,
+        .extra_columns = parts[0].columns,
+        .n_extra_columns = parts[0].n_columns,
+        .warnings = parts[0].warnings,
+        .n_warnings = parts[0].n_warnings,
+        .warnings_total = parts[0].warnings_total,
+        .params = &params,
+    };
+    if ((rc = kpi_outdir_lock(out, false, &lock, err)))
+        goto out;
+    kpi_outdir_remove_stale(out);
+    rc = kpi_report_write(&rep, out, err);
+out:
+    kpi_outdir_unlock(&lock);
+    for (size_t i = 0; parts && i < n_dirs; i++)
+        kpi_part_release(&parts[i]);
+    free(parts);
+    free(m.kpis);
+    free(m.rows);
+    free(m.deps);
+    free(m.summaries);
+    kpi_arena_release(&arena);
+    return rc;
+}
