@@ -647,10 +647,13 @@ int kpi_part_read(struct part *p, struct kpi_arena *a, struct kpi_error *err)
         } else if (!strcmp(fl.f[0], "dep")) {
             ok = !p->n_kpis && read_dep(p, a, &fl);
         } else if (!strcmp(fl.f[0], "kpi")) {
+            size_t old_cap = p->cap_kpis;
             struct kpi_indicator *nk = grow(p->kpis, &p->cap_kpis, p->n_kpis, sizeof *nk);
-            struct kpi_result *nr = nk ? realloc(p->rows, p->cap_kpis * sizeof *nr) : NULL;
+            struct kpi_result *nr = p->rows;
             if (nk)
                 p->kpis = nk;
+            if (nk && p->cap_kpis != old_cap) /* the rows grow with the KPIs */
+                nr = realloc(p->rows, p->cap_kpis * sizeof *nr);
             if (!nk || !nr) {
                 fclose(f);
                 free(line);
