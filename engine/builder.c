@@ -197,27 +197,35 @@ static int identity_cells(kpi_dataset *ds, struct kpi_indicator *k,
     char c[64];
 
     if (!kpi_text_is_kpi_id(text))
-        return kpi_error_set(
-            err, KPI_EINPUT, INDICATORS ":%u: id '%s' %s; use letters, digits, '.', '_' and '-'",
-            k->line, kpi_model_clip(text, c), *text ? "has a character not allowed" : "is empty");
+        return kpi_error_at(err, KPI_EINPUT, INDICATORS, k->line, 0,
+                            INDICATORS ":%u: id '%s' %s; use letters, digits, '.', '_' and '-'",
+                            k->line, kpi_model_clip(text, c),
+                            *text ? "has a character not allowed" : "is empty");
     if (!(k->id = arena_dup(&ds->arena, text)))
         return kpi_error_set(err, KPI_ENOMEM, "out of memory");
     int r = kpi_strmap_put(&ds->ids, k->id, (unsigned)ds->n_indicators, &existing, NULL);
     if (r < 0)
         return kpi_error_set(err, KPI_ENOMEM, "out of memory");
-    if (r == 0)
-        return kpi_error_set(err, KPI_EINPUT,
-                             INDICATORS ":%u: duplicate id '%s' (first at line %u)", k->line, k->id,
-                             ds->indicators[existing].line);
-    if (!*(text = cell(spec->name)))
-        return kpi_error_set(err, KPI_EINPUT, INDICATORS ":%u: name of '%s' is empty", k->line,
-                             k->id);
+    if (r == 0) {
+        kpi_error_at(err, KPI_EINPUT, INDICATORS, k->line, 0,
+                     INDICATORS ":%u: duplicate id '%s' (first at line %u)", k->line, k->id,
+                     ds->indicators[existing].line);
+        return kpi_error_kpi(err, KPI_EINPUT, k->id);
+    }
+    if (!*(text = cell(spec->name))) {
+        kpi_error_at(err, KPI_EINPUT, INDICATORS, k->line, 0,
+                     INDICATORS ":%u: name of '%s' is empty", k->line, k->id);
+        return kpi_error_kpi(err, KPI_EINPUT, k->id);
+    }
     if (!(k->name = arena_dup(&ds->arena, text)))
         return kpi_error_set(err, KPI_ENOMEM, "out of memory");
     text = cell(spec->department);
-    if ((problem = department_problem(text)))
-        return kpi_error_set(err, KPI_EINPUT, INDICATORS ":%u: department '%s' of '%s' %s", k->line,
-                             kpi_model_clip(text, c), k->id, problem);
+    if ((problem = department_problem(text))) {
+        kpi_error_at(err, KPI_EINPUT, INDICATORS, k->line, 0,
+                     INDICATORS ":%u: department '%s' of '%s' %s", k->line, kpi_model_clip(text, c),
+                     k->id, problem);
+        return kpi_error_kpi(err, KPI_EINPUT, k->id);
+    }
     if (!(k->department = kpi_model_intern_department(ds, text)))
         return kpi_error_set(err, KPI_ENOMEM, "out of memory");
     text = cell(spec->unit);

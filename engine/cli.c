@@ -369,7 +369,7 @@ static void print_warnings(struct cli *c, const struct kpi_run *run)
 static int evaluate(struct cli *c, bool write)
 {
     struct kpi_run run;
-    struct kpi_error err = {0, ""};
+    struct kpi_error err = {0};
     char out[4096];
     int rc;
 

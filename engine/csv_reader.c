@@ -63,22 +63,23 @@ static int bytes_error(const char *name, const struct bytes_verdict *v, struct k
 {
     switch (v->problem) {
     case BYTES_NUL:
-        return kpi_error_set(err, KPI_EINPUT, "%s:%u:%u: NUL byte in the file", name, v->line,
-                             v->col);
+        return kpi_error_at(err, KPI_EINPUT, name, v->line, v->col,
+                            "%s:%u:%u: NUL byte in the file", name, v->line, v->col);
     case BYTES_CR_ONLY:
-        return kpi_error_set(err, KPI_EINPUT,
-                             "%s: lines end in CR alone (an old Mac format); save the file "
-                             "with LF or CRLF line ends, e.g. with \"tr '\\r' '\\n'\"",
-                             name);
+        return kpi_error_at(err, KPI_EINPUT, name, 0, 0,
+                            "%s: lines end in CR alone (an old Mac format); save the file "
+                            "with LF or CRLF line ends, e.g. with \"tr '\\r' '\\n'\"",
+                            name);
     case BYTES_UTF8:
         if (v->cp949)
-            return kpi_error_set(err, KPI_EINPUT,
-                                 "%s:%u:%u: not valid UTF-8; the file looks like CP949/EUC-KR "
-                                 "(a Korean Excel export): convert it with "
-                                 "'iconv -f CP949 -t UTF-8 %s > %s.utf8'",
-                                 name, v->line, v->col, name, name);
-        return kpi_error_set(err, KPI_EINPUT, "%s:%u:%u: not valid UTF-8 (byte 0x%02X)", name,
-                             v->line, v->col, v->byte);
+            return kpi_error_at(err, KPI_EINPUT, name, v->line, v->col,
+                                "%s:%u:%u: not valid UTF-8; the file looks like CP949/EUC-KR "
+                                "(a Korean Excel export): convert it with "
+                                "'iconv -f CP949 -t UTF-8 %s > %s.utf8'",
+                                name, v->line, v->col, name, name);
+        return kpi_error_at(err, KPI_EINPUT, name, v->line, v->col,
+                            "%s:%u:%u: not valid UTF-8 (byte 0x%02X)", name, v->line, v->col,
+                            v->byte);
     case BYTES_OK:
         break;
     }
@@ -121,20 +122,21 @@ static void on_field(void *data, size_t len, void *ctx)
         r->buf_len = 0;
     }
     if (len > KPI_CSV_FIELD_MAX) {
-        r->rc = kpi_error_set(r->err, KPI_EINPUT,
-                              "%s:%u: field %zu is %zu bytes long, more than the limit of %d",
-                              r->name, r->row_line, r->nfields + 1, len, KPI_CSV_FIELD_MAX);
+        r->rc = kpi_error_at(r->err, KPI_EINPUT, r->name, r->row_line, 0,
+                             "%s:%u: field %zu is %zu bytes long, more than the limit of %d",
+                             r->name, r->row_line, r->nfields + 1, len, KPI_CSV_FIELD_MAX);
         return;
     }
     if (r->nfields >= KPI_CSV_FIELDS_MAX) {
-        r->rc = kpi_error_set(r->err, KPI_EINPUT, "%s:%u: more than %d fields in a row", r->name,
-                              r->row_line, KPI_CSV_FIELDS_MAX);
+        r->rc = kpi_error_at(r->err, KPI_EINPUT, r->name, r->row_line, 0,
+                             "%s:%u: more than %d fields in a row", r->name, r->row_line,
+                             KPI_CSV_FIELDS_MAX);
         return;
     }
     if (r->buf_len + len + 1 > KPI_CSV_ROW_MAX) {
-        r->rc = kpi_error_set(r->err, KPI_EINPUT,
-                              "%s:%u: the row is more than %d bytes long, the limit for a row",
-                              r->name, r->row_line, KPI_CSV_ROW_MAX);
+        r->rc = kpi_error_at(r->err, KPI_EINPUT, r->name, r->row_line, 0,
+                             "%s:%u: the row is more than %d bytes long, the limit for a row",
+                             r->name, r->row_line, KPI_CSV_ROW_MAX);
         return;
     }
     if (r->buf_len + len + 1 > r->buf_cap) {
@@ -143,7 +145,8 @@ static void on_field(void *data, size_t len, void *ctx)
             cap *= 2;
         char *nb = realloc(r->buf, cap);
         if (!nb) {
-            r->rc = kpi_error_set(r->err, KPI_ENOMEM, "%s:%u: out of memory", r->name, r->line);
+            r->rc = kpi_error_at(r->err, KPI_ENOMEM, r->name, r->line, 0, "%s:%u: out of memory",
+                                 r->name, r->line);
             return;
         }
         r->buf = nb;
@@ -156,7 +159,8 @@ static void on_field(void *data, size_t len, void *ctx)
             r->offsets = no;
         char **nf = no ? realloc(r->fields, cap * sizeof *nf) : NULL;
         if (!nf) {
-            r->rc = kpi_error_set(r->err, KPI_ENOMEM, "%s:%u: out of memory", r->name, r->line);
+            r->rc = kpi_error_at(r->err, KPI_ENOMEM, r->name, r->line, 0, "%s:%u: out of memory",
+                                 r->name, r->line);
             return;
         }
         r->fields = nf;
@@ -188,8 +192,9 @@ static void on_row_end(int c, void *ctx)
     if (r->row_index == 0) {
         r->header_fields = r->nfields;
     } else if (r->nfields != r->header_fields) {
-        r->rc = kpi_error_set(r->err, KPI_EINPUT, "%s:%u: row has %zu fields, the header has %zu",
-                              r->name, r->row_line, r->nfields, r->header_fields);
+        r->rc = kpi_error_at(r->err, KPI_EINPUT, r->name, r->row_line, 0,
+                             "%s:%u: row has %zu fields, the header has %zu", r->name, r->row_line,
+                             r->nfields, r->header_fields);
         return;
     }
     row.file = r->name;
@@ -206,12 +211,14 @@ static int finish(struct reader *r, struct csv_parser *parser, const char *name,
                   struct kpi_error *err)
 {
     if (!r->rc && csv_fini(parser, on_field, on_row_end, r) != 0 && !r->rc) {
-        r->rc = kpi_error_set(err, KPI_EINPUT,
-                              "%s:%u: unterminated quoted field (a '\"' is never closed)", name,
-                              r->nfields ? r->row_line : r->next_row_line);
+        unsigned line = r->nfields ? r->row_line : r->next_row_line;
+        r->rc =
+            kpi_error_at(err, KPI_EINPUT, name, line, 0,
+                         "%s:%u: unterminated quoted field (a '\"' is never closed)", name, line);
     }
     if (!r->rc && r->row_index == 0)
-        return kpi_error_set(err, KPI_EINPUT, "%s: empty file: expected a header row", name);
+        return kpi_error_at(err, KPI_EINPUT, name, 0, 0, "%s: empty file: expected a header row",
+                            name);
     return r->rc;
 }
 
@@ -261,19 +268,20 @@ static void feed_line(struct reader *r, struct csv_parser *parser, const char *l
         for (size_t i = 0; i < done; i++)
             col += ((unsigned char)line[i] & 0xC0) != 0x80;
         if (csv_error(parser) == CSV_EPARSE)
-            r->rc = kpi_error_set(r->err, KPI_EINPUT,
-                                  "%s:%u:%u: malformed quoting (a quote inside an unquoted "
-                                  "field, or text after a closing quote)",
-                                  r->name, r->line, col);
-        else if (csv_error(parser) == CSV_ENOMEM && field_over_cap)
-            r->rc = kpi_error_set(r->err, KPI_EINPUT,
-                                  "%s:%u: field %zu is over %zu bytes long, more than the limit "
-                                  "of %d",
-                                  r->name, r->nfields ? r->row_line : r->line, r->nfields + 1,
-                                  LIBCSV_BUFFER_MAX, KPI_CSV_FIELD_MAX);
-        else
-            r->rc = kpi_error_set(r->err, KPI_EINPUT, "%s:%u: %s", r->name, r->line,
-                                  csv_strerror(csv_error(parser)));
+            r->rc = kpi_error_at(r->err, KPI_EINPUT, r->name, r->line, col,
+                                 "%s:%u:%u: malformed quoting (a quote inside an unquoted "
+                                 "field, or text after a closing quote)",
+                                 r->name, r->line, col);
+        else if (csv_error(parser) == CSV_ENOMEM && field_over_cap) {
+            unsigned row_line = r->nfields ? r->row_line : r->line;
+            r->rc = kpi_error_at(r->err, KPI_EINPUT, r->name, row_line, 0,
+                                 "%s:%u: field %zu is over %zu bytes long, more than the limit "
+                                 "of %d",
+                                 r->name, row_line, r->nfields + 1, LIBCSV_BUFFER_MAX,
+                                 KPI_CSV_FIELD_MAX);
+        } else
+            r->rc = kpi_error_at(r->err, KPI_EINPUT, r->name, r->line, 0, "%s:%u: %s", r->name,
+                                 r->line, csv_strerror(csv_error(parser)));
         return;
     }
     if (line[n - 1] == '\n') {
@@ -336,7 +344,7 @@ static int check_file(struct window *w, const char *name, struct kpi_error *err)
         bool last = off + n == w->size;
         /* One byte more, to end the window on a character boundary. */
         if (window_read(w, off, n + !last))
-            return kpi_error_set(err, KPI_EIO, "%s: read error", name);
+            return kpi_error_at(err, KPI_EIO, name, 0, 0, "%s: read error", name);
         const unsigned char *p = (const unsigned char *)w->buf;
         size_t end = n;
         if (!last) {
@@ -403,7 +411,7 @@ int kpi_csv_read(const char *path, const char *name, kpi_csv_row_fn on_row, void
     if (rc)
         goto out;
     if (parser_init(&parser) != 0) {
-        rc = kpi_error_set(err, KPI_ENOMEM, "%s: out of memory", name);
+        rc = kpi_error_at(err, KPI_ENOMEM, name, 0, 0, "%s: out of memory", name);
         goto out;
     }
     parser_ready = true;
@@ -414,7 +422,7 @@ int kpi_csv_read(const char *path, const char *name, kpi_csv_row_fn on_row, void
     while (pos < w.size && !r.rc) {
         size_t n = w.size - pos < WINDOW ? w.size - pos : WINDOW;
         if (window_read(&w, pos, n)) {
-            r.rc = kpi_error_set(err, KPI_EIO, "%s: read error", name);
+            r.rc = kpi_error_at(err, KPI_EIO, name, 0, 0, "%s: read error", name);
             break;
         }
         size_t used = 0;
@@ -459,7 +467,7 @@ int kpi_csv_read_buffer(const char *data, size_t len, const char *name, kpi_csv_
     if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3))
         pos = 3;
     if (parser_init(&parser) != 0) {
-        rc = kpi_error_set(err, KPI_ENOMEM, "%s: out of memory", name);
+        rc = kpi_error_at(err, KPI_ENOMEM, name, 0, 0, "%s: out of memory", name);
         goto out;
     }
     parser_ready = true;

@@ -1,6 +1,7 @@
 #include "formula.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <errno.h>
 #include <math.h>
@@ -253,9 +254,9 @@ static int read_plugin_file(kpi_formulas *fe, const char *path, const char *name
         return KPI_EPLUGIN;
     }
     if (st.st_size > KPI_PLUGIN_FILE_MAX) {
-        rc = kpi_error_set(err, KPI_EPLUGIN,
-                           "%s: %lld bytes, more than the limit of %d for a plugin file", path,
-                           (long long)st.st_size, KPI_PLUGIN_FILE_MAX);
+        rc = kpi_error_at(err, KPI_EPLUGIN, path, 0, 0,
+                          "%s: %lld bytes, more than the limit of %d for a plugin file", path,
+                          (long long)st.st_size, KPI_PLUGIN_FILE_MAX);
         goto out;
     }
     /* One byte more than fstat said, to see a file that grew meanwhile;
@@ -281,7 +282,8 @@ static int read_plugin_file(kpi_formulas *fe, const char *path, const char *name
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
-            rc = kpi_error_set(err, KPI_EPLUGIN, "%s: read error: %s", path, strerror(errno));
+            rc = kpi_error_at(err, KPI_EPLUGIN, path, 0, 0, "%s: read error: %s", path,
+                              strerror(errno));
             goto out;
         }
         if (got == 0)
@@ -289,15 +291,16 @@ static int read_plugin_file(kpi_formulas *fe, const char *path, const char *name
         len += (size_t)got;
     }
     if (len > KPI_PLUGIN_FILE_MAX) {
-        rc = kpi_error_set(err, KPI_EPLUGIN, "%s: more than %d bytes, the limit for a plugin file",
-                           path, KPI_PLUGIN_FILE_MAX);
+        rc = kpi_error_at(err, KPI_EPLUGIN, path, 0, 0,
+                          "%s: more than %d bytes, the limit for a plugin file", path,
+                          KPI_PLUGIN_FILE_MAX);
         goto out;
     }
     if (len > 0 && text[0] == LUA_SIGNATURE[0]) {
-        rc = kpi_error_set(err, KPI_EPLUGIN,
-                           "%s: precompiled (binary) Lua chunks are not accepted; "
-                           "give the plugin as Lua source text",
-                           path);
+        rc = kpi_error_at(err, KPI_EPLUGIN, path, 0, 0,
+                          "%s: precompiled (binary) Lua chunks are not accepted; "
+                          "give the plugin as Lua source text",
+                          path);
         goto out;
     }
     memmove(text + sizeof plugin_prefix - 1, text, len);
@@ -332,6 +335,41 @@ out:
     return rc;
 }
 
+/* The line of a Lua message "CHUNK:LINE: ..." when CHUNK is how Lua shows
+ * path (the whole path, or "..." and its end when it is long); else 0. */
+static unsigned lua_message_line(const char *msg, const char *path)
+{
+    size_t path_len = strlen(path);
+
+    for (const char *colon = msg ? strchr(msg, ':') : NULL; colon; colon = strchr(colon + 1, ':')) {
+        const char *id = msg;
+        size_t id_len = (size_t)(colon - msg);
+        bool cut = id_len >= 3 && !strncmp(id, "...", 3);
+        if (cut)
+            id += 3, id_len -= 3;
+        if (id_len > path_len || (!cut && id_len != path_len) ||
+            strncmp(path + path_len - id_len, id, id_len) || colon[1] < '0' || colon[1] > '9')
+            continue;
+        unsigned long line = 0;
+        const char *d = colon + 1;
+        while (*d >= '0' && *d <= '9' && line < UINT_MAX / 10)
+            line = line * 10 + (unsigned long)(*d++ - '0');
+        if (*d == ':')
+            return (unsigned)line;
+    }
+    return 0;
+}
+
+/* A plugin that does not compile: Lua's message, "PATH:LINE: ...", popped. */
+static int plugin_lua_error(lua_State *L, const struct plugin_source *src, struct kpi_error *err)
+{
+    const char *msg = lua_tostring(L, -1);
+    int rc = kpi_error_at(err, KPI_EPLUGIN, src->path, lua_message_line(msg, src->path), 0, "%s",
+                          msg ? msg : "error");
+    lua_pop(L, 1);
+    return rc;
+}
+
 /* Compiles a plugin and registers it (a later source of the same name
  * replaces an earlier one). Running it is kpi_formulas_check_plugins'. */
 static int install_plugin(kpi_formulas *fe, const struct plugin_source *src,
@@ -341,11 +379,8 @@ static int install_plugin(kpi_formulas *fe, const struct plugin_source *src,
     char chunkname[4200];
 
     snprintf(chunkname, sizeof chunkname, "@%s", src->path);
-    if (kpi_sandbox_load(fe->sb, src->text, src->len, chunkname) != LUA_OK) {
-        int rc = kpi_error_set(err, KPI_EPLUGIN, "%s", lua_tostring(L, -1));
-        lua_pop(L, 1);
-        return rc;
-    }
+    if (kpi_sandbox_load(fe->sb, src->text, src->len, chunkname) != LUA_OK)
+        return plugin_lua_error(L, src, err);
     lua_rawgeti(L, LUA_REGISTRYINDEX, fe->plugins_ref);
     lua_insert(L, -2);                                 /* [plugins, chunk] */
     lua_setfield(L, -2, src->name);                    /* plugins[name] = chunk */
@@ -362,15 +397,13 @@ static int check_plugin(kpi_formulas *fe, const struct plugin_source *src, struc
     enum kpi_sandbox_trip trip;
 
     snprintf(chunkname, sizeof chunkname, "@%s", src->path);
-    if (kpi_sandbox_load(fe->sb, src->text, src->len, chunkname) != LUA_OK) {
-        int rc = kpi_error_set(err, KPI_EPLUGIN, "%s", lua_tostring(L, -1));
-        lua_pop(L, 1);
-        return rc;
-    }
+    if (kpi_sandbox_load(fe->sb, src->text, src->len, chunkname) != LUA_OK)
+        return plugin_lua_error(L, src, err);
     push_plugin_env(L, fe);                            /* [chunk, env] */
     if (kpi_sandbox_call(fe->sb, 1, 1, &trip) != LUA_OK) {
         const struct kpi_sandbox_limits *lim = kpi_sandbox_limits(fe->sb);
         char why[128];
+        unsigned line = 0;
         if (trip == KPI_TRIP_INSTRUCTIONS)
             snprintf(why, sizeof why, "instruction limit of %llu exceeded",
                      (unsigned long long)lim->instructions);
@@ -378,21 +411,24 @@ static int check_plugin(kpi_formulas *fe, const struct plugin_source *src, struc
             snprintf(why, sizeof why, "memory limit of %zu bytes exceeded", lim->memory);
         else if (trip == KPI_TRIP_TIME)
             snprintf(why, sizeof why, "time limit of %g s exceeded", lim->seconds);
-        else
+        else {
             snprintf(why, sizeof why, "%.120s",
                      lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
+            line = lua_message_line(lua_tostring(L, -1), src->path);
+        }
         lua_pop(L, 1);
         if (trip != KPI_TRIP_NONE)
             kpi_formulas_rebuild(fe, NULL);
-        return kpi_error_set(err, KPI_EPLUGIN, "%s: loading failed: %s", src->path, why);
+        return kpi_error_at(err, KPI_EPLUGIN, src->path, line, 0, "%s: loading failed: %s",
+                            src->path, why);
     }
     if (!lua_isfunction(L, -1)) {
         char what[80];
         describe_value(L, -1, what, sizeof what);
         lua_pop(L, 1);
-        return kpi_error_set(err, KPI_EPLUGIN,
-                             "%s: the file must return a function (it returned %s)", src->path,
-                             what);
+        return kpi_error_at(err, KPI_EPLUGIN, src->path, 0, 0,
+                            "%s: the file must return a function (it returned %s)", src->path,
+                            what);
     }
     lua_pop(L, 1);
     return 0;
@@ -457,10 +493,10 @@ static int load_plugin_dir(kpi_formulas *fe, const char *dir, struct kpi_error *
         char path[4096];
         snprintf(path, sizeof path, "%s/%s.lua", dir, names[i]);
         if (!kpi_text_is_lua_name(names[i]))
-            rc = kpi_error_set(err, KPI_EPLUGIN,
-                               "%s: plugin name '%s' is not a Lua identifier, so no formula "
-                               "could call it",
-                               path, names[i]);
+            rc = kpi_error_at(err, KPI_EPLUGIN, path, 0, 0,
+                              "%s: plugin name '%s' is not a Lua identifier, so no formula "
+                              "could call it",
+                              path, names[i]);
         else
             rc = read_plugin_file(fe, path, names[i], err);
     }

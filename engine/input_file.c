@@ -19,7 +19,7 @@ int kpi_input_open(const char *path, const char *name, int code, struct stat *st
     if (lstat(path, &pre) == 0 && !S_ISREG(pre.st_mode)) {
         if (S_ISLNK(pre.st_mode))
             goto symlink;
-        return kpi_error_set(err, code, "%s: not a regular file", name);
+        return kpi_error_at(err, code, name, 0, 0, "%s: not a regular file", name);
     }
     /* O_NONBLOCK: a FIFO swapped in meanwhile opens at once, to be refused
      * below, instead of waiting for a writer; O_NOFOLLOW: the same for a
@@ -29,13 +29,13 @@ int kpi_input_open(const char *path, const char *name, int code, struct stat *st
         saved = errno;
         if (saved == ELOOP && lstat(path, &pre) == 0 && S_ISLNK(pre.st_mode))
             goto symlink;
-        kpi_error_set(err, KPI_EIO, "%s: cannot open: %s", path, strerror(saved));
+        kpi_error_at(err, KPI_EIO, path, 0, 0, "%s: cannot open: %s", path, strerror(saved));
         errno = saved;
         return KPI_EIO;
     }
     if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
         close(fd);
-        return kpi_error_set(err, code, "%s: not a regular file", name);
+        return kpi_error_at(err, code, name, 0, 0, "%s: not a regular file", name);
     }
     /* Regular files ignore O_NONBLOCK; cleared all the same, so the
      * descriptor behaves as an ordinary one wherever it goes. */
@@ -44,8 +44,8 @@ int kpi_input_open(const char *path, const char *name, int code, struct stat *st
         fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
     return fd;
 symlink:
-    return kpi_error_set(err, code,
-                         "%s: a symbolic link; kpieval does not follow links to its inputs: "
-                         "copy the file there instead",
-                         name);
+    return kpi_error_at(err, code, name, 0, 0,
+                        "%s: a symbolic link; kpieval does not follow links to its inputs: "
+                        "copy the file there instead",
+                        name);
 }

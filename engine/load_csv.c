@@ -42,8 +42,9 @@ static int map_header(const struct kpi_csv_row *row, const struct column *cols, 
         unsigned first;
         is_extra[f] = true;
         if (!*h) {
-            rc = kpi_error_set(err, KPI_EINPUT, "%s:%u: column %zu has an empty header name",
-                               row->file, row->line, f + 1);
+            rc = kpi_error_at(err, KPI_EINPUT, row->file, row->line, 0,
+                              "%s:%u: column %zu has an empty header name", row->file, row->line,
+                              f + 1);
             goto out;
         }
         int r = kpi_strmap_put(&seen, h, (unsigned)f, &first, NULL);
@@ -52,8 +53,9 @@ static int map_header(const struct kpi_csv_row *row, const struct column *cols, 
             goto out;
         }
         if (r == 0) {
-            rc = kpi_error_set(err, KPI_EINPUT, "%s:%u: duplicate column '%s' (columns %u and %zu)",
-                               row->file, row->line, h, first + 1, f + 1);
+            rc = kpi_error_at(err, KPI_EINPUT, row->file, row->line, 0,
+                              "%s:%u: duplicate column '%s' (columns %u and %zu)", row->file,
+                              row->line, h, first + 1, f + 1);
             goto out;
         }
         for (size_t c = 0; c < ncols; c++) {
@@ -65,8 +67,9 @@ static int map_header(const struct kpi_csv_row *row, const struct column *cols, 
     }
     for (size_t c = 0; c < ncols; c++) {
         if (cols[c].required && index[c] < 0) {
-            rc = kpi_error_set(err, KPI_EINPUT, "%s:%u: missing required column '%s'", row->file,
-                               row->line, cols[c].name);
+            rc = kpi_error_at(err, KPI_EINPUT, row->file, row->line, 0,
+                              "%s:%u: missing required column '%s'", row->file, row->line,
+                              cols[c].name);
             goto out;
         }
     }
@@ -305,7 +308,8 @@ static int read_actuals(kpi_builder *b, const char *path, const char *want_perio
     kpi_arena_init(&R.arena);
     rc = kpi_csv_read(path, "actuals.csv", on_actual_row, &R, err);
     if (!rc && R.rows_read == 0)
-        rc = kpi_error_set(err, KPI_EINPUT, "actuals.csv: no actuals: the file has only a header");
+        rc = kpi_error_at(err, KPI_EINPUT, "actuals.csv", 0, 0,
+                          "actuals.csv: no actuals: the file has only a header");
     if (!rc)
         rc = choose_period(&R, err);
     kpi_strmap_release(&R.periods);
@@ -341,8 +345,8 @@ int kpi_dataset_load(const char *dir, const struct kpi_load_options *opt, kpi_da
     if ((rc = kpi_csv_read(path, "indicators.csv", on_indicator_row, &IR, err)))
         goto out;
     if (kpi_builder_count(b) == 0) {
-        rc = kpi_error_set(err, KPI_EINPUT,
-                           "indicators.csv: no indicators: the file has only a header");
+        rc = kpi_error_at(err, KPI_EINPUT, "indicators.csv", 0, 0,
+                          "indicators.csv: no indicators: the file has only a header");
         goto out;
     }
     snprintf(path, dlen + 32, "%s/actuals.csv", dir);

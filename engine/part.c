@@ -31,6 +31,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -627,8 +628,8 @@ int kpi_part_read(struct part *p, struct kpi_arena *a, struct kpi_error *err)
             if (ok && want != sum) {
                 fclose(f);
                 free(line);
-                return kpi_error_set(err, KPI_EINPUT,
-                                     "%s: changed since its run wrote it (checksum)", path);
+                return kpi_error_at(err, KPI_EINPUT, path, 0, 0,
+                                    "%s: changed since its run wrote it (checksum)", path);
             }
             ended = true;
             break;
@@ -676,11 +677,12 @@ int kpi_part_read(struct part *p, struct kpi_arena *a, struct kpi_error *err)
     fclose(f);
     free(line);
     if (ok && !ended)
-        return kpi_error_set(err, KPI_EINPUT, "%s: changed since its run wrote it (cut short)",
-                             path);
+        return kpi_error_at(err, KPI_EINPUT, path, 0, 0,
+                            "%s: changed since its run wrote it (cut short)", path);
     if (!ok || pending_inputs || !p->params.dataset || p->count < 1 || p->index < 1 ||
         p->index > p->count || !p->grades.n)
-        return kpi_error_set(err, KPI_EINPUT, "%s:%lu: not a kpieval shard model", path, lineno);
+        return kpi_error_at(err, KPI_EINPUT, path, lineno <= UINT_MAX ? (unsigned)lineno : 0, 0,
+                            "%s:%lu: not a kpieval shard model", path, lineno);
     p->params.grades = &p->grades;
     p->params.plugin_dirs = p->plugin_dirs;
     p->params.n_plugin_dirs = p->n_plugin_dirs;

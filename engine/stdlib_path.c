@@ -164,8 +164,7 @@ int kpi_stdlib_find(const char *env_dir, const char *exe, struct kpi_stdlib *s)
 
     s->dir = NULL;
     s->n_places = 0;
-    s->error.code = KPI_OK;
-    s->error.message[0] = '\0';
+    memset(&s->error, 0, sizeof s->error); /* no place, KPI or setting either */
 
     if (env_dir && *env_dir) {
         p = add_place(s, KPI_STDLIB_ENV);

@@ -2,6 +2,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -582,7 +583,7 @@ static void report_progress(void *ctx, const char *path)
 int kpi_workers_check_plugins(kpi_formulas *fe, double seconds, struct kpi_error *err)
 {
     int fds[2];
-    char buf[8192], current[4200] = "";
+    char buf[8192], current[4200] = "", file[KPI_ERROR_FILE_MAX] = "";
     size_t used = 0;
     int64_t limit_ns = (int64_t)(seconds * 1e9), grace_ns = limit_ns / 4 + 200000000;
     int64_t deadline;
@@ -599,12 +600,18 @@ int kpi_workers_check_plugins(kpi_formulas *fe, double seconds, struct kpi_error
         return kpi_error_set(err, KPI_EIO, "cannot start a process: %s", strerror(errno));
     }
     if (pid == 0) {
-        struct kpi_error child_err = {0, ""};
-        char line[KPI_ERROR_MESSAGE_MAX + 32];
+        /* Tells the parent the result: "F<file>" when the error has one,
+         * then "R<code> <line> <message>". */
+        struct kpi_error child_err = {0};
+        char line[KPI_ERROR_MESSAGE_MAX + KPI_ERROR_FILE_MAX + 32];
+        int n = 0;
         close(fds[0]);
         confine(kpi_formulas_memory_limit(fe), fds[1]);
         int crc = kpi_formulas_check_plugins(fe, report_progress, NULL, &child_err);
-        int n = snprintf(line, sizeof line, "R%d %s\n", crc, crc ? child_err.message : "");
+        if (crc && *child_err.file)
+            n = snprintf(line, sizeof line, "F%s\n", child_err.file);
+        n += snprintf(line + n, sizeof line - (size_t)n, "R%d %u %s\n", crc,
+                      crc ? child_err.line : 0, crc ? child_err.message : "");
         write_all(0, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
         _exit(0);
     }
@@ -618,16 +625,17 @@ int kpi_workers_check_plugins(kpi_formulas *fe, double seconds, struct kpi_error
         FD_SET(fds[0], &set);
         if (left <= 0 || select(fds[0] + 1, &set, NULL, NULL, &tv) == 0) {
             kill(pid, SIGKILL);
-            rc = kpi_error_set(err, KPI_EPLUGIN,
-                               "%s: loading failed: time limit of %g s exceeded (the top level "
-                               "runs too long)",
-                               *current ? current : "formulas", seconds);
+            rc = kpi_error_at(err, KPI_EPLUGIN, *current ? current : NULL, 0, 0,
+                              "%s: loading failed: time limit of %g s exceeded (the top level "
+                              "runs too long)",
+                              *current ? current : "formulas", seconds);
             break;
         }
         ssize_t k = read(fds[0], buf + used, sizeof buf - 1 - used);
         if (k <= 0) {
-            rc = kpi_error_set(err, KPI_EPLUGIN, "%s: loading the plugin crashed the checker",
-                               *current ? current : "formulas");
+            rc = kpi_error_at(err, KPI_EPLUGIN, *current ? current : NULL, 0, 0,
+                              "%s: loading the plugin crashed the checker",
+                              *current ? current : "formulas");
             break;
         }
         used += (size_t)k;
@@ -638,11 +646,18 @@ int kpi_workers_check_plugins(kpi_formulas *fe, double seconds, struct kpi_error
             if (buf[0] == 'P') {
                 snprintf(current, sizeof current, "%.4000s", buf + 1);
                 deadline = kpi_sandbox_now() + limit_ns + grace_ns; /* per plugin */
+            } else if (buf[0] == 'F') {
+                size_t n = strnlen(buf + 1, sizeof file - 1);
+                memcpy(file, buf + 1, n);
+                file[n] = '\0';
             } else if (buf[0] == 'R') {
-                char *space = strchr(buf, ' ');
-                int crc = atoi(buf + 1);
-                if (crc)
-                    rc = kpi_error_set(err, crc, "%s", space ? space + 1 : "plugin error");
+                char *end;
+                long crc = strtol(buf + 1, &end, 10);
+                unsigned long at = *end == ' ' ? strtoul(end + 1, &end, 10) : 0;
+                if (crc < 0 && crc >= INT_MIN)
+                    rc = kpi_error_at(err, (int)crc, *file ? file : NULL,
+                                      at <= UINT_MAX ? (unsigned)at : 0, 0, "%s",
+                                      *end == ' ' ? end + 1 : "plugin error");
                 finished = true;
             }
             used -= (size_t)(nl + 1 - buf);

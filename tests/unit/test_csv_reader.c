@@ -257,6 +257,36 @@ static void test_csv_reader_rejects_nul_byte(void **state)
     assert_int_equal(rec.n, 0);
 }
 
+/* The place is in the error's fields too, not only at the message's start. */
+static void test_csv_reader_error_fields_name_the_place(void **state)
+{
+    struct recorded rec;
+    struct kpi_error err;
+    (void)state;
+    /* A byte: file, line and column. */
+    assert_int_equal(READ("place.csv", "a,b\n1,\0\n", &rec, &err), KPI_EINPUT);
+    assert_string_equal(err.file, "place.csv");
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 3);
+    assert_string_equal(err.kpi, "");
+    assert_null(err.setting);
+    /* A quote in the middle of an unquoted field, line 3 column 4. */
+    assert_int_equal(READ("quote.csv", "a,b\n1,2\n3,x\"y\n", &rec, &err), KPI_EINPUT);
+    assert_starts_with(err.message, "quote.csv:3:4:");
+    assert_string_equal(err.file, "quote.csv");
+    assert_int_equal(err.line, 3);
+    assert_int_equal(err.column, 4);
+    /* A row: its line, no column. */
+    assert_int_equal(READ("rows.csv", "a,b\n1,2\n3\n", &rec, &err), KPI_EINPUT);
+    assert_string_equal(err.file, "rows.csv");
+    assert_int_equal(err.line, 3);
+    assert_int_equal(err.column, 0);
+    /* A whole file: no line. */
+    assert_int_equal(READ("none.csv", "", &rec, &err), KPI_EINPUT);
+    assert_string_equal(err.file, "none.csv");
+    assert_int_equal(err.line, 0);
+}
+
 static void test_csv_reader_invalid_utf8_hints_cp949(void **state)
 {
     struct recorded rec;
@@ -529,6 +559,7 @@ int main(void)
         cmocka_unit_test(test_csv_reader_ragged_row_after_multiline_row),
         cmocka_unit_test(test_csv_reader_unterminated_quote),
         cmocka_unit_test(test_csv_reader_rejects_nul_byte),
+        cmocka_unit_test(test_csv_reader_error_fields_name_the_place),
         cmocka_unit_test(test_csv_reader_invalid_utf8_hints_cp949),
         cmocka_unit_test(test_csv_reader_invalid_utf8_without_cp949_look),
         cmocka_unit_test(test_csv_reader_empty_file),

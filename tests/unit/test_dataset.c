@@ -294,6 +294,32 @@ static void test_dataset_duplicate_id_cites_both_lines(void **state)
     assert_contains(err.message, "line 2");
 }
 
+/* An error about one KPI says which in err->kpi; one about a file, not. */
+static void test_dataset_error_fields_name_file_line_and_kpi(void **state)
+{
+    char dir[SCRATCH_PATH_MAX];
+    struct kpi_error err;
+    (void)state;
+    make_dataset(dir, "kpi_err",
+                 "id,name,department,target,formula\n"
+                 "K1,a,d,1,x\n" /* line 2 */
+                 "K2,,d,1,x\n", /* line 3: K2 has no name */
+                 ACTUALS_ONE);
+    assert_int_equal(load_fails(dir, NULL, &err), KPI_EINPUT);
+    assert_starts_with(err.message, "indicators.csv:3:");
+    assert_string_equal(err.file, "indicators.csv");
+    assert_int_equal(err.line, 3);
+    assert_int_equal(err.column, 0);
+    assert_string_equal(err.kpi, "K2");
+    assert_null(err.setting);
+
+    make_dataset(dir, "col_err", "id,name,department,target\nK1,a,d,1\n", ACTUALS_ONE);
+    assert_int_equal(load_fails(dir, NULL, &err), KPI_EINPUT);
+    assert_string_equal(err.file, "indicators.csv");
+    assert_int_equal(err.line, 1);
+    assert_string_equal(err.kpi, "");
+}
+
 static void test_dataset_missing_or_bad_actuals_file(void **state)
 {
     char dir[SCRATCH_PATH_MAX];
@@ -713,6 +739,7 @@ int main(void)
         cmocka_unit_test(test_dataset_department_tree_order),
         cmocka_unit_test(test_dataset_department_korean_byte_order),
         cmocka_unit_test(test_dataset_period_selects_rows),
+        cmocka_unit_test(test_dataset_error_fields_name_file_line_and_kpi),
         cmocka_unit_test(test_dataset_several_periods_need_a_choice),
         cmocka_unit_test(test_dataset_single_period_or_none),
         cmocka_unit_test(test_dataset_duplicate_actual_makes_kpi_invalid),

@@ -486,8 +486,10 @@ static int dump_writer(lua_State *L, const void *p, size_t sz, void *ud)
 }
 
 /* kpi_formulas_new over one plugin folder holding file = bytes must fail
- * with KPI_EPLUGIN and a message naming the file. */
-static void expect_plugin_error(const char *folder, const char *file, const char *bytes, size_t len)
+ * with KPI_EPLUGIN and a message naming the file; the error into *out when
+ * out is not NULL. */
+static void expect_plugin_error(const char *folder, const char *file, const char *bytes, size_t len,
+                                struct kpi_error *out)
 {
     char dir[SCRATCH_PATH_MAX], path[SCRATCH_PATH_MAX];
     struct kpi_load_options opt = {NULL};
@@ -515,9 +517,42 @@ static void expect_plugin_error(const char *folder, const char *file, const char
     assert_null(fe);
     assert_contains(err.message, file);
     kpi_dataset_free(ds);
+    if (out)
+        *out = err;
 }
 
-#define PLUGIN_ERROR(folder, file, text) expect_plugin_error(folder, file, text, sizeof(text) - 1)
+#define PLUGIN_ERROR(folder, file, text)                                                           \
+    expect_plugin_error(folder, file, text, sizeof(text) - 1, NULL)
+
+/* A plugin's error names its file and line in the fields as well, for a
+ * short path and for one Lua shows cut ("...end/of/the/path.lua"). */
+#define LONG_FOLDER "a-folder-with-a-name-long-enough-that-lua-shows-the-path-cut"
+
+static void test_formula_plugin_error_fields(void **state)
+{
+    static const char syntax[] = "local a = 1\nlocal b = = 2\n";
+    static const char raises[] = "local x = 1\n\nerror('not today')\n";
+    struct kpi_error err;
+    char dir[SCRATCH_PATH_MAX];
+    (void)state;
+
+    expect_plugin_error(LONG_FOLDER, "syntax.lua", syntax, sizeof syntax - 1, &err);
+    assert_true(strlen(err.file) > 60); /* Lua shows the path cut */
+    scratch_join(dir, tmp, LONG_FOLDER "/syntax.lua");
+    assert_string_equal(err.file, dir);
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 0);
+    assert_string_equal(err.kpi, "");
+    assert_null(err.setting);
+
+    expect_plugin_error("fields", "raises.lua", raises, sizeof raises - 1, &err);
+    assert_contains(err.message, "loading failed");
+    assert_int_equal(err.line, 3);
+
+    expect_plugin_error("fields", "answer.lua", "return 42\n", 10, &err);
+    assert_contains(err.file, "answer.lua");
+    assert_int_equal(err.line, 0);
+}
 
 static void test_formula_bad_plugins_stop_the_run(void **state)
 {
@@ -539,7 +574,7 @@ static void test_formula_binary_plugin_refused(void **state)
     assert_int_equal(lua_dump(plain, dump_writer, &b, 0), 0);
     lua_close(plain);
     assert_memory_equal(b.data, LUA_SIGNATURE, 4);
-    expect_plugin_error("binary", "compiled.lua", b.data, b.len);
+    expect_plugin_error("binary", "compiled.lua", b.data, b.len, NULL);
 }
 
 static void test_formula_missing_plugin_folder_is_skipped(void **state)
@@ -575,6 +610,7 @@ int main(void)
         cmocka_unit_test(test_formula_left_out_library_names_are_errors),
         cmocka_unit_test(test_formula_plugins_see_plugins_not_inputs),
         cmocka_unit_test(test_formula_bad_plugins_stop_the_run),
+        cmocka_unit_test(test_formula_plugin_error_fields),
         cmocka_unit_test(test_formula_binary_plugin_refused),
         cmocka_unit_test(test_formula_missing_plugin_folder_is_skipped),
     };
