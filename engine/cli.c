@@ -153,6 +153,40 @@ static void log_message(struct cli *c, const char *event, const char *message)
     log_end(c);
 }
 
+/* A library error, for people or as a --log json event. The library says
+ * which run setting an error concerns; options.c names the option that
+ * sets it. An event also carries the error's place, so a program reads
+ * file, line, column and KPI without taking the message apart. */
+static void print_error(struct cli *c, const struct kpi_error *err)
+{
+    char text[KPI_OPTIONS_EXPLAIN_MAX];
+    const struct kpi_option *o = kpi_options_for_setting(err->setting);
+
+    kpi_options_explain(c->cl.command, err, text, sizeof text);
+    if (!c->cl.log_json) {
+        print_line(c->errs, "kpieval: error: %s", text);
+        return;
+    }
+    log_begin(c, "error");
+    fputs(", \"message\": ", c->errs);
+    kpi_json_put_string(c->errs, text);
+    if (*err->file) {
+        fputs(", \"file\": ", c->errs);
+        kpi_json_put_string(c->errs, err->file);
+    }
+    if (err->line)
+        fprintf(c->errs, ", \"line\": %u", err->line);
+    if (err->column)
+        fprintf(c->errs, ", \"column\": %u", err->column);
+    if (*err->kpi) {
+        fputs(", \"kpi\": ", c->errs);
+        kpi_json_put_string(c->errs, err->kpi);
+    }
+    if (o)
+        fprintf(c->errs, ", \"option\": \"%s\"", o->name);
+    log_end(c);
+}
+
 static void clear_bar(struct cli *c)
 {
     if (c->bar && c->last_bar > 0) {
@@ -405,26 +439,20 @@ static int evaluate(struct cli *c, bool write)
     rc = kpi_run_execute(&c->cl.run, &run, &err);
     clear_bar(c);
     if (rc && !(rc == KPI_ELIMIT && run.results)) {
+        print_error(c, &err);
         if (c->cl.log_json) {
-            log_message(c, "error", err.message);
             log_begin(c, "finish");
             fprintf(c->errs, ", \"exit\": %d, \"seconds\": %.3f", KPI_EXIT_INPUT,
                     now_seconds() - t0);
             log_end(c);
-        } else {
-            print_line(c->errs, "kpieval: error: %s", err.message);
         }
         kpi_run_release(&run);
         return KPI_EXIT_INPUT;
     }
     print_warnings(c, &run);
     print_failures(c, &run);
-    if (rc) { /* too many errors: the failures are shown, nothing written */
-        if (c->cl.log_json)
-            log_message(c, "error", err.message);
-        else
-            print_line(c->errs, "kpieval: error: %s", err.message);
-    }
+    if (rc) /* too many errors: the failures are shown, nothing written */
+        print_error(c, &err);
     if (!c->cl.quiet && !rc) {
         print_summary(c, &run);
         if (c->cl.run.out) {
@@ -482,7 +510,7 @@ static int cmd_merge(struct cli *c)
     char rate[KPI_RATE_BUF];
 
     if (kpi_report_merge(out, parts, n, &grades, &all, &err)) {
-        print_line(c->errs, "kpieval: error: %s", err.message);
+        print_error(c, &err);
         return KPI_EXIT_INPUT;
     }
     if (!c->cl.quiet) {
@@ -508,7 +536,7 @@ static int cmd_generate(struct cli *c)
         return usage_error(c, "generate: N '%s': expected a whole number from 1 to 100000000",
                            count);
     if (kpi_generate((unsigned long)n, c->cl.seed, c->cl.operands[1], &err)) {
-        print_line(c->errs, "kpieval: error: %s", err.message);
+        print_error(c, &err);
         return KPI_EXIT_INPUT;
     }
     return KPI_EXIT_OK;

@@ -319,8 +319,8 @@ int kpi_dataset_keep_shard(kpi_dataset *ds, unsigned index, unsigned count,
 
     if (index < 1 || index > count) {
         free(new_id);
-        return kpi_error_set(err, KPI_EUSAGE, "shard %u of %u: expected 1 to %u", index, count,
-                             count);
+        kpi_error_set(err, KPI_EUSAGE, "shard %u of %u: expected 1 to %u", index, count, count);
+        return kpi_error_setting(err, KPI_EUSAGE, KPI_SETTING_SHARD);
     }
     if (!new_id)
         return kpi_error_set(err, KPI_ENOMEM, "out of memory");

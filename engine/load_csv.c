@@ -278,23 +278,25 @@ static int choose_period(struct actual_reader *R, struct kpi_error *err)
 {
     const char *want = R->want_period;
     char list[512];
+    int rc = 0;
 
     if (R->n_periods)
         qsort(R->period_list, R->n_periods, sizeof *R->period_list, compare_period);
     list_periods(R->period_list, R->n_periods, list, sizeof list);
     if (want && R->col[COL_PERIOD] < 0)
-        return kpi_error_set(err, KPI_EUSAGE,
-                             "actuals.csv: --period '%s' given, but the file has no 'period' "
-                             "column",
-                             want);
-    if (want && !R->period_matched)
-        return kpi_error_set(err, KPI_EUSAGE,
-                             "actuals.csv: no rows for period '%s' (periods found: %s)", want,
-                             R->n_periods ? list : "none");
-    if (!want && R->n_periods > 1)
-        return kpi_error_set(err, KPI_EUSAGE,
-                             "actuals.csv: rows for %zu periods (%s); choose one with --period",
-                             R->n_periods, list);
+        rc = kpi_error_at(err, KPI_EUSAGE, "actuals.csv", 0, 0,
+                          "actuals.csv: period '%s' asked for, but the file has no 'period' "
+                          "column",
+                          want);
+    else if (want && !R->period_matched)
+        rc = kpi_error_at(err, KPI_EUSAGE, "actuals.csv", 0, 0,
+                          "actuals.csv: no rows for period '%s' (periods found: %s)", want,
+                          R->n_periods ? list : "none");
+    else if (!want && R->n_periods > 1)
+        rc = kpi_error_at(err, KPI_EUSAGE, "actuals.csv", 0, 0,
+                          "actuals.csv: rows for %zu periods (%s); choose one", R->n_periods, list);
+    if (rc)
+        return kpi_error_setting(err, rc, KPI_SETTING_PERIOD);
     return kpi_builder_set_period(R->b, want ? want : R->n_periods ? R->period_list[0] : NULL, err);
 }
 

@@ -42,9 +42,11 @@ static int check_parts(const struct part *parts, size_t n, struct kpi_error *err
                                  "%s: a part of another run (other input files or options) "
                                  "than %s",
                                  parts[i].dir, parts[0].dir);
-        if (parts[i].reports != parts[0].reports)
-            return kpi_error_set(err, KPI_EINPUT, "%s: other --reports than %s", parts[i].dir,
-                                 parts[0].dir);
+        if (parts[i].reports != parts[0].reports) {
+            kpi_error_set(err, KPI_EINPUT, "%s: made with another choice of reports than %s",
+                          parts[i].dir, parts[0].dir);
+            return kpi_error_setting(err, KPI_EINPUT, KPI_SETTING_REPORTS);
+        }
         for (size_t j = 0; j < i; j++)
             if (parts[j].index == parts[i].index)
                 return kpi_error_set(err, KPI_EINPUT, "shard %u of %u given twice (%s and %s)",

@@ -427,6 +427,43 @@ static bool takes(const struct kpi_option *o, const struct kpi_command *cmd)
     return o->commands & KPI_CMD_BIT(cmd->id);
 }
 
+/* True when option name "--max-errors" is setting "max_errors": the name
+ * without its dashes, '-' read as '_'. */
+static bool sets(const char *name, const char *setting)
+{
+    name += strspn(name, "-");
+    for (; *name && *setting; name++, setting++)
+        if (*name == '-' ? *setting != '_' : *name != *setting)
+            return false;
+    return !*name && !*setting;
+}
+
+const struct kpi_option *kpi_options_for_setting(const char *setting)
+{
+    for (size_t i = 0; setting && i < N_OPTIONS; i++)
+        if (sets(options[i].name, setting))
+            return &options[i];
+    return NULL;
+}
+
+const char *kpi_options_explain(const struct kpi_command *cmd, const struct kpi_error *err,
+                                char *out, size_t size)
+{
+    const struct kpi_option *o = kpi_options_for_setting(err->setting);
+    size_t c = 0;
+
+    if (o && !(cmd && takes(o, cmd)))
+        while (c < KPI_CMD_COUNT && !(o->commands & KPI_CMD_BIT(c)))
+            c++;
+    if (!o || c == KPI_CMD_COUNT)
+        snprintf(out, size, "%s", err->message);
+    else if (cmd && takes(o, cmd))
+        snprintf(out, size, "%s (see %s)", err->message, o->name);
+    else
+        snprintf(out, size, "%s (see %s %s)", err->message, commands[c].name, o->name);
+    return out;
+}
+
 static bool is_option(const char *arg)
 {
     return arg[0] == '-' && arg[1] != '\0';
@@ -482,6 +519,14 @@ static int parse_option(struct kpi_command_line *cl, int argc, char **argv, int 
         return 0;
     if (o->expected)
         return kpi_error_set(err, KPI_EUSAGE, "%s '%s': %s", o->name, value, o->expected);
+    if (err->setting) { /* the library's words for the value: "--grades: ..." */
+        const char *setting = err->setting;
+        char words[sizeof err->message];
+        assert(kpi_options_for_setting(setting) == o);
+        snprintf(words, sizeof words, "%s", err->message);
+        kpi_error_set(err, err->code, "%s: %s", o->name, words);
+        kpi_error_setting(err, err->code, setting);
+    }
     return err->code;
 }
 

@@ -9,7 +9,9 @@
  * rows, so no option is listed twice. Relies on run.h (the run options it
  * fills), rollup.h (--grades), report.h (--reports) and text.h (numbers).
  * It prints only help, to the FILE it is given; a bad command line is
- * reported in a struct kpi_error for cli.c to show.
+ * reported in a struct kpi_error for cli.c to show. It is the only place
+ * that knows the options' names: kpi_options_explain() turns the run
+ * setting a library error concerns into the option that sets it.
  */
 #ifndef KPIEVAL_OPTIONS_H
 #define KPIEVAL_OPTIONS_H
@@ -106,6 +108,20 @@ void kpi_options_print_help(FILE *f, const struct kpi_command *cmd);
 
 /* s as a whole number >= 1, digits only: true and *out, or false. */
 bool kpi_options_parse_count(const char *s, uint64_t *out);
+
+/* The option that sets `setting`, a KPI_SETTING_* of error.h: the row
+ * whose name is the setting's with dashes ("max_errors": "--max-errors");
+ * NULL when no option sets it. The library never names an option; this is
+ * how the command line finds the one an error concerns. */
+const struct kpi_option *kpi_options_for_setting(const char *setting);
+
+/* err's message as the command line shows it after cmd (may be NULL) ran:
+ * when err concerns a setting that an option sets, the option follows,
+ * "... (see --period)", or "... (see run --shard)" when cmd does not take
+ * it. Written into out[size] (cut short to fit); returns out. */
+#define KPI_OPTIONS_EXPLAIN_MAX (KPI_ERROR_MESSAGE_MAX + 64)
+const char *kpi_options_explain(const struct kpi_command *cmd, const struct kpi_error *err,
+                                char *out, size_t size);
 
 /* The tables themselves, for tests. */
 const struct kpi_command *kpi_options_commands(size_t *n);

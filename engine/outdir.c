@@ -221,11 +221,13 @@ int kpi_outdir_check(const char *out_arg, struct kpi_error *err)
      * at its target; and the staging folder and lock go beside the link. */
     if (lstat(out_dir, &st) == 0 && S_ISLNK(st.st_mode)) {
         if (realpath(out_dir, real))
-            return kpi_error_set(err, KPI_EUSAGE,
-                                 "%s: a symbolic link; pass the real path as --out ('%s')", out_dir,
-                                 real);
-        return kpi_error_set(err, KPI_EUSAGE, "%s: a symbolic link; pass the real path as --out",
-                             out_dir);
+            kpi_error_set(err, KPI_EUSAGE,
+                          "%s: a symbolic link; name the real path as the output folder ('%s')",
+                          out_dir, real);
+        else
+            kpi_error_set(err, KPI_EUSAGE,
+                          "%s: a symbolic link; name the real path as the output folder", out_dir);
+        return kpi_error_setting(err, KPI_EUSAGE, KPI_SETTING_OUT);
     }
     if (stat(out_dir, &st) != 0)
         return errno == ENOENT ? 0
@@ -404,10 +406,11 @@ static bool parse_owner(const char *text, size_t len, char *owner, size_t size)
 /* The refusal of whatever is in the way, which stays as it is. */
 static int refuse(const struct kpi_outdir_lock *lock, const char *what, struct kpi_error *err)
 {
-    return kpi_error_set(err, KPI_EUSAGE,
-                         "%s: cannot take the lock: %s is in the way (left as it is); move it "
-                         "away, or choose another --out",
-                         lock->path, what);
+    kpi_error_set(err, KPI_EUSAGE,
+                  "%s: cannot take the lock: %s is in the way (left as it is); move it away, "
+                  "or choose another output folder",
+                  lock->path, what);
+    return kpi_error_setting(err, KPI_EUSAGE, KPI_SETTING_OUT);
 }
 
 /* What a non-regular file in the way is, or NULL when st may be a lock
@@ -584,10 +587,11 @@ static int existing_lock(struct kpi_outdir_lock *lock, const char *out_dir, bool
 
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno == EWOULDBLOCK && !wait) {
-            rc = kpi_error_set(err, KPI_EBUSY,
-                               "%s: another kpieval run is writing this report (%s); "
-                               "wait for it, or use --wait",
-                               out_dir, owner);
+            kpi_error_set(err, KPI_EBUSY,
+                          "%s: another kpieval run is writing this report (%s); "
+                          "wait for it, or have this run wait",
+                          out_dir, owner);
+            rc = kpi_error_setting(err, KPI_EBUSY, KPI_SETTING_WAIT);
             goto out;
         }
         if ((errno != EWOULDBLOCK && errno != EINTR) || flock(fd, LOCK_EX) != 0) {

@@ -71,7 +71,7 @@ static bool names_sink(const char *name, size_t len, const struct kpi_sink *s)
            (s->name[sl - 1] == '/' && len == sl - 1 && !strncmp(name, s->name, len));
 }
 
-int kpi_report_select(const char *list, unsigned *mask, struct kpi_error *err)
+static int select_sinks(const char *list, unsigned *mask, struct kpi_error *err)
 {
     size_t n = kpi_report_sinks();
 
@@ -89,17 +89,22 @@ int kpi_report_select(const char *list, unsigned *mask, struct kpi_error *err)
                 if (kpi_report_sink(k)->flags & KPI_SINK_OPTIONAL)
                     used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
                                              used ? ", " : "", kpi_report_sink(k)->name);
-            return kpi_error_set(err, KPI_EUSAGE, "--reports: unknown report '%.*s'; choose from %s",
+            return kpi_error_set(err, KPI_EUSAGE, "unknown report '%.*s'; choose from %s",
                                  (int)(len > 64 ? 64 : len), p, names);
         }
         *mask |= 1u << i;
         p += len;
         if (*p == ',' && !*++p)
-            return kpi_error_set(err, KPI_EUSAGE, "--reports: trailing ','");
+            return kpi_error_set(err, KPI_EUSAGE, "trailing ','");
     }
     if (!*mask)
-        return kpi_error_set(err, KPI_EUSAGE, "--reports: no report named");
+        return kpi_error_set(err, KPI_EUSAGE, "no report named");
     return 0;
+}
+
+int kpi_report_select(const char *list, unsigned *mask, struct kpi_error *err)
+{
+    return kpi_error_setting(err, select_sinks(list, mask, err), KPI_SETTING_REPORTS);
 }
 
 void kpi_report_init(struct kpi_report *rep, const kpi_dataset *ds, const struct kpi_result *rows,

@@ -599,10 +599,12 @@ int kpi_part_read(struct part *p, struct kpi_arena *a, struct kpi_error *err)
 
     snprintf(path, sizeof path, "%s/" KPI_SHARD_MODEL, p->dir);
     fd = kpi_input_open(path, path, KPI_EINPUT, NULL, err);
-    if (fd == KPI_EIO)
-        return kpi_error_set(err, KPI_EINPUT,
-                             "%s: not a partial report (%s); make parts with run --shard I/N",
-                             p->dir, errno == ENOENT ? "no " KPI_SHARD_MODEL : strerror(errno));
+    if (fd == KPI_EIO) {
+        kpi_error_at(err, KPI_EINPUT, path, 0, 0,
+                     "%s: not a partial report (%s); make parts with a sharded run", p->dir,
+                     errno == ENOENT ? "no " KPI_SHARD_MODEL : strerror(errno));
+        return kpi_error_setting(err, KPI_EINPUT, KPI_SETTING_SHARD);
+    }
     if (fd < 0)
         return fd;
     if (!(f = fdopen(fd, "r"))) {

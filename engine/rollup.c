@@ -14,14 +14,13 @@ static int compare_bands(const void *a, const void *b)
     return x->min > y->min ? -1 : x->min < y->min;
 }
 
-int kpi_grades_parse(const char *spec, struct kpi_grades *grades, struct kpi_error *err)
+static int parse_bands(const char *spec, struct kpi_grades *grades, struct kpi_error *err)
 {
     const char *p = spec;
 
     grades->n = 0;
     if (!*spec)
-        return kpi_error_set(err, KPI_EUSAGE, "--grades: empty; expected e.g. '%s'",
-                             KPI_DEFAULT_GRADES);
+        return kpi_error_set(err, KPI_EUSAGE, "empty; expected e.g. '%s'", KPI_DEFAULT_GRADES);
     while (*p) {
         const char *colon = strchr(p, ':');
         const char *comma = strchr(p, ',');
@@ -31,47 +30,48 @@ int kpi_grades_parse(const char *spec, struct kpi_grades *grades, struct kpi_err
         size_t name_len;
 
         if (!colon || colon > end)
-            return kpi_error_set(err, KPI_EUSAGE, "--grades: '%.*s' is not NAME:MIN",
-                                 (int)(end - p), p);
+            return kpi_error_set(err, KPI_EUSAGE, "'%.*s' is not NAME:MIN", (int)(end - p), p);
         name_len = (size_t)(colon - p);
         if (name_len == 0 || name_len >= KPI_GRADE_NAME_MAX)
-            return kpi_error_set(err, KPI_EUSAGE,
-                                 "--grades: grade name '%.*s' must be 1 to %d characters",
+            return kpi_error_set(err, KPI_EUSAGE, "grade name '%.*s' must be 1 to %d characters",
                                  (int)name_len, p, KPI_GRADE_NAME_MAX - 1);
         for (const char *c = p; c < colon; c++) {
             if (*c <= ' ' || *c > '~')
                 return kpi_error_set(err, KPI_EUSAGE,
-                                     "--grades: grade name '%.*s' must be printable ASCII "
+                                     "grade name '%.*s' must be printable ASCII "
                                      "without spaces",
                                      (int)name_len, p);
         }
         if (grades->n == KPI_GRADES_MAX)
-            return kpi_error_set(err, KPI_EUSAGE, "--grades: more than %d bands",
-                                 KPI_GRADES_MAX);
+            return kpi_error_set(err, KPI_EUSAGE, "more than %d bands", KPI_GRADES_MAX);
         if ((size_t)(end - colon - 1) >= sizeof number)
-            return kpi_error_set(err, KPI_EUSAGE, "--grades: minimum of '%.*s' is too long",
-                                 (int)name_len, p);
+            return kpi_error_set(err, KPI_EUSAGE, "minimum of '%.*s' is too long", (int)name_len,
+                                 p);
         memcpy(number, colon + 1, (size_t)(end - colon - 1));
         number[end - colon - 1] = '\0';
         band = &grades->bands[grades->n];
         if (kpi_text_parse_number(number, &band->min) != KPI_NUMBER_OK)
-            return kpi_error_set(err, KPI_EUSAGE, "--grades: minimum '%s' of '%.*s' %s", number,
-                                 (int)name_len, p,
-                                 kpi_text_number_problem(kpi_text_parse_number(number, &band->min)));
+            return kpi_error_set(
+                err, KPI_EUSAGE, "minimum '%s' of '%.*s' %s", number, (int)name_len, p,
+                kpi_text_number_problem(kpi_text_parse_number(number, &band->min)));
         memcpy(band->name, p, name_len);
         band->name[name_len] = '\0';
         for (size_t i = 0; i < grades->n; i++) {
             if (!strcmp(grades->bands[i].name, band->name))
-                return kpi_error_set(err, KPI_EUSAGE, "--grades: grade '%s' given twice",
-                                     band->name);
+                return kpi_error_set(err, KPI_EUSAGE, "grade '%s' given twice", band->name);
         }
         grades->n++;
         p = comma ? comma + 1 : end;
         if (comma && !*p)
-            return kpi_error_set(err, KPI_EUSAGE, "--grades: trailing ','");
+            return kpi_error_set(err, KPI_EUSAGE, "trailing ','");
     }
     qsort(grades->bands, grades->n, sizeof grades->bands[0], compare_bands);
     return 0;
+}
+
+int kpi_grades_parse(const char *spec, struct kpi_grades *grades, struct kpi_error *err)
+{
+    return kpi_error_setting(err, parse_bands(spec, grades, err), KPI_SETTING_GRADES);
 }
 
 const char *kpi_grade_for(const struct kpi_grades *grades, double achievement)

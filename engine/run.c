@@ -164,10 +164,11 @@ int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, stru
      * messages, from wherever it points. */
     struct stat link;
     if (lstat(dataset_formulas, &link) == 0 && S_ISLNK(link.st_mode)) {
-        rc = kpi_error_set(err, KPI_EINPUT,
-                           "%s: a symbolic link; kpieval does not follow links inside a dataset: "
-                           "copy the folder there, or pass it with --formulas",
-                           dataset_formulas);
+        kpi_error_set(err, KPI_EINPUT,
+                      "%s: a symbolic link; kpieval does not follow links inside a dataset: "
+                      "copy the folder there, or name it as a folder of more formulas",
+                      dataset_formulas);
+        rc = kpi_error_setting(err, KPI_EINPUT, KPI_SETTING_FORMULAS);
         goto out;
     }
     plugin_dirs[n_plugin_dirs++] = dataset_formulas;
@@ -216,11 +217,11 @@ int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, stru
     stage_end(&st, n_deps);
 
     if (opt->has_max_errors && run->overall.count[KPI_STATUS_ERROR] > opt->max_errors) {
-        rc = kpi_error_set(err, KPI_ELIMIT,
-                           "%u KPIs are in error, more than --max-errors %zu allows; "
-                           "no report written%s",
-                           run->overall.count[KPI_STATUS_ERROR], opt->max_errors,
-                           opt->out ? ", the earlier one is untouched" : "");
+        kpi_error_set(err, KPI_ELIMIT,
+                      "%u KPIs are in error, more than the %zu allowed; no report written%s",
+                      run->overall.count[KPI_STATUS_ERROR], opt->max_errors,
+                      opt->out ? ", the earlier one is untouched" : "");
+        rc = kpi_error_setting(err, KPI_ELIMIT, KPI_SETTING_MAX_ERRORS);
         goto out;
     }
     if (!opt->out)

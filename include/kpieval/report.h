@@ -109,9 +109,10 @@ int kpi_sink_file_commit(void *state, struct kpi_error *err);
 void kpi_sink_file_abort(void *state);
 FILE *kpi_sink_file(void *state);
 
-/* Parses --reports "kpis.csv,departments.csv" into a mask of sink
- * indices for kpi_report_params.reports; an unknown name is refused with
- * the list of the names there are. */
+/* Parses a list of reports, "kpis.csv,departments.csv", into a mask of
+ * sink indices for kpi_report_params.reports; an unknown name is refused
+ * with the list of the names there are (KPI_EUSAGE, err->setting
+ * KPI_SETTING_REPORTS). */
 int kpi_report_select(const char *list, unsigned *mask, struct kpi_error *err);
 
 /* Writes every report to a staging folder beside out_dir, then swaps it in.

@@ -34,7 +34,7 @@ struct kpi_grades {
 
 /* Parses "NAME:MIN,NAME:MIN,..." (any order; sorted on return). Names are
  * 1-15 printable ASCII characters other than ',' and ':'. Returns 0 or
- * KPI_EUSAGE with err filled. */
+ * KPI_EUSAGE with err filled and err->setting KPI_SETTING_GRADES. */
 int kpi_grades_parse(const char *spec, struct kpi_grades *grades, struct kpi_error *err);
 
 /* The grade of an achievement: the first band whose minimum it reaches, or

@@ -21,7 +21,7 @@ start=$(date +%s%N)
 run run "$tmp/data" --out "$tmp/reports/night" --quiet
 elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$(rc)" = 2 ] || fail "locked folder: exit $(rc), expected 2"
-grep -q "pid 424242" "$tmp/last.stderr" && grep -q -- "--wait" "$tmp/last.stderr" &&
+grep -q "pid 424242" "$tmp/last.stderr" && grep -q -- "or have this run wait (see --wait)" "$tmp/last.stderr" &&
     ok "a locked folder is refused, naming the holder" ||
     fail "lock message lacks the holder or --wait: $(cat "$tmp/last.stderr")"
 [ "$elapsed_ms" -lt 2500 ] || fail "refusal was not immediate (${elapsed_ms} ms)"
@@ -118,7 +118,7 @@ print(sum(r["status"] == "error" for r in csv.DictReader(open(sys.argv[1], encod
 [ "$errors" -gt 0 ] || fail "the generated plan has no KPI in error"
 cp -r "$tmp/reports/night" "$tmp/before"
 run run "$tmp/data" --out "$tmp/reports/night" --max-errors $((errors - 1)) --quiet
-[ "$(rc)" = 2 ] && grep -q "more than --max-errors $((errors - 1))" "$tmp/last.stderr" &&
+[ "$(rc)" = 2 ] && grep -q "more than the $((errors - 1)) allowed; .* (see --max-errors)" "$tmp/last.stderr" &&
     ok "$errors errors > --max-errors $((errors - 1)): exit 2" ||
     fail "--max-errors $((errors - 1)): exit $(rc): $(tail -1 "$tmp/last.stderr")"
 same_tree "$tmp/before" "$tmp/reports/night" && ok "--max-errors left the earlier report" ||
@@ -159,6 +159,28 @@ events = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
 assert [e["event"] for e in events] == ["start", "error", "finish"], events
 assert events[-1]["exit"] == 2 and "not a dataset folder" in events[1]["message"]
 PY
+# An error event carries the place and the option as fields: a plugin
+# whose top level fails on line 3 (run by the checker process, whose
+# answer must keep them) and a period no row has.
+mkdir -p "$tmp/broken-plugin"
+printf 'local a = 1\n\nerror("not today")\n' >"$tmp/broken-plugin/broken.lua"
+run check "$tmp/data" --formulas "$tmp/broken-plugin" --log json
+python3 - "$tmp/last.stderr" "$tmp/broken-plugin/broken.lua" <<'PY' &&
+import json, sys
+error = [e for e in map(json.loads, open(sys.argv[1], encoding="utf-8")) if e["event"] == "error"][0]
+assert error["file"] == sys.argv[2] and error["line"] == 3 and "option" not in error, error
+assert "loading failed" in error["message"], error
+PY
+    ok "--log json: a plugin error's file and line are fields" ||
+    fail "--log json plugin error fields: $(cat "$tmp/last.stderr")"
+run check "$tmp/data" --period 1999 --log json
+python3 - "$tmp/last.stderr" <<'PY' && ok "--log json: an error's option is a field" ||
+import json, sys
+error = [e for e in map(json.loads, open(sys.argv[1], encoding="utf-8")) if e["event"] == "error"][0]
+assert error["file"] == "actuals.csv" and error["option"] == "--period", error
+assert error["message"].endswith("(see --period)"), error
+PY
+    fail "--log json error option: $(cat "$tmp/last.stderr")"
 
 # --- the progress bar -------------------------------------------------------
 "$bin" generate 60000 "$tmp/big" --seed 4 >/dev/null

@@ -137,7 +137,7 @@ echo important >"$tmp/keep.lock"
 krun run "$tmp/lockds" --out "$tmp/keep" --quiet
 [ "$(rc)" = 2 ] && [ "$(cat "$tmp/keep.lock")" = important ] && [ ! -e "$tmp/keep" ] &&
     has "keep.lock: cannot take the lock: a file kpieval did not write is in the way" &&
-    has "move it away, or choose another --out" &&
+    has "move it away, or choose another output folder (see --out)" &&
     ok "a user's OUT.lock is refused and kept" ||
     fail "user's lock file: exit $(rc), now '$(cat "$tmp/keep.lock" 2>/dev/null)': $(cat "$tmp/last.stderr")"
 # An empty one too: the run did not create it, so it is not removed.

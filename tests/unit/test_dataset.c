@@ -483,6 +483,8 @@ static void test_dataset_several_periods_need_a_choice(void **state)
     assert_contains(err.message, "actuals.csv");
     assert_contains(err.message, "2019");
     assert_contains(err.message, "2020");
+    assert_string_equal(err.setting, KPI_SETTING_PERIOD);
+    assert_null(strstr(err.message, "--"));
 
     /* A period no row has: refused, listing the periods found. */
     load_fails(dir, "2021", &err);
@@ -507,9 +509,12 @@ static void test_dataset_single_period_or_none(void **state)
     assert_null(kpi_dataset_period(ds));
     kpi_dataset_free(ds);
 
-    /* --period with a file that has no period column stops the run. */
+    /* A period asked of a file that has no period column stops the run. */
     load_fails(dir, "2019", &err);
     assert_contains(err.message, "period");
+    assert_string_equal(err.setting, KPI_SETTING_PERIOD);
+    assert_string_equal(err.file, "actuals.csv");
+    assert_null(strstr(err.message, "--"));
 }
 
 /* ---- actual rows -------------------------------------------------------- */
@@ -734,12 +739,12 @@ int main(void)
         cmocka_unit_test(test_dataset_invalid_kpi_reasons),
         cmocka_unit_test(test_dataset_fatal_indicator_problems),
         cmocka_unit_test(test_dataset_duplicate_id_cites_both_lines),
+        cmocka_unit_test(test_dataset_error_fields_name_file_line_and_kpi),
         cmocka_unit_test(test_dataset_missing_or_bad_actuals_file),
         cmocka_unit_test(test_dataset_header_only_actuals_stops_the_run),
         cmocka_unit_test(test_dataset_department_tree_order),
         cmocka_unit_test(test_dataset_department_korean_byte_order),
         cmocka_unit_test(test_dataset_period_selects_rows),
-        cmocka_unit_test(test_dataset_error_fields_name_file_line_and_kpi),
         cmocka_unit_test(test_dataset_several_periods_need_a_choice),
         cmocka_unit_test(test_dataset_single_period_or_none),
         cmocka_unit_test(test_dataset_duplicate_actual_makes_kpi_invalid),

@@ -199,6 +199,57 @@ static void test_options_value_messages(void **state)
                  "run", "ds", "--out", "o", "--reports", "summary.pdf");
 }
 
+/* Every setting the library can name has the option that sets it; the
+ * library's words for a value get the option in front, a run's error
+ * gets it after (see --NAME), naming the subcommand that takes it when the
+ * one that ran does not. */
+static void test_options_settings_map_to_options(void **state)
+{
+    static const struct {
+        const char *setting, *option;
+    } map[] = {
+        {KPI_SETTING_OUT, "--out"},
+        {KPI_SETTING_PERIOD, "--period"},
+        {KPI_SETTING_GRADES, "--grades"},
+        {KPI_SETTING_REPORTS, "--reports"},
+        {KPI_SETTING_FORMULAS, "--formulas"},
+        {KPI_SETTING_WAIT, "--wait"},
+        {KPI_SETTING_MAX_ERRORS, "--max-errors"},
+        {KPI_SETTING_SHARD, "--shard"},
+    };
+    const struct kpi_command *run, *merge;
+    struct kpi_error err;
+    char text[KPI_OPTIONS_EXPLAIN_MAX];
+    (void)state;
+
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        const struct kpi_option *o = kpi_options_for_setting(map[i].setting);
+        if (!o || strcmp(o->name, map[i].option))
+            fail_msg("setting %s: option %s, expected %s", map[i].setting, o ? o->name : "none",
+                     map[i].option);
+    }
+    assert_null(kpi_options_for_setting(NULL));
+    assert_null(kpi_options_for_setting("max-errors")); /* settings are spelt with '_' */
+    assert_null(kpi_options_for_setting("perio"));
+
+    assert_int_equal(kpi_options_find_command("run", &run, &err), 0);
+    assert_int_equal(kpi_options_find_command("merge", &merge, &err), 0);
+    kpi_error_set(&err, KPI_EUSAGE, "actuals.csv: rows for 2 periods ('a', 'b'); choose one");
+    kpi_error_setting(&err, KPI_EUSAGE, KPI_SETTING_PERIOD);
+    assert_string_equal(kpi_options_explain(run, &err, text, sizeof text),
+                        "actuals.csv: rows for 2 periods ('a', 'b'); choose one (see --period)");
+    kpi_error_set(&err, KPI_EINPUT, "p: not a partial report");
+    kpi_error_setting(&err, KPI_EINPUT, KPI_SETTING_SHARD);
+    assert_string_equal(kpi_options_explain(merge, &err, text, sizeof text),
+                        "p: not a partial report (see run --shard)");
+    kpi_error_set(&err, KPI_EINPUT, "actuals.csv:3: row has 1 fields, the header has 2");
+    assert_string_equal(kpi_options_explain(run, &err, text, sizeof text), err.message);
+
+    /* From the parser: "--grades: " and the library's words, setting kept. */
+    assert_fails("--grades: trailing ','", "check", "ds", "--grades", "A:1,");
+    assert_fails("--reports: no report named", "run", "ds", "--out", "o", "--reports", "");
+}
+
 static void test_options_too_many_formulas_folders(void **state)
 {
     struct kpi_command_line cl;
@@ -500,6 +551,7 @@ int main(void)
         cmocka_unit_test(test_options_defaults),
         cmocka_unit_test(test_options_equals_form),
         cmocka_unit_test(test_options_value_messages),
+        cmocka_unit_test(test_options_settings_map_to_options),
         cmocka_unit_test(test_options_too_many_formulas_folders),
         cmocka_unit_test(test_options_unknown_option_did_you_mean),
         cmocka_unit_test(test_options_not_an_option_of_the_command),

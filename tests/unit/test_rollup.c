@@ -98,6 +98,14 @@ static void test_rollup_grades_parse_errors(void **state)
             fail_msg("'%s': rc %d, expected KPI_EUSAGE", bad[i], rc);
         assert_int_equal(err.code, KPI_EUSAGE);
         assert_true(err.message[0] != '\0');
+        /* The setting is a field; the message names no option. */
+        if (!err.setting || strcmp(err.setting, KPI_SETTING_GRADES))
+            fail_msg("'%s': setting %s, expected \"grades\"", bad[i],
+                     err.setting ? err.setting : "NULL");
+        if (strstr(err.message, "--"))
+            fail_msg("'%s': the message names an option: %s", bad[i], err.message);
+        assert_string_equal(err.file, "");
+        assert_int_equal(err.line, 0);
     }
 }
 
