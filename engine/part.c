@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "input_file.h"
+#include "kpieval/limits.h"
 #include "kpieval/score.h"
 #include "text.h"
 #include "writers.h"
@@ -325,9 +326,11 @@ int kpi_write_shard_model(const struct kpi_report *rep, void *state, struct kpi_
 /* ---- reading a part ----------------------------------------------------- */
 
 
-/* One line being read: its fields, split at tabs, unescaped in place. */
+/* One line being read: its fields, split at tabs, unescaped in place.
+ * Room for a KPI line of the widest indicators.csv a run reads: 25 fields
+ * and one per extra column. */
 struct fields {
-    char *f[64];
+    char *f[25 + KPI_CSV_FIELDS_MAX];
     size_t n;
 };
 
