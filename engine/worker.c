@@ -203,6 +203,13 @@ static void confine(size_t memory_limit, int keep_fd)
 #endif
     struct rlimit none = {0, 0};
 
+    /* A crash kills the worker with its own signal, for the supervisor to
+     * name: not a handler of the program that embeds the library (a crash
+     * reporter, a test framework), which would run confined, or carry on
+     * in its code. */
+    static const int crashes[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
+    for (size_t i = 0; i < sizeof crashes / sizeof crashes[0]; i++)
+        signal(crashes[i], SIG_DFL);
     /* No RLIMIT_CPU: a worker may live for hours of ordinary KPIs; the
      * watchdog bounds each evaluation instead. */
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the supervisor */
