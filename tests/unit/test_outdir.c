@@ -202,7 +202,9 @@ static void test_outdir_lock_is_exclusive_and_names_the_pid(void **state)
     /* A second lock (flock conflicts across open files, also in one
      * process): busy, naming the owner's PID; "out/" is the same folder. */
     strcat(out, "/");
+    alarm(10); /* a lock that waits instead of failing kills the program */
     assert_int_equal(kpi_outdir_lock(out, false, &b, &err), KPI_EBUSY);
+    alarm(0);
     assert_int_equal(b.fd, -1);
     snprintf(pid, sizeof pid, "pid %ld", (long)getpid());
     assert_contains(err.message, pid);
@@ -240,6 +242,7 @@ static void test_outdir_lock_busy_names_another_process(void **state)
     assert_true(child >= 0);
     if (child == 0) {
         struct kpi_outdir_lock l = KPI_OUTDIR_LOCK_INIT;
+        alarm(10); /* never outlives a parent that failed */
         struct kpi_error e = {0};
         int rc = kpi_outdir_lock(out, false, &l, &e);
         (void)!write(ready[1], rc == 0 ? "y" : "n", 1);
@@ -249,7 +252,9 @@ static void test_outdir_lock_busy_names_another_process(void **state)
     }
     assert_int_equal(read(ready[0], &c, 1), 1);
     assert_int_equal(c, 'y');
+    alarm(10); /* a lock that waits instead of failing kills the program */
     assert_int_equal(kpi_outdir_lock(out, false, &a, &err), KPI_EBUSY);
+    alarm(0);
     snprintf(pid, sizeof pid, "pid %ld,", (long)child);
     assert_contains(err.message, pid);
     assert_int_equal(write(go[1], "g", 1), 1);
