@@ -29,7 +29,7 @@ static const char *const extra_columns[] = {"owner"};
 static const struct kpi_indicator kpis[] = {
     {.id = "K1", .name = "취업률", .department = "본부/과", .unit = "%",
      .formula = "a / b * 100", .extra = k1_extra, .inputs = k1_inputs, .bad = &fine,
-     .baseline = 50, .target = 65, .weight = 2, .line = 2, .department_id = 1, .n_inputs = 2,
+     .baseline = 50, .target = 52, .weight = 2, .line = 2, .department_id = 1, .n_inputs = 2,
      .direction = KPI_DIRECTION_INCREASE, .scoring = KPI_SCORING_RATIO, .has_baseline = true},
     {.id = "K2", .name = "two", .department = "본부/과", .unit = "",
      .formula = "x", .scoring_text = "actual * 2", .extra = k2_extra,
@@ -43,8 +43,8 @@ static const struct kpi_indicator kpis[] = {
 };
 
 static const struct kpi_result rows[] = {
-    /* 13 / 20 * 100 = 65; 65 / 65 = 100 % */
-    {.actual = 65, .achievement = 100, .achievement_capped = 100, .status = KPI_STATUS_OK,
+    /* 13 / 20 * 100 = 65; 65 / 52 = 125 %, capped at 120 */
+    {.actual = 65, .achievement = 125, .achievement_capped = 120, .status = KPI_STATUS_OK,
      .has_actual = true},
     {.message = "K2: target 'ten' is not a number", .status = KPI_STATUS_INVALID},
     /* an error row keeps stray numbers: the cells must still be empty */
@@ -59,7 +59,7 @@ static const struct kpi_department departments[] = {
 
 static const struct kpi_department_summary summaries[] = {
     {.kpis = 3, .count = {[KPI_STATUS_OK] = 1, [KPI_STATUS_ERROR] = 1, [KPI_STATUS_INVALID] = 1},
-     .weight = 2, .weighted = 200, .has_achievement = true, .achievement = 100, .grade = "S"},
+     .weight = 2, .weighted = 240, .has_achievement = true, .achievement = 120, .grade = "S"},
     {.kpis = 2, .count = {[KPI_STATUS_MISSING] = 2}, .weight = 0, .weighted = 0,
      .has_achievement = false, .achievement = 0, .grade = ""},
 };
@@ -191,7 +191,7 @@ static void test_columns_kpi_ok_row(void **state)
     assert_null(cell.as_written);
     assert_cell_number(get_kpi(&report, "baseline", 0), KPI_CELL_NUMBER, 50);
     assert_null(cell.as_written);
-    assert_cell_number(get_kpi(&report, "target", 0), KPI_CELL_NUMBER, 65);
+    assert_cell_number(get_kpi(&report, "target", 0), KPI_CELL_NUMBER, 52);
     assert_null(cell.as_written);
     assert_cell_text(get_kpi(&report, "formula", 0), KPI_CELL_TEXT, "a / b * 100");
     assert_cell_text(get_kpi(&report, "scoring", 0), KPI_CELL_WORD, "ratio");
@@ -201,8 +201,8 @@ static void test_columns_kpi_ok_row(void **state)
     assert_int_equal(get_kpi(&report, "input_lines", 0)->type, KPI_CELL_LINES);
     assert_ptr_equal(cell.kpi, &kpis[0]);
     assert_cell_number(get_kpi(&report, "actual", 0), KPI_CELL_NUMBER, 65);
-    assert_cell_number(get_kpi(&report, "achievement", 0), KPI_CELL_RATE, 100);
-    assert_cell_number(get_kpi(&report, "achievement_capped", 0), KPI_CELL_RATE, 100);
+    assert_cell_number(get_kpi(&report, "achievement", 0), KPI_CELL_RATE, 125);
+    assert_cell_number(get_kpi(&report, "achievement_capped", 0), KPI_CELL_RATE, 120);
     assert_cell_number(get_kpi(&report, "weight", 0), KPI_CELL_NUMBER, 2);
     assert_null(cell.as_written);
     /* Every cell was read: no "unreadable" key. */
@@ -274,7 +274,8 @@ static void test_columns_kpi_error_row(void **state)
 static void test_columns_department_rows(void **state)
 {
     (void)state;
-    /* 본부: top level, 3 KPIs (1 ok, 1 error, 1 invalid), 100 %, S. */
+    /* 본부: top level, 3 KPIs (1 ok, 1 error, 1 invalid); the ok one's
+     * capped 120 x weight 2 / weight 2 = 120 %, S. */
     assert_cell_text(get_dep("department", 0), KPI_CELL_TEXT, "본부");
     assert_int_equal(get_dep("parent", 0)->type, KPI_CELL_NULL);
     assert_cell_count(get_dep("kpis", 0), 3);
@@ -283,7 +284,7 @@ static void test_columns_department_rows(void **state)
     assert_cell_count(get_dep("error", 0), 1);
     assert_cell_count(get_dep("invalid", 0), 1);
     assert_cell_number(get_dep("weight", 0), KPI_CELL_NUMBER, 2);
-    assert_cell_number(get_dep("achievement", 0), KPI_CELL_RATE, 100);
+    assert_cell_number(get_dep("achievement", 0), KPI_CELL_RATE, 120);
     assert_cell_text(get_dep("grade", 0), KPI_CELL_TEXT, "S");
     /* Node 0 of the tree: file 001, its name kept. */
     assert_cell_text(get_dep("report", 0), KPI_CELL_TEXT, "departments/001-본부.csv");
