@@ -103,10 +103,24 @@ int kpi_outdir_make_parents(const char *path, unsigned *made)
         if (*p != '/' || p[-1] == '/')
             continue;
         *p = '\0';
-        if (mkdir(buf, 0777) == 0)
+        if (mkdir(buf, 0777) == 0) {
             n++;
-        else if (errno != EEXIST)
+        } else if (errno != EEXIST) {
+            /* Made nothing, as far as the caller can tell: the levels
+             * made so far are the deepest ones above this one (a level
+             * too long for the file system, say, below a new folder). */
+            int saved = errno;
+            while (n--) {
+                char *slash = strrchr(buf, '/');
+                if (!slash || slash == buf)
+                    break;
+                *slash = '\0';
+                if (rmdir(buf) != 0)
+                    break;
+            }
+            errno = saved;
             return -1;
+        }
         *p = '/';
     }
     if (made)

@@ -70,7 +70,7 @@ int kpi_outdir_commit(const char *staging, const char *out_dir, struct kpi_error
 void kpi_outdir_discard(const char *staging);
 
 /* mkdir -p of the folders above path; *made (may be NULL) gets how many
- * it created. 0, or -1 with errno set. */
+ * it created. 0, or -1 with errno set and none of them left. */
 int kpi_outdir_make_parents(const char *path, unsigned *made);
 
 #endif

@@ -428,6 +428,28 @@ static void test_outdir_unlock_removes_the_parents_it_made(void **state)
     assert_listing(scratch_join(path, dir, "a/b"), "user.txt");
 }
 
+/* A lock that cannot make every folder above OUT (a level too long for
+ * the file system, after one it did make) fails and removes the folders
+ * it made: a failed run creates nothing. */
+static void test_outdir_lock_failing_midway_leaves_no_parents(void **state)
+{
+    char dir[SCRATCH_PATH_MAX], out[SCRATCH_PATH_MAX + 320], level[300];
+    struct kpi_outdir_lock l = KPI_OUTDIR_LOCK_INIT;
+    struct kpi_error err = {0};
+    (void)state;
+
+    scratch_fresh_subdir(dir, tmp, "midway");
+    memset(level, 'x', 256); /* NAME_MAX is 255 */
+    level[256] = '\0';
+    snprintf(out, sizeof out, "%s/new/%s/out", dir, level);
+    assert_int_not_equal(kpi_outdir_lock(out, false, &l, &err), 0);
+    assert_int_equal(l.fd, -1);
+    assert_contains(err.message, out);
+    assert_listing(dir, "");
+    kpi_outdir_unlock(&l);
+    assert_listing(dir, "");
+}
+
 /* ---- stage, commit, discard --------------------------------------------- */
 
 /* stage's argument and its result must not be one buffer. */
@@ -634,6 +656,7 @@ int main(void)
         cmocka_unit_test(test_outdir_lock_takes_over_a_dead_runs_file),
         cmocka_unit_test(test_outdir_unlock_removes_only_its_own_file),
         cmocka_unit_test(test_outdir_unlock_removes_the_parents_it_made),
+        cmocka_unit_test(test_outdir_lock_failing_midway_leaves_no_parents),
         cmocka_unit_test(test_outdir_stage_commit_first_and_replace),
         cmocka_unit_test(test_outdir_commit_is_atomic),
         cmocka_unit_test(test_outdir_discard_leaves_nothing),
