@@ -131,30 +131,31 @@ static void put_row(FILE *f, const struct kpi_report *rep, size_t i, const struc
     kpi_out_c(f, '\n');
 }
 
-int kpi_write_kpis_csv(const struct kpi_report *rep, void *state, struct kpi_error *err)
+/* A whole table: the header, then rows 0..n of the report. */
+static int put_table(const struct kpi_report *rep, void *state, const struct kpi_column *cols,
+                     size_t n_cols, size_t n_rows)
 {
     FILE *f = kpi_sink_file(state);
-    size_t n_cols;
-    const struct kpi_column *cols = kpi_columns_kpi(&n_cols);
-
-    (void)err;
     put_header(f, cols, n_cols);
-    for (size_t i = 0; i < rep->n_kpis; i++)
+    for (size_t i = 0; i < n_rows; i++)
         put_row(f, rep, i, cols, n_cols);
     return 0;
 }
 
+int kpi_write_kpis_csv(const struct kpi_report *rep, void *state, struct kpi_error *err)
+{
+    size_t n_cols;
+    const struct kpi_column *cols = kpi_columns_kpi(&n_cols);
+    (void)err;
+    return put_table(rep, state, cols, n_cols, rep->n_kpis);
+}
+
 int kpi_write_departments_csv(const struct kpi_report *rep, void *state, struct kpi_error *err)
 {
-    FILE *f = kpi_sink_file(state);
     size_t n_cols;
     const struct kpi_column *cols = kpi_columns_department(&n_cols);
-
     (void)err;
-    put_header(f, cols, n_cols);
-    for (size_t i = 0; i < rep->n_departments; i++)
-        put_row(f, rep, i, cols, n_cols);
-    return 0;
+    return put_table(rep, state, cols, n_cols, rep->n_departments);
 }
 
 /* departments/: the folder is made by prepare and its files written and
