@@ -585,7 +585,11 @@ int kpi_cli_main(int argc, char **argv, FILE *out, FILE *errs)
     kpi_stdlib_find(getenv(KPI_STDLIB_ENV), NULL, &stdlib);
     c.cl.run.stdlib_dir = stdlib.dir;
     c.cl.run.stdlib_missing = stdlib.dir ? NULL : stdlib.error.message;
-    if (kpi_options_parse(&c.cl, argc, argv, &err))
+    if ((rc = kpi_options_parse(&c.cl, argc, argv, &err)) == KPI_ENOMEM) {
+        /* Not a mistake on the command line: the one error line. */
+        print_line(c.errs, "kpieval: error: %s", err.message);
+        rc = KPI_EXIT_INPUT;
+    } else if (rc)
         rc = usage_error(&c, "%s", err.message);
     else if (c.cl.help) {
         kpi_options_print_help(c.out, c.cl.command);
