@@ -10,6 +10,7 @@
 #ifndef KPIEVAL_TEST_SCRATCH_H
 #define KPIEVAL_TEST_SCRATCH_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <stdarg.h>
@@ -199,5 +200,34 @@ static inline bool scratch_starts_with(const char *s, const char *prefix)
         if (!(got_ - want_ <= (tol) && want_ - got_ <= (tol)))                                     \
             fail_msg("%s = %.17g, expected %.17g", #got, got_, want_);                             \
     } while (0)
+
+static inline int scratch_compare_names(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* Names in dir other than "." and "..", as one sorted "a|b|c" string (at
+ * most 32 of them); aborts when dir cannot be read. */
+static inline void scratch_list_dir(const char *dir, char *out, size_t size)
+{
+    char names[32][256];
+    size_t n = 0, o = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    if (!d) {
+        fprintf(stderr, "scratch: cannot read %s: %s\n", dir, strerror(errno));
+        abort();
+    }
+    while ((e = readdir(d)) && n < 32) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        snprintf(names[n++], sizeof names[0], "%s", e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof names[0], scratch_compare_names);
+    out[0] = '\0';
+    for (size_t i = 0; i < n && o < size; i++)
+        o += (size_t)snprintf(out + o, size - o, "%s%s", i ? "|" : "", names[i]);
+}
 
 #endif

@@ -32,35 +32,10 @@ static int setup_tmp(void **state)
     return 0;
 }
 
-static int compare_names(const void *a, const void *b)
-{
-    return strcmp(a, b);
-}
-
-/* Names in dir other than "." and "..", as one sorted "a|b|c" string. */
-static void list_dir(const char *dir, char *out, size_t size)
-{
-    char names[32][256];
-    size_t n = 0, o = 0;
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    assert_non_null(d);
-    while ((e = readdir(d)) && n < 32) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(names[n++], sizeof names[0], "%s", e->d_name);
-    }
-    closedir(d);
-    qsort(names, n, sizeof names[0], compare_names);
-    out[0] = '\0';
-    for (size_t i = 0; i < n && o < size; i++)
-        o += (size_t)snprintf(out + o, size - o, "%s%s", i ? "|" : "", names[i]);
-}
-
 #define assert_listing(dir, want)                                                                  \
     do {                                                                                           \
         char listing_[2048];                                                                       \
-        list_dir((dir), listing_, sizeof listing_);                                                \
+        scratch_list_dir((dir), listing_, sizeof listing_);                                                \
         assert_string_equal(listing_, (want));                                                     \
     } while (0)
 

@@ -275,31 +275,6 @@ static void make_run(struct written_run *w)
                 "indicator,input,value\nK1,x,50\n");
 }
 
-static int compare_names(const void *a, const void *b)
-{
-    return strcmp(a, b);
-}
-
-/* Names in dir other than "." and "..", as one sorted "a|b|c" string. */
-static void list_dir(const char *dir, char *out, size_t size)
-{
-    char names[32][256];
-    size_t n = 0, o = 0;
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    assert_non_null(d);
-    while ((e = readdir(d)) && n < 32) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(names[n++], sizeof names[0], "%s", e->d_name);
-    }
-    closedir(d);
-    qsort(names, n, sizeof names[0], compare_names);
-    out[0] = '\0';
-    for (size_t i = 0; i < n && o < size; i++)
-        o += (size_t)snprintf(out + o, size - o, "%s%s", i ? "|" : "", names[i]);
-}
-
 static void test_output_write_creates_the_report(void **state)
 {
     struct written_run w;
@@ -314,10 +289,10 @@ static void test_output_write_creates_the_report(void **state)
     scratch_join(out, path, "out");
     if (kpi_report_write(&w.report, out, &err) != 0)
         fail_msg("write: %s", err.message);
-    list_dir(out, listing, sizeof listing);
+    scratch_list_dir(out, listing, sizeof listing);
     assert_string_equal(listing, ".kpieval-report|departments|departments.csv|kpis.csv|report.json");
     /* One file per department node: 경제진흥본부 and its 경제정책과. */
-    list_dir(scratch_join(path, out, "departments"), listing, sizeof listing);
+    scratch_list_dir(scratch_join(path, out, "departments"), listing, sizeof listing);
     size_t files = listing[0] ? 1 : 0;
     for (const char *p = listing; *p; p++)
         files += *p == '|';
@@ -336,9 +311,9 @@ static void test_output_write_creates_the_report(void **state)
                           "120.00,1,ok,\n");
     free(kpis);
     /* Nothing left beside it. */
-    list_dir(parent, listing, sizeof listing);
+    scratch_list_dir(parent, listing, sizeof listing);
     assert_string_equal(listing, "deeper");
-    list_dir(scratch_join(path, parent, "deeper"), listing, sizeof listing);
+    scratch_list_dir(scratch_join(path, parent, "deeper"), listing, sizeof listing);
     assert_string_equal(listing, "out");
     kpi_run_release(&w.run);
 }
@@ -392,7 +367,7 @@ static void test_output_write_replaces_an_old_report_completely(void **state)
 
     if (kpi_report_write(&w.report, out, &err) != 0)
         fail_msg("write: %s", err.message);
-    list_dir(out, listing, sizeof listing);
+    scratch_list_dir(out, listing, sizeof listing);
     assert_string_equal(listing, ".kpieval-report|departments|departments.csv|kpis.csv|report.json");
     assert_false(scratch_exists(scratch_join(path, out, "departments/999-gone.csv")));
     char *json = scratch_read(scratch_join(path, out, "report.json"));
@@ -400,13 +375,13 @@ static void test_output_write_replaces_an_old_report_completely(void **state)
     assert_not_contains(json, "\"old\"");
     free(json);
     /* No staging or old folder left beside it. */
-    list_dir(parent, listing, sizeof listing);
+    scratch_list_dir(parent, listing, sizeof listing);
     assert_string_equal(listing, "out");
 
     /* And again: a report replaces the report it wrote itself. */
     if (kpi_report_write(&w.report, out, &err) != 0)
         fail_msg("second write: %s", err.message);
-    list_dir(parent, listing, sizeof listing);
+    scratch_list_dir(parent, listing, sizeof listing);
     assert_string_equal(listing, "out");
     kpi_run_release(&w.run);
 }
@@ -425,16 +400,16 @@ static void test_output_write_with_trailing_slash(void **state)
     scratch_join(out, parent, "out/");
     if (kpi_report_write(&w.report, out, &err) != 0)
         fail_msg("first write: %s", err.message);
-    list_dir(parent, listing, sizeof listing);
+    scratch_list_dir(parent, listing, sizeof listing);
     assert_string_equal(listing, "out");
-    list_dir(scratch_join(path, parent, "out"), listing, sizeof listing);
+    scratch_list_dir(scratch_join(path, parent, "out"), listing, sizeof listing);
     assert_string_equal(listing, ".kpieval-report|departments|departments.csv|kpis.csv|report.json");
     /* Replacing it the same way. */
     if (kpi_report_write(&w.report, out, &err) != 0)
         fail_msg("second write: %s", err.message);
-    list_dir(parent, listing, sizeof listing);
+    scratch_list_dir(parent, listing, sizeof listing);
     assert_string_equal(listing, "out");
-    list_dir(scratch_join(path, parent, "out"), listing, sizeof listing);
+    scratch_list_dir(scratch_join(path, parent, "out"), listing, sizeof listing);
     assert_string_equal(listing, ".kpieval-report|departments|departments.csv|kpis.csv|report.json");
     kpi_run_release(&w.run);
 }
@@ -452,9 +427,9 @@ static void test_output_write_refuses_a_foreign_folder(void **state)
     scratch_write_in(out, "thesis.docx", "precious");
     assert_int_equal(kpi_report_write(&w.report, out, &err), KPI_EUSAGE);
     /* Untouched, and no staging folder made. */
-    list_dir(out, listing, sizeof listing);
+    scratch_list_dir(out, listing, sizeof listing);
     assert_string_equal(listing, "thesis.docx");
-    list_dir(parent, listing, sizeof listing);
+    scratch_list_dir(parent, listing, sizeof listing);
     assert_string_equal(listing, "out");
     kpi_run_release(&w.run);
 }
