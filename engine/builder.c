@@ -141,6 +141,59 @@ static const char *department_problem(const char *path)
     }
 }
 
+/* Length of the space character at s: ' ', tab, no-break space (U+00A0)
+ * or ideographic space (U+3000, common in Korean documents); else 0. */
+static size_t space_at(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (u[0] == ' ' || u[0] == '\t')
+        return 1;
+    if (u[0] == 0xC2 && u[1] == 0xA0)
+        return 2;
+    if (u[0] == 0xE3 && u[1] == 0x80 && u[2] == 0x80)
+        return 3;
+    return 0;
+}
+
+/* path with the spaces around each level removed ("서울시 / 교통정책과"
+ * is "서울시/교통정책과"), in buf; path itself when there are none, or
+ * when it does not fit (it is then too long anyway). */
+static const char *trim_levels(const char *path, char *buf, size_t size)
+{
+    size_t o = 0, keep = 0; /* keep: o after the level's last non-space */
+    bool at_start = true, changed = false;
+
+    for (const char *p = path; *p;) {
+        size_t sp = space_at(p);
+        if (*p == '/') {
+            changed |= keep != o;
+            o = keep;
+            if (o + 1 >= size)
+                return path;
+            buf[o++] = '/';
+            keep = o;
+            at_start = true;
+            p++;
+        } else if (sp && at_start) {
+            changed = true;
+            p += sp;
+        } else {
+            size_t n = sp ? sp : 1;
+            if (o + n >= size)
+                return path;
+            memcpy(buf + o, p, n);
+            o += n;
+            p += n;
+            if (!sp)
+                keep = o;
+            at_start = false;
+        }
+    }
+    changed |= keep != o;
+    buf[keep] = '\0';
+    return changed ? buf : path;
+}
+
 /* Records the first problem of a KPI; later ones add nothing and are not
  * even formatted (a KPI may have a million bad rows). */
 static void set_invalid(kpi_dataset *ds, struct kpi_indicator *k, const char *fmt, ...)
@@ -219,7 +272,17 @@ static int identity_cells(kpi_dataset *ds, struct kpi_indicator *k,
     }
     if (!(k->name = arena_dup(&ds->arena, text)))
         return kpi_error_set(err, KPI_ENOMEM, "out of memory");
-    text = cell(spec->department);
+    char trimmed[KPI_DEPARTMENT_PATH_MAX + 1];
+    const char *written = cell(spec->department);
+    text = trim_levels(written, trimmed, sizeof trimmed);
+    if (text != written && !kpi_strmap_find(&ds->texts, written, NULL)) {
+        /* once per way of writing it, not once per KPI */
+        char w[64];
+        kpi_model_warn(ds, INDICATORS ":%u: department '%s': spaces around a level removed, "
+                       "read as '%s'", k->line, kpi_model_clip(written, w), text);
+        if (!kpi_model_intern_text(ds, written))
+            return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    }
     if ((problem = department_problem(text))) {
         kpi_error_at(err, KPI_EINPUT, INDICATORS, k->line, 0,
                      INDICATORS ":%u: department '%s' of '%s' %s", k->line, kpi_model_clip(text, c),

@@ -1,6 +1,17 @@
 #include "kpieval/columns.h"
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "kpieval/score.h"
+#include "text.h"
+#include "words.h"
+
+const char *kpi_column_header(const struct kpi_report *rep, const struct kpi_column *col)
+{
+    return kpi_word(rep->params ? rep->params->lang : KPI_LANG_EN, col->name);
+}
 
 /* ---- KPI rows ----------------------------------------------------------- */
 
@@ -137,7 +148,7 @@ static void get_actual(const struct kpi_report *rep, size_t i, int arg, struct k
 {
     const struct kpi_result *r = &rep->rows[i];
     (void)arg;
-    number_if(c, r->has_actual, KPI_CELL_NUMBER, r->actual);
+    number_if(c, r->has_actual, KPI_CELL_MEASURE, r->actual);
 }
 
 static void get_achievement(const struct kpi_report *rep, size_t i, int capped,
@@ -172,6 +183,39 @@ static void get_message(const struct kpi_report *rep, size_t i, int arg, struct 
         c->type = KPI_CELL_NULL;
 }
 
+static void get_band(const struct kpi_report *rep, size_t i, int arg, struct kpi_cell *c)
+{
+    (void)arg;
+    word(c, kpi_band_name(kpi_score_band(&rep->rows[i])));
+}
+
+/* ---- the total row of a department's file ------------------------------ */
+
+static void total_name(const struct kpi_report *rep, size_t i, int arg, struct kpi_cell *c)
+{
+    (void)rep, (void)i, (void)arg;
+    word(c, "(total)");
+}
+
+static void total_department(const struct kpi_report *rep, size_t i, int arg,
+                             struct kpi_cell *c)
+{
+    (void)arg;
+    text(c, rep->departments[i].path);
+}
+
+static void total_weight(const struct kpi_report *rep, size_t i, int arg, struct kpi_cell *c)
+{
+    const struct kpi_department_summary *s = &rep->summaries[i];
+    (void)arg;
+    number_if(c, 1, KPI_CELL_NUMBER, s->weight + s->unscored_weight);
+}
+
+static void get_department_achievement(const struct kpi_report *rep, size_t i, int arg,
+                                       struct kpi_cell *c);
+static void get_grade(const struct kpi_report *rep, size_t i, int arg, struct kpi_cell *c);
+static void get_grade_note(const struct kpi_report *rep, size_t i, int arg, struct kpi_cell *c);
+
 static void get_line(const struct kpi_report *rep, size_t i, int arg, struct kpi_cell *c)
 {
     (void)arg;
@@ -179,27 +223,29 @@ static void get_line(const struct kpi_report *rep, size_t i, int arg, struct kpi
 }
 
 static const struct kpi_column kpi_table[] = {
-    {"id", KPI_COL_CSV | KPI_COL_JSON, get_id, 0},
-    {"name", KPI_COL_CSV | KPI_COL_JSON, get_name, 0},
-    {"department", KPI_COL_CSV | KPI_COL_JSON, get_department, 0},
-    {"unit", KPI_COL_CSV | KPI_COL_JSON, get_unit, 0},
-    {"direction", KPI_COL_CSV | KPI_COL_JSON, get_direction, 0},
-    {"baseline", KPI_COL_CSV | KPI_COL_JSON, get_baseline, 0},
-    {"target", KPI_COL_CSV | KPI_COL_JSON, get_target, 0},
-    {"formula", KPI_COL_CSV | KPI_COL_JSON, get_formula, 0},
-    {"scoring", KPI_COL_JSON, get_scoring, 0},
-    {"scoring_expression", KPI_COL_JSON, get_scoring_expression, 0},
-    {"inputs", KPI_COL_CSV | KPI_COL_JSON, whole_kpi, KPI_CELL_INPUTS},
-    {"input_lines", KPI_COL_JSON, whole_kpi, KPI_CELL_LINES},
-    {"actual", KPI_COL_CSV | KPI_COL_JSON, get_actual, 0},
-    {"achievement", KPI_COL_CSV | KPI_COL_JSON, get_achievement, 0},
-    {"achievement_capped", KPI_COL_CSV | KPI_COL_JSON, get_achievement, 1},
-    {"weight", KPI_COL_CSV | KPI_COL_JSON, get_weight, 0},
-    {"unreadable", KPI_COL_JSON, get_unreadable, 0},
-    {"status", KPI_COL_CSV | KPI_COL_JSON, get_status, 0},
-    {"message", KPI_COL_CSV | KPI_COL_JSON, get_message, 0},
-    {"line", KPI_COL_JSON, get_line, 0},
-    {"columns", KPI_COL_JSON, get_extra, 0},
+    {"id", KPI_COL_CSV | KPI_COL_JSON, get_id, 0, NULL},
+    {"name", KPI_COL_CSV | KPI_COL_JSON, get_name, 0, total_name},
+    {"department", KPI_COL_CSV | KPI_COL_JSON, get_department, 0, total_department},
+    {"unit", KPI_COL_CSV | KPI_COL_JSON, get_unit, 0, NULL},
+    {"direction", KPI_COL_CSV | KPI_COL_JSON, get_direction, 0, NULL},
+    {"baseline", KPI_COL_CSV | KPI_COL_JSON, get_baseline, 0, NULL},
+    {"target", KPI_COL_CSV | KPI_COL_JSON, get_target, 0, NULL},
+    {"formula", KPI_COL_CSV | KPI_COL_JSON, get_formula, 0, NULL},
+    {"scoring", KPI_COL_JSON, get_scoring, 0, NULL},
+    {"scoring_expression", KPI_COL_JSON, get_scoring_expression, 0, NULL},
+    {"inputs", KPI_COL_CSV | KPI_COL_JSON, whole_kpi, KPI_CELL_INPUTS, NULL},
+    {"input_lines", KPI_COL_JSON, whole_kpi, KPI_CELL_LINES, NULL},
+    {"actual", KPI_COL_CSV | KPI_COL_JSON, get_actual, 0, NULL},
+    {"achievement", KPI_COL_CSV | KPI_COL_JSON, get_achievement, 0, get_department_achievement},
+    {"achievement_capped", KPI_COL_CSV | KPI_COL_JSON, get_achievement, 1,
+     get_department_achievement},
+    {"band", KPI_COL_CSV | KPI_COL_JSON, get_band, 0, get_grade},
+    {"weight", KPI_COL_CSV | KPI_COL_JSON, get_weight, 0, total_weight},
+    {"unreadable", KPI_COL_JSON, get_unreadable, 0, NULL},
+    {"status", KPI_COL_CSV | KPI_COL_JSON, get_status, 0, NULL},
+    {"message", KPI_COL_CSV | KPI_COL_JSON, get_message, 0, get_grade_note},
+    {"line", KPI_COL_JSON, get_line, 0, NULL},
+    {"columns", KPI_COL_CSV | KPI_COL_JSON | KPI_COL_SPREAD, get_extra, 0, NULL},
 };
 
 const struct kpi_column *kpi_columns_kpi(size_t *n)
@@ -266,6 +312,46 @@ static void get_grade(const struct kpi_report *rep, size_t i, int arg, struct kp
         c->type = KPI_CELL_NULL;
 }
 
+static void get_coverage(const struct kpi_report *rep, size_t i, int arg, struct kpi_cell *c)
+{
+    const struct kpi_department_summary *s = &rep->summaries[i];
+    (void)arg;
+    number_if(c, s->has_coverage, KPI_CELL_RATE, s->coverage * 100);
+}
+
+static void get_unscored_weight(const struct kpi_report *rep, size_t i, int arg,
+                                struct kpi_cell *c)
+{
+    (void)arg;
+    number_if(c, 1, KPI_CELL_NUMBER, rep->summaries[i].unscored_weight);
+}
+
+/* Next to a grade given on less than full coverage: how much was scored
+ * and how the rest counted. */
+static void get_grade_note(const struct kpi_report *rep, size_t i, int arg, struct kpi_cell *c)
+{
+    const struct kpi_department_summary *s = &rep->summaries[i];
+    bool ko = rep->params && rep->params->lang == KPI_LANG_KO;
+    bool skip = rep->params && rep->params->grades->unscored == KPI_UNSCORED_SKIP;
+    char rate[KPI_RATE_BUF];
+    (void)arg;
+    if (!s->has_coverage || s->unscored_weight == 0) {
+        c->type = KPI_CELL_NULL;
+        return;
+    }
+    kpi_text_format_rate(s->coverage * 100, rate);
+    if (ko)
+        snprintf(c->scratch, sizeof c->scratch,
+                 "부분평가: 지표 %u개 중 %u개 평가 (가중치 %s%%), 미평가 지표는 %s",
+                 s->kpis, s->count[KPI_STATUS_OK], rate, skip ? "제외" : "0점 반영");
+    else
+        snprintf(c->scratch, sizeof c->scratch,
+                 "partial: %u of %u KPIs scored (%s%% of the weight), unscored %s",
+                 s->count[KPI_STATUS_OK], s->kpis, rate,
+                 skip ? "left out" : "counted as 0");
+    text(c, c->scratch);
+}
+
 static void get_report_file(const struct kpi_report *rep, size_t i, int arg, struct kpi_cell *c)
 {
     static const char dir[] = "departments/";
@@ -277,17 +363,20 @@ static void get_report_file(const struct kpi_report *rep, size_t i, int arg, str
 }
 
 static const struct kpi_column department_table[] = {
-    {"department", KPI_COL_CSV | KPI_COL_JSON, get_path, 0},
-    {"parent", KPI_COL_JSON, get_parent, 0},
-    {"kpis", KPI_COL_CSV | KPI_COL_JSON, get_kpis, 0},
-    {"ok", KPI_COL_CSV | KPI_COL_JSON, get_count, KPI_STATUS_OK},
-    {"missing", KPI_COL_CSV | KPI_COL_JSON, get_count, KPI_STATUS_MISSING},
-    {"error", KPI_COL_CSV | KPI_COL_JSON, get_count, KPI_STATUS_ERROR},
-    {"invalid", KPI_COL_CSV | KPI_COL_JSON, get_count, KPI_STATUS_INVALID},
-    {"weight", KPI_COL_JSON, get_total_weight, 0},
-    {"achievement", KPI_COL_CSV | KPI_COL_JSON, get_department_achievement, 0},
-    {"grade", KPI_COL_CSV | KPI_COL_JSON, get_grade, 0},
-    {"report", KPI_COL_JSON, get_report_file, 0},
+    {"department", KPI_COL_CSV | KPI_COL_JSON, get_path, 0, NULL},
+    {"parent", KPI_COL_JSON, get_parent, 0, NULL},
+    {"kpis", KPI_COL_CSV | KPI_COL_JSON, get_kpis, 0, NULL},
+    {"ok", KPI_COL_CSV | KPI_COL_JSON, get_count, KPI_STATUS_OK, NULL},
+    {"missing", KPI_COL_CSV | KPI_COL_JSON, get_count, KPI_STATUS_MISSING, NULL},
+    {"error", KPI_COL_CSV | KPI_COL_JSON, get_count, KPI_STATUS_ERROR, NULL},
+    {"invalid", KPI_COL_CSV | KPI_COL_JSON, get_count, KPI_STATUS_INVALID, NULL},
+    {"coverage", KPI_COL_CSV | KPI_COL_JSON, get_coverage, 0, NULL},
+    {"weight", KPI_COL_JSON, get_total_weight, 0, NULL},
+    {"unscored_weight", KPI_COL_JSON, get_unscored_weight, 0, NULL},
+    {"achievement", KPI_COL_CSV | KPI_COL_JSON, get_department_achievement, 0, NULL},
+    {"grade", KPI_COL_CSV | KPI_COL_JSON, get_grade, 0, NULL},
+    {"grade_note", KPI_COL_CSV, get_grade_note, 0, NULL},
+    {"report", KPI_COL_JSON, get_report_file, 0, NULL},
 };
 
 const struct kpi_column *kpi_columns_department(size_t *n)

@@ -10,6 +10,7 @@
 #include "kpieval/rollup.h"
 #include "kpieval/score.h"
 #include "text.h"
+#include "words.h"
 
 #define RUN      KPI_CMD_BIT(KPI_CMD_RUN)
 #define CHECK    KPI_CMD_BIT(KPI_CMD_CHECK)
@@ -120,6 +121,11 @@ static bool store_grades(struct kpi_command_line *cl, const char *v, struct kpi_
     return kpi_grades_parse(v, &cl->run.grades, err) == 0;
 }
 
+static bool store_unscored(struct kpi_command_line *cl, const char *v, struct kpi_error *err)
+{
+    return kpi_unscored_parse(v, &cl->run.grades.unscored, err) == 0;
+}
+
 static bool store_formulas(struct kpi_command_line *cl, const char *v, struct kpi_error *err)
 {
     if (cl->run.n_formula_dirs == KPI_FORMULA_DIRS_MAX) {
@@ -185,6 +191,18 @@ static bool store_shard(struct kpi_command_line *cl, const char *v, struct kpi_e
     return true;
 }
 
+static bool store_lang(struct kpi_command_line *cl, const char *v, struct kpi_error *err)
+{
+    return kpi_lang_parse(v, &cl->run.lang, err) == 0;
+}
+
+static bool store_csv_bom(struct kpi_command_line *cl, const char *v, struct kpi_error *err)
+{
+    (void)v, (void)err;
+    cl->run.csv_bom = true;
+    return true;
+}
+
 static bool store_wait(struct kpi_command_line *cl, const char *v, struct kpi_error *err)
 {
     (void)v, (void)err;
@@ -241,6 +259,10 @@ static const struct kpi_option options[] = {
      "cap achievements at N percent (default 120)"},
     {"--grades", NULL, "SPEC", EVALUATE, 0, store_grades, NULL,
      "grade bands, default " KPI_DEFAULT_GRADES},
+    {"--unscored", NULL, "POLICY", EVALUATE, 0, store_unscored, NULL,
+     "how KPIs that could not be scored count in a department:\n"
+     "zero: at their weight with achievement 0 (default);\n"
+     "skip: left out of the mean"},
     {"--formulas", NULL, "DIR", EVALUATE, 0, store_formulas, NULL,
      "more plugin formulas; may repeat, later ones shadow"},
     {"--max-instructions", NULL, "N", EVALUATE, 0, store_max_instructions,
@@ -255,6 +277,12 @@ static const struct kpi_option options[] = {
      "evaluate without worker processes (debugging only)"},
     {"--reports", NULL, "LIST", RUN, 0, store_reports, NULL,
      "write only these, e.g. kpis.csv,departments.csv"}, /* + the names: print_options */
+    {"--lang", NULL, "LANG", RUN, 0, store_lang, NULL,
+     "en (default) or ko: the language of the headers and\n"
+     "kpieval's words in the CSV, HTML and Excel reports"},
+    {"--csv-bom", NULL, NULL, RUN, 0, store_csv_bom, NULL,
+     "start each CSV with a UTF-8 byte order mark, so that\n"
+     "Korean Excel opens it as UTF-8"},
     {"--shard", NULL, "I/N", RUN, 0, store_shard, "expected I/N with 1 <= I <= N, e.g. 2/8",
      "only the top-level departments of shard I of N,\n"
      "as a partial report for `kpieval merge`"},

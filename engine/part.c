@@ -10,7 +10,7 @@
  * shard.txt is line based, fields separated by a tab. Text is written
  * with \\, \t, \n and every other control byte escaped (\xHH); \N is a
  * missing text. Numbers are the shortest form that reads back exactly.
- *   kpieval-shard 2
+ *   kpieval-shard 3
  *   shard I N
  *   run HASH                      (the input files and the parameters)
  *   departments TOTAL             (nodes of the whole tree)
@@ -18,6 +18,8 @@
  *   dataset TEXT / period TEXT / cap N / limits INSTR MEM SECONDS
  *   plugin_dir TEXT               (one per folder, in shadowing order)
  *   grade NAME MIN                (one per band, highest first)
+ *   unscored POLICY               (zero or skip)
+ *   style LANG BOM                (the reports' language; 1: CSVs with a BOM)
  *   column NAME                   (extra columns of indicators.csv)
  *   warnings TOTAL, then warning TEXT for each kept
  *   dep NUMBER DEPTH PARENT PATH  (PARENT: a line number among the deps, or -)
@@ -44,9 +46,10 @@
 #include "kpieval/limits.h"
 #include "kpieval/score.h"
 #include "text.h"
+#include "words.h"
 #include "writers.h"
 
-#define FORMAT_LINE "kpieval-shard 2\n"
+#define FORMAT_LINE "kpieval-shard 3\n"
 
 /* A 64-bit hash of bytes, a word at a time: enough to tell the inputs of
  * two runs apart or see a changed file, not a defence against forgery. */
@@ -118,6 +121,9 @@ static uint64_t run_identity(const struct kpi_report_params *p)
     }
     for (size_t i = 0; i < p->n_plugin_dirs; i++)
         h = hash_bytes(h, (const unsigned char *)p->plugin_dirs[i], strlen(p->plugin_dirs[i]) + 1);
+    n = snprintf(text, sizeof text, "%s|%s|%d|", kpi_unscored_name(p->grades->unscored),
+                 kpi_lang_name(p->lang), p->csv_bom);
+    h = hash_bytes(h, (const unsigned char *)text, (size_t)n);
     return h;
 }
 
@@ -227,6 +233,11 @@ static void put_params(struct dump *d, const struct kpi_report *rep)
         put_text(d, p->grades->bands[i].name);
         put_num(d, p->grades->bands[i].min);
     }
+    put_raw(d, "\nunscored\t");
+    put_raw(d, kpi_unscored_name(p->grades->unscored));
+    put_raw(d, "\nstyle\t");
+    put_raw(d, kpi_lang_name(p->lang));
+    put_raw(d, p->csv_bom ? "\t1" : "\t0");
     for (size_t i = 0; i < rep->n_extra_columns; i++) {
         put_raw(d, "\ncolumn");
         put_text(d, rep->extra_columns[i]);
@@ -548,6 +559,13 @@ static bool read_header(struct part *p, struct kpi_arena *a, struct fields *fl, 
             band->min = num_at(fl, 2, ok);
             p->grades.n++;
         }
+    } else if (!strcmp(tag, "unscored") && fl->n == 2) {
+        struct kpi_error ignored;
+        *ok = *ok && kpi_unscored_parse(fl->f[1], &p->grades.unscored, &ignored) == 0;
+    } else if (!strcmp(tag, "style") && fl->n == 3) {
+        struct kpi_error ignored;
+        *ok = *ok && kpi_lang_parse(fl->f[1], &p->params.lang, &ignored) == 0;
+        p->params.csv_bom = uint_at(fl, 2, 1, ok) == 1;
     } else if (!strcmp(tag, "column") && fl->n == 2) {
         *ok = *ok && (s = text_req(a, fl, 1, ok)) && push_text(&p->columns, &p->n_columns, s);
     } else if (!strcmp(tag, "warnings") && fl->n == 2) {

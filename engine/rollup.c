@@ -33,15 +33,21 @@ static int parse_bands(const char *spec, struct kpi_grades *grades, struct kpi_e
             return kpi_error_set(err, KPI_EUSAGE, "'%.*s' is not NAME:MIN", (int)(end - p), p);
         name_len = (size_t)(colon - p);
         if (name_len == 0 || name_len >= KPI_GRADE_NAME_MAX)
-            return kpi_error_set(err, KPI_EUSAGE, "grade name '%.*s' must be 1 to %d characters",
+            return kpi_error_set(err, KPI_EUSAGE, "grade name '%.*s' must be 1 to %d bytes",
                                  (int)name_len, p, KPI_GRADE_NAME_MAX - 1);
-        for (const char *c = p; c < colon; c++) {
-            if (*c <= ' ' || *c > '~')
+        if (p[0] == ' ' || colon[-1] == ' ')
+            return kpi_error_set(err, KPI_EUSAGE, "grade name '%.*s' has a space at either end",
+                                 (int)name_len, p);
+        for (const unsigned char *c = (const unsigned char *)p; c < (const unsigned char *)colon;
+             c++) {
+            if (*c < ' ' || *c == 0x7f)
                 return kpi_error_set(err, KPI_EUSAGE,
-                                     "grade name '%.*s' must be printable ASCII "
-                                     "without spaces",
+                                     "grade name '%.*s' has a control character",
                                      (int)name_len, p);
         }
+        if (kpi_text_utf8_invalid_at(p, name_len) < name_len)
+            return kpi_error_set(err, KPI_EUSAGE, "grade name '%.*s' is not valid UTF-8",
+                                 (int)name_len, p);
         if (grades->n == KPI_GRADES_MAX)
             return kpi_error_set(err, KPI_EUSAGE, "more than %d bands", KPI_GRADES_MAX);
         if ((size_t)(end - colon - 1) >= sizeof number)
@@ -74,6 +80,30 @@ int kpi_grades_parse(const char *spec, struct kpi_grades *grades, struct kpi_err
     return kpi_error_setting(err, parse_bands(spec, grades, err), KPI_SETTING_GRADES);
 }
 
+static const char *const unscored_names[] = {
+    [KPI_UNSCORED_ZERO] = "zero",
+    [KPI_UNSCORED_SKIP] = "skip",
+};
+
+int kpi_unscored_parse(const char *name, enum kpi_unscored *policy, struct kpi_error *err)
+{
+    for (size_t i = 0; i < sizeof unscored_names / sizeof unscored_names[0]; i++) {
+        if (!strcmp(name, unscored_names[i])) {
+            *policy = (enum kpi_unscored)i;
+            return 0;
+        }
+    }
+    return kpi_error_setting(
+        err, kpi_error_set(err, KPI_EUSAGE, "'%s' is not 'zero' or 'skip'", name),
+        KPI_SETTING_UNSCORED);
+}
+
+const char *kpi_unscored_name(enum kpi_unscored policy)
+{
+    assert((size_t)policy < sizeof unscored_names / sizeof unscored_names[0]);
+    return unscored_names[policy];
+}
+
 const char *kpi_grade_for(const struct kpi_grades *grades, double achievement)
 {
     for (size_t i = 0; i < grades->n; i++) {
@@ -81,6 +111,13 @@ const char *kpi_grade_for(const struct kpi_grades *grades, double achievement)
             return grades->bands[i].name;
     }
     return "";
+}
+
+double kpi_rollup_unscored_weight(const struct kpi_indicator *k)
+{
+    if (k->bad->weight || !(k->weight >= 0 && k->weight <= KPI_WEIGHT_MAX))
+        return 1;
+    return k->weight;
 }
 
 static void add_kpi(struct kpi_department_summary *s, const struct kpi_indicator *k,
@@ -94,15 +131,22 @@ static void add_kpi(struct kpi_department_summary *s, const struct kpi_indicator
         assert(fabs(r->achievement_capped) <= KPI_ACHIEVEMENT_MAX);
         s->weight += k->weight;
         s->weighted += k->weight * r->achievement_capped;
+    } else {
+        s->unscored_weight += kpi_rollup_unscored_weight(k);
     }
 }
 
 void kpi_rollup_finish(struct kpi_department_summary *s, const struct kpi_grades *grades)
 {
-    /* The bounds keep both sums finite; isfinite() stays as a last guard
+    double all = s->weight + s->unscored_weight;
+    double denominator = grades->unscored == KPI_UNSCORED_SKIP ? s->weight : all;
+
+    s->has_coverage = all > 0 && isfinite(all);
+    s->coverage = s->has_coverage ? s->weight / all : 0;
+    /* The bounds keep the sums finite; isfinite() stays as a last guard
      * for totals read from a shard manifest (checked there too). */
-    s->has_achievement = s->weight > 0 && isfinite(s->weighted / s->weight);
-    s->achievement = s->has_achievement ? s->weighted / s->weight : 0;
+    s->has_achievement = denominator > 0 && isfinite(s->weighted / denominator);
+    s->achievement = s->has_achievement ? s->weighted / denominator : 0;
     s->grade = s->has_achievement ? kpi_grade_for(grades, s->achievement) : "";
 }
 
@@ -114,6 +158,7 @@ static void add_summary(struct kpi_department_summary *to, const struct kpi_depa
         to->count[k] += s->count[k];
     to->weight += s->weight;
     to->weighted += s->weighted;
+    to->unscored_weight += s->unscored_weight;
 }
 
 void kpi_rollup(const kpi_dataset *ds, const struct kpi_result *rows,

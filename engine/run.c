@@ -242,6 +242,8 @@ int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, stru
         .shard_count = opt->shard_count,
         .reports = opt->reports,
         .threads = opt->jobs ? opt->jobs : kpi_cpus_available(),
+        .lang = opt->lang,
+        .csv_bom = opt->csv_bom,
     };
     struct kpi_report report;
     kpi_report_init(&report, run->ds, rows, run->departments, &run->overall, &params);

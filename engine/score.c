@@ -1,7 +1,11 @@
 #include "kpieval/score.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdlib.h>
+
+#include "text.h"
 
 static bool target_met(const struct kpi_indicator *k, double actual)
 {
@@ -95,4 +99,26 @@ void kpi_score(const struct kpi_indicator *k, struct kpi_result *r, double cap)
     }
     r->achievement = rate;
     r->achievement_capped = rate < cap ? rate : cap;
+}
+
+enum kpi_band kpi_score_band(const struct kpi_result *r)
+{
+    char buf[KPI_RATE_BUF];
+    double printed;
+
+    switch (r->status) {
+    case KPI_STATUS_OK: break;
+    case KPI_STATUS_MISSING: return KPI_BAND_NO_DATA;
+    default: return KPI_BAND_ERROR;
+    }
+    printed = strtod(kpi_text_format_rate(r->achievement, buf), NULL);
+    return printed > 100 ? KPI_BAND_EXCEEDED : printed == 100 ? KPI_BAND_MET : KPI_BAND_BELOW;
+}
+
+const char *kpi_band_name(enum kpi_band band)
+{
+    static const char *const names[KPI_BAND_COUNT] = {"exceeded", "met", "below", "no data",
+                                                      "error"};
+    assert((unsigned)band < KPI_BAND_COUNT);
+    return names[band];
 }

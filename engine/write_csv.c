@@ -1,5 +1,9 @@
-/* CSV writers: kpis.csv, departments.csv and departments/NNN-name.csv. */
+/* CSV writers: kpis.csv, departments.csv and departments/NNN-name.csv.
+ * Headers and kpieval's own words in the report's language (words.h), an
+ * optional UTF-8 byte order mark for Excel, and text that a spreadsheet
+ * would run as a formula neutralised. */
 #include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,8 +11,23 @@
 #include <sys/stat.h>
 
 #include "kpieval/columns.h"
+#include "kpieval/score.h"
 #include "text.h"
+#include "words.h"
 #include "writers.h"
+
+/* OWASP's advice against CSV injection: a text that a spreadsheet would
+ * read as a formula (first character '=', '+', '-', '@', tab or carriage
+ * return) gets a leading apostrophe, which Excel and LibreOffice show as
+ * text. A number written as text ("-5", "+3.2") and a lone sign ("-", the
+ * plan's "no figure") are not formulas and stay as they are. */
+static bool runs_as_formula(const char *s)
+{
+    double ignored;
+    if (!strchr("=+-@\t\r", s[0]) || !s[0] || !s[1])
+        return false;
+    return kpi_text_parse_number(s, &ignored) != KPI_NUMBER_OK;
+}
 
 /* s[0..n) with its quotes doubled, inside a quoted field. */
 static void put_doubling_quotes(FILE *f, const char *s, size_t n)
@@ -29,12 +48,16 @@ static void put_field(FILE *f, const char *s)
     size_t len = strlen(s), n = kpi_text_visible_span(s, len);
     bool quote = strpbrk(s, ",\"") != NULL;
 
-    if (n == len && !quote) {
+    bool guard = runs_as_formula(s);
+
+    if (n == len && !quote && !guard) {
         kpi_out_n(f, s, len);
         return;
     }
     if (quote)
         kpi_out_c(f, '"');
+    if (guard)
+        kpi_out_c(f, '\'');
     for (;;) {
         char esc[KPI_VISIBLE_ESCAPE_BUF];
         if (quote)
@@ -65,6 +88,16 @@ static void put_rate(FILE *f, double x)
     kpi_out_s(f, kpi_text_format_rate(x, buf));
 }
 
+/* A measured value: whole numbers as they are (a count of 400 people),
+ * others with two decimals like the rates beside them. */
+static void put_measure(FILE *f, double x)
+{
+    if (x == (double)(long long)x && fabs(x) < 1e15)
+        put_number(f, x);
+    else
+        put_rate(f, x);
+}
+
 static void put_inputs(FILE *f, const struct kpi_indicator *k)
 {
     char buf[KPI_NUMBER_BUF];
@@ -80,7 +113,7 @@ static void put_inputs(FILE *f, const struct kpi_indicator *k)
 }
 
 /* One cell as CSV (columns.h says what each type is). */
-static void put_cell(FILE *f, const struct kpi_cell *c)
+static void put_cell(FILE *f, const struct kpi_report *rep, const struct kpi_cell *c)
 {
     if (c->as_written) { /* a cell that could not be read is shown as written */
         put_field(f, c->as_written);
@@ -88,45 +121,80 @@ static void put_cell(FILE *f, const struct kpi_cell *c)
     }
     switch (c->type) {
     case KPI_CELL_TEXT: put_field(f, c->text); break;
-    case KPI_CELL_WORD: kpi_out_s(f, c->text); break;
+    case KPI_CELL_WORD: put_field(f, kpi_word(rep->params ? rep->params->lang : KPI_LANG_EN, c->text)); break;
     case KPI_CELL_NUMBER: put_number(f, c->number); break;
+    case KPI_CELL_MEASURE: put_measure(f, c->number); break;
     case KPI_CELL_RATE: put_rate(f, c->number); break;
     case KPI_CELL_COUNT: kpi_out_u(f, c->count); break;
     case KPI_CELL_INPUTS: put_inputs(f, c->kpi); break;
+    case KPI_CELL_EXTRA: /* one field per extra column (KPI_COL_SPREAD) */
+        for (size_t e = 0; e < rep->n_extra_columns; e++) {
+            if (e)
+                kpi_out_c(f, ',');
+            put_field(f, c->kpi->extra[e]);
+        }
+        break;
     default: break; /* no value, or a JSON-only kind */
     }
 }
 
-/* The header: the CSV columns' names. */
-static void put_header(FILE *f, const struct kpi_column *cols, size_t n)
+/* Whether the CSV files of rep have column col: a spread column only
+ * when indicators.csv has extra columns. */
+static bool has_column(const struct kpi_report *rep, const struct kpi_column *col)
+{
+    return (col->formats & KPI_COL_CSV) && !((col->formats & KPI_COL_SPREAD) && !rep->n_extra_columns);
+}
+
+/* The byte order mark, when asked for, then the header: the CSV columns'
+ * names in the report's language; a spread column's are indicators.csv's. */
+static void put_header(FILE *f, const struct kpi_report *rep, const struct kpi_column *cols,
+                       size_t n)
 {
     bool first = true;
+    if (rep->params && rep->params->csv_bom)
+        kpi_out_s(f, "\xEF\xBB\xBF");
     for (size_t j = 0; j < n; j++) {
-        if (!(cols[j].formats & KPI_COL_CSV))
+        if (!has_column(rep, &cols[j]))
             continue;
         if (!first)
             kpi_out_c(f, ',');
-        kpi_out_s(f, cols[j].name);
         first = false;
+        if (!(cols[j].formats & KPI_COL_SPREAD)) {
+            put_field(f, kpi_column_header(rep, &cols[j]));
+            continue;
+        }
+        for (size_t e = 0; e < rep->n_extra_columns; e++) {
+            if (e)
+                kpi_out_c(f, ',');
+            put_field(f, rep->extra_columns[e]);
+        }
     }
     kpi_out_c(f, '\n');
 }
 
-/* Row i of the report, one cell per CSV column. */
+/* Row i of the report, one cell per CSV column; with total, department
+ * node i's total row (the columns' total getters, others empty). */
 static void put_row(FILE *f, const struct kpi_report *rep, size_t i, const struct kpi_column *cols,
-                    size_t n)
+                    size_t n, bool total)
 {
     struct kpi_cell cell;
     bool first = true;
     for (size_t j = 0; j < n; j++) {
-        if (!(cols[j].formats & KPI_COL_CSV))
+        if (!has_column(rep, &cols[j]))
             continue;
         if (!first)
             kpi_out_c(f, ',');
-        cell.as_written = NULL;
-        cols[j].get(rep, i, cols[j].arg, &cell);
-        put_cell(f, &cell);
         first = false;
+        cell.as_written = NULL;
+        cell.type = KPI_CELL_NULL;
+        if (!total)
+            cols[j].get(rep, i, cols[j].arg, &cell);
+        else if (cols[j].total)
+            cols[j].total(rep, i, cols[j].arg, &cell);
+        else if (cols[j].formats & KPI_COL_SPREAD)
+            for (size_t e = 1; e < rep->n_extra_columns; e++)
+                kpi_out_c(f, ',');
+        put_cell(f, rep, &cell);
     }
     kpi_out_c(f, '\n');
 }
@@ -136,9 +204,9 @@ static int put_table(const struct kpi_report *rep, void *state, const struct kpi
                      size_t n_cols, size_t n_rows)
 {
     FILE *f = kpi_sink_file(state);
-    put_header(f, cols, n_cols);
+    put_header(f, rep, cols, n_cols);
     for (size_t i = 0; i < n_rows; i++)
-        put_row(f, rep, i, cols, n_cols);
+        put_row(f, rep, i, cols, n_cols, false);
     return 0;
 }
 
@@ -218,9 +286,10 @@ int kpi_write_department_files(const struct kpi_report *rep, void *state, struct
         FILE *f = kpi_output_open(sub, name, err);
         if (!f)
             return err ? err->code : KPI_EIO;
-        put_header(f, cols, n_cols);
+        put_header(f, rep, cols, n_cols);
         for (size_t j = first; j < end; j++)
-            put_row(f, rep, j, cols, n_cols);
+            put_row(f, rep, j, cols, n_cols, false);
+        put_row(f, rep, d, cols, n_cols, true);
         rc = kpi_output_close(f, name, err);
     }
     return rc;

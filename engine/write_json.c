@@ -7,6 +7,7 @@
 
 #include "kpieval/columns.h"
 #include "text.h"
+#include "words.h"
 #include "writers.h"
 
 /* Control characters are escaped: C0 as JSON requires, DEL and C1 too, so
@@ -155,6 +156,7 @@ static void put_cell(FILE *f, const struct kpi_report *rep, const struct kpi_cel
         kpi_out_c(f, '"');
         break;
     case KPI_CELL_NUMBER:
+    case KPI_CELL_MEASURE:
     case KPI_CELL_RATE: put_number(f, c->number); break;
     case KPI_CELL_COUNT: kpi_out_u(f, c->count); break;
     case KPI_CELL_INPUTS:
@@ -193,7 +195,9 @@ static void put_overall(FILE *f, const struct kpi_department_summary *overall)
 {
     kpi_out_s(f, "  \"counts\": {");
     put_counts(f, overall);
-    kpi_out_s(f, "},\n  \"overall\": {\"achievement\": ");
+    kpi_out_s(f, "},\n  \"overall\": {\"coverage\": ");
+    put_number_or_null(f, overall->has_coverage, overall->coverage * 100);
+    kpi_out_s(f, ", \"achievement\": ");
     put_number_or_null(f, overall->has_achievement, overall->achievement);
     kpi_out_s(f, ", \"grade\": ");
     put_string_or_null(f, overall->has_achievement ? overall->grade : NULL);
@@ -225,7 +229,11 @@ int kpi_write_report_json(const struct kpi_report *rep, void *state, struct kpi_
         put_number(f, p->grades->bands[i].min);
         kpi_out_c(f, '}');
     }
-    kpi_out_s(f, "], \"plugin_dirs\": [");
+    kpi_out_s(f, "], \"unscored\": \"");
+    kpi_out_s(f, kpi_unscored_name(p->grades->unscored));
+    kpi_out_s(f, "\", \"lang\": \"");
+    kpi_out_s(f, kpi_lang_name(p->lang));
+    kpi_out_s(f, "\", \"plugin_dirs\": [");
     for (size_t i = 0; i < p->n_plugin_dirs; i++) {
         kpi_out_s(f, i ? ", " : "");
         put_string(f, p->plugin_dirs[i]);

@@ -22,8 +22,11 @@ enum kpi_cell_type {
     KPI_CELL_ABSENT, /* nothing: JSON leaves the key out (CSV has no such column) */
     KPI_CELL_NULL,   /* no value: CSV empty, JSON null */
     KPI_CELL_TEXT,   /* text from the inputs: CSV in its visible form, JSON a string */
-    KPI_CELL_WORD,   /* a keyword of kpieval's own (status, direction): written as is */
+    KPI_CELL_WORD,   /* a keyword of kpieval's own (status, direction, band): English,
+                        translated by the writers of reports people read (words.h) */
     KPI_CELL_NUMBER, /* CSV the report number format, JSON exact */
+    KPI_CELL_MEASURE, /* a measured value: CSV a whole number, or two decimals
+                         like a rate; JSON exact */
     KPI_CELL_RATE,   /* an achievement: CSV two decimals, JSON exact */
     KPI_CELL_COUNT,  /* a whole number */
     KPI_CELL_INPUTS, /* a KPI's inputs: CSV "a=1; b=2", JSON {"a": 1, "b": 2} */
@@ -32,8 +35,9 @@ enum kpi_cell_type {
     KPI_CELL_EXTRA   /* the extra columns of indicators.csv: JSON {"owner": "kim"} */
 };
 
-/* Which formats show a column. */
-enum { KPI_COL_CSV = 1, KPI_COL_JSON = 2 };
+/* Which formats show a column. KPI_COL_SPREAD: a KPI_CELL_EXTRA column is
+ * one CSV column per extra column of indicators.csv, under its own name. */
+enum { KPI_COL_CSV = 1, KPI_COL_JSON = 2, KPI_COL_SPREAD = 4 };
 
 #define KPI_CELL_SCRATCH 600
 
@@ -56,7 +60,13 @@ struct kpi_column {
      * arg is the row's own (e.g. which status a count column counts). */
     void (*get)(const struct kpi_report *rep, size_t i, int arg, struct kpi_cell *cell);
     int arg;
+    /* KPI columns only: the cell of department node i's total row, which
+     * closes its file under departments/; NULL: empty there. */
+    void (*total)(const struct kpi_report *rep, size_t i, int arg, struct kpi_cell *cell);
 };
+
+/* The header of a column in lang (words.h): its name, translated. */
+const char *kpi_column_header(const struct kpi_report *rep, const struct kpi_column *col);
 
 /* The columns of a KPI row (kpis.csv, departments/, report.json "kpis")
  * and of a department row (departments.csv, report.json "departments"),

@@ -35,6 +35,8 @@ enum kpi_error_code {
 #define KPI_SETTING_OUT        "out"
 #define KPI_SETTING_PERIOD     "period"
 #define KPI_SETTING_GRADES     "grades"
+#define KPI_SETTING_UNSCORED   "unscored"
+#define KPI_SETTING_LANG       "lang"
 #define KPI_SETTING_REPORTS    "reports"
 #define KPI_SETTING_FORMULAS   "formulas" /* more plugin folders: formula_dirs */
 #define KPI_SETTING_WAIT       "wait"

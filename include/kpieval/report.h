@@ -22,6 +22,11 @@
 #include "kpieval/outdir.h"
 #include "kpieval/rollup.h"
 
+/* The language of the reports people read (CSV headers and kpieval's own
+ * words, HTML, Excel); report.json, for machines, stays English. */
+enum kpi_lang { KPI_LANG_EN, KPI_LANG_KO };
+#define KPI_LANG_COUNT 2
+
 /* The parameters a report records about its run. */
 struct kpi_report_params {
     const char *dataset;
@@ -36,6 +41,8 @@ struct kpi_report_params {
     unsigned shard_index, shard_count; /* 0 of 0: a whole report */
     unsigned reports;              /* bit i: sink i; 0: every report */
     unsigned threads;              /* reports written at once; 0: one */
+    enum kpi_lang lang;
+    bool csv_bom;                  /* CSVs start with a UTF-8 byte order mark */
 };
 
 /* The read-only view of one scored, rolled-up run that every sink reads:

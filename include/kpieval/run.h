@@ -57,6 +57,8 @@ struct kpi_run_options {
     size_t max_errors;
     unsigned shard_index, shard_count; /* 1..count of count; 0 of 0: no sharding */
     unsigned reports;                 /* kpi_report_select() mask; 0: every report */
+    enum kpi_lang lang;               /* of the reports people read */
+    bool csv_bom;                     /* CSVs with a UTF-8 byte order mark */
     const struct kpi_run_observer *observer; /* may be NULL */
 };
 

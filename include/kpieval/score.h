@@ -33,4 +33,17 @@
  * they are. */
 void kpi_score(const struct kpi_indicator *k, struct kpi_result *r, double cap);
 
+/* A KPI's band, what an evaluator reads first: from the achievement as
+ * the reports print it (two decimals, uncapped), so a printed 100.00 is
+ * always "met"; missing KPIs have no data, error and invalid ones are
+ * errors. */
+enum kpi_band { KPI_BAND_EXCEEDED, KPI_BAND_MET, KPI_BAND_BELOW, KPI_BAND_NO_DATA,
+                KPI_BAND_ERROR };
+#define KPI_BAND_COUNT 5
+
+enum kpi_band kpi_score_band(const struct kpi_result *r);
+
+/* "exceeded", "met", "below", "no data" or "error". */
+const char *kpi_band_name(enum kpi_band band);
+
 #endif
