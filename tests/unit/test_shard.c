@@ -149,13 +149,14 @@ static void test_shard_merge_equals_the_whole_run(void **state)
     char *kpis = read_in(whole, "kpis.csv");
     assert_contains(kpis, "\nK01,취업률,경제진흥본부/경제정책과,%,increase,,65,"
                           "employed / eligible * 100,employed=650; eligible=1000,65,100.00,"
-                          "100.00,2,ok,\n");
-    assert_contains(kpis, ",x=4,4,125.00,120.00,1,ok,\n");
+                          "100.00,met,2,ok,,김철수\n");
+    assert_contains(kpis, ",x=4,4,125.00,120.00,exceeded,1,ok,,line\\x0abreak\n");
     assert_contains(kpis, "\nK06,여섯,안전본부,");
-    assert_contains(kpis, ",x=10; y=2,12,60.00,60.00,1,ok,\n");
-    assert_contains(kpis, "\nK07,일곱,안전본부/재난과,,increase,,8,x,x=4,4,25.00,25.00,1,ok,\n");
-    assert_contains(kpis, "\nK08,여덟,교통본부,,increase,0,100,x,x=50,50,50.00,50.00,0.5,ok,\n");
-    assert_contains(kpis, "\nK04,넷,문화본부/박물관과,,up,,ten,x,x=1,,,,heavy,invalid,");
+    assert_contains(kpis, ",x=10; y=2,12,60.00,60.00,below,1,ok,,\n");
+    assert_contains(kpis, "\nK07,일곱,안전본부/재난과,,increase,,8,x,x=4,4,25.00,25.00,below,1,ok,,\n");
+    assert_contains(kpis, "\nK08,여덟,교통본부,,increase,0,100,x,x=50,50,50.00,50.00,below,0.5,ok,,"
+                          "\\x1b[31m\n");
+    assert_contains(kpis, "\nK04,넷,문화본부/박물관과,,up,,ten,x,x=1,,,,error,heavy,invalid,");
     assert_contains(kpis, ",missing,");
     assert_contains(kpis, ",error,");
     free(kpis);
@@ -171,7 +172,7 @@ static void test_shard_model_escapes_text(void **state)
     (void)state;
     for (unsigned i = 0; i < SHARDS; i++) {
         char *model = read_in(parts[i], "shard.txt");
-        assert_starts_with(model, "kpieval-shard 2\nshard\t");
+        assert_starts_with(model, "kpieval-shard 3\nshard\t");
         for (const unsigned char *p = (const unsigned char *)model; *p; p++)
             if (*p < 0x20 && *p != '\t' && *p != '\n')
                 fail_msg("part %u: raw control byte 0x%02x in the model", i + 1, *p);
@@ -369,7 +370,7 @@ static void test_shard_merge_refuses_a_changed_model(void **state)
     if (merge(scratch_join(out, tmp, "resummed-out"), dirs, SHARDS, &err) != 0)
         fail_msg("a model with its sum made again: %s", err.message);
     char *kpis = read_in(out, "kpis.csv");
-    assert_contains(kpis, ",65,90.00,100.00,2,ok,\n");
+    assert_contains(kpis, ",65,90.00,100.00,below,2,ok,,김철수\n");
     free(kpis);
     free(plain);
     free(ok);
