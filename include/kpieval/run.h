@@ -58,6 +58,10 @@ struct kpi_run_options {
     unsigned shard_index, shard_count; /* 1..count of count; 0 of 0: no sharding */
     unsigned reports;                 /* kpi_report_select() mask; 0: every report */
     const struct kpi_run_observer *observer; /* may be NULL */
+    struct kpi_provenance *provenance; /* may be NULL. Else the caller sets its version
+                                          and command (and settings of its own); the run
+                                          adds the times, every file it reads and the
+                                          settings it knows, and the report carries it */
 };
 
 struct kpi_run {
