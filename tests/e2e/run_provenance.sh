@@ -91,8 +91,10 @@ SOURCE_DATE_EPOCH=soon "$bin" run plan --out bad-epoch --quiet 2>"$tmp/last.stde
     fail "SOURCE_DATE_EPOCH=soon: $(cat "$tmp/last.stderr")"
 
 # Merge: the merge's own command, the parts' files, the first part's start.
+# The parts ran at fixed times, part 2 first, all before the merge.
 for i in 1 2 3; do
-    run run plan --out "p$i" --shard "$i/3" --cap=70 --formulas extra --period 2019 --quiet
+    SOURCE_DATE_EPOCH=$((1796538000 + (i == 2 ? 0 : i * 60))) \
+        run run plan --out "p$i" --shard "$i/3" --cap=70 --formulas extra --period 2019 --quiet
     grep -q "^provenance	" "p$i/shard.txt" || fail "part $i: no provenance in shard.txt"
 done
 run merge merged p3 p1 p2 --quiet
@@ -106,8 +108,8 @@ m = json.load(open(sys.argv[1], encoding="utf-8"))["provenance"]
 parts = [json.load(open(f, encoding="utf-8"))["provenance"] for f in sys.argv[3:6]]
 whole = json.load(open(sys.argv[6], encoding="utf-8"))["provenance"]
 assert shlex.split(m["command"]) == [sys.argv[2], "merge", "merged", "p3", "p1", "p2", "--quiet"], m["command"]
-assert m["started"] == min(p["started"] for p in parts), (m["started"], [p["started"] for p in parts])
-assert m["started"] <= m["finished"] and m["finished"] >= max(p["finished"] for p in parts)
+assert m["started"] == parts[1]["started"] < parts[0]["started"] < parts[2]["started"], (m["started"], [p["started"] for p in parts])
+assert m["started"] <= m["finished"] and m["finished"] >= max(p["finished"] for p in parts), (m, parts)
 assert m["settings"] == whole["settings"] == parts[0]["settings"], (m["settings"], whole["settings"])
 PY
     ok "merge: its own command, the first part's start, the run's settings" ||
