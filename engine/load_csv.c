@@ -301,14 +301,14 @@ static int choose_period(struct actual_reader *R, struct kpi_error *err)
 }
 
 static int read_actuals(kpi_builder *b, const char *path, const char *want_period,
-                        struct kpi_error *err)
+                        enum kpi_encoding encoding, struct kpi_error *err)
 {
     struct actual_reader R = {.b = b, .want_period = want_period};
     int rc;
 
     kpi_strmap_init(&R.periods);
     kpi_arena_init(&R.arena);
-    rc = kpi_csv_read(path, "actuals.csv", on_actual_row, &R, err);
+    rc = kpi_csv_read(path, "actuals.csv", encoding, on_actual_row, &R, err);
     if (!rc && R.rows_read == 0)
         rc = kpi_error_at(err, KPI_EINPUT, "actuals.csv", 0, 0,
                           "actuals.csv: no actuals: the file has only a header");
@@ -329,6 +329,7 @@ int kpi_dataset_load(const char *dir, const struct kpi_load_options *opt, kpi_da
     kpi_builder *b = NULL;
     size_t dlen = strlen(dir);
     char *path = malloc(dlen + 32);
+    enum kpi_encoding encoding = opt ? opt->encoding : KPI_ENCODING_UTF8;
     struct stat st;
     int rc;
 
@@ -344,7 +345,7 @@ int kpi_dataset_load(const char *dir, const struct kpi_load_options *opt, kpi_da
         goto out;
     }
     snprintf(path, dlen + 32, "%s/indicators.csv", dir);
-    if ((rc = kpi_csv_read(path, "indicators.csv", on_indicator_row, &IR, err)))
+    if ((rc = kpi_csv_read(path, "indicators.csv", encoding, on_indicator_row, &IR, err)))
         goto out;
     if (kpi_builder_count(b) == 0) {
         rc = kpi_error_at(err, KPI_EINPUT, "indicators.csv", 0, 0,
@@ -352,7 +353,7 @@ int kpi_dataset_load(const char *dir, const struct kpi_load_options *opt, kpi_da
         goto out;
     }
     snprintf(path, dlen + 32, "%s/actuals.csv", dir);
-    if ((rc = read_actuals(b, path, opt ? opt->period : NULL, err)))
+    if ((rc = read_actuals(b, path, opt ? opt->period : NULL, encoding, err)))
         goto out;
     rc = kpi_builder_finish(b, out, err);
 out:

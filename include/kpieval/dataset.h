@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "kpieval/encoding.h"
 #include "kpieval/error.h"
 
 typedef struct kpi_dataset kpi_dataset;
@@ -83,7 +84,8 @@ struct kpi_department {
 };
 
 struct kpi_load_options {
-    const char *period; /* select this period; NULL: the file must hold one */
+    const char *period;          /* select this period; NULL: the file must hold one */
+    enum kpi_encoding encoding;  /* of both files; 0 is UTF-8 */
 };
 
 /* Loads DIR/indicators.csv and DIR/actuals.csv (engine/load_csv.c, which
