@@ -121,7 +121,7 @@ static int evaluate_plan(struct kpi_run *run, double cap, double *score_seconds,
 
 int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, struct kpi_error *err)
 {
-    struct kpi_load_options load = {opt->period};
+    struct kpi_load_options load = {opt->period, opt->encoding};
     struct kpi_outdir_lock lock = KPI_OUTDIR_LOCK_INIT;
     struct stage st = {opt->observer, KPI_PHASE_LOAD, 0};
     struct forward fw = {opt->observer};
