@@ -159,7 +159,7 @@ static int record_settings(const struct kpi_report_params *p, struct kpi_provena
 
 int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, struct kpi_error *err)
 {
-    struct kpi_load_options load = {opt->period, opt->provenance};
+    struct kpi_load_options load = {opt->period, opt->encoding, opt->provenance};
     struct kpi_outdir_lock lock = KPI_OUTDIR_LOCK_INIT;
     struct stage st = {opt->observer, KPI_PHASE_LOAD, 0};
     struct forward fw = {opt->observer};

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "kpieval/encoding.h"
 #include "kpieval/error.h"
 
 typedef struct kpi_dataset kpi_dataset;
@@ -85,7 +86,8 @@ struct kpi_department {
 struct kpi_provenance;
 
 struct kpi_load_options {
-    const char *period; /* select this period; NULL: the file must hold one */
+    const char *period;          /* select this period; NULL: the file must hold one */
+    enum kpi_encoding encoding;  /* of both files; 0 is UTF-8 */
     struct kpi_provenance *provenance; /* may be NULL; else each file read is added
                                           to it, with its SHA-256 and data rows */
 };

@@ -38,6 +38,7 @@ struct kpi_run_options {
     const char *dataset;              /* dataset folder */
     const char *out;                  /* report folder; NULL: evaluate only */
     const char *period;               /* NULL: the file's only period */
+    enum kpi_encoding encoding;       /* of the dataset's CSV files; 0: UTF-8 */
     double cap;                       /* achievement cap, e.g. 120 */
     struct kpi_grades grades;
     const char *stdlib_dir;           /* the standard formulas folder; NULL: none. When

@@ -25,7 +25,7 @@ expect_stderr() {
 
 # ---- each subcommand's --help lists exactly its options ---------------------
 
-evaluate_options="--period --cap --grades --unscored --formulas --max-instructions --max-memory
+evaluate_options="--period --encoding --cap --grades --unscored --formulas --max-instructions --max-memory
     --time-limit --jobs --in-process --max-errors --log --quiet --help"
 # Per subcommand: the first line of its --help, then the options it takes.
 declare -A want=(

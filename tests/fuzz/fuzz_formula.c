@@ -416,7 +416,7 @@ static void write_and_check_reports(const char *dir, const kpi_dataset *ds,
         FUZZ_CHECK(memchr(text, '\0', len) == NULL);
         if (!strcmp(w->name, "kpis.csv")) {
             struct kpis_csv_state st = {ds, rows, n};
-            FUZZ_CHECK(kpi_csv_read_buffer(text, len, "kpis.csv", on_kpis_row, &st, &err) == 0);
+            FUZZ_CHECK(kpi_csv_read_buffer(text, len, "kpis.csv", KPI_ENCODING_UTF8, on_kpis_row, &st, &err) == 0);
         } else {
             FUZZ_CHECK(len >= 2 && text[0] == '{' && text[len - 2] == '}' && text[len - 1] == '\n');
         }
