@@ -185,7 +185,7 @@ while i < n:
 
 out = []
 header = [f.lstrip('\ufeff') for f in records[0][0]] if records else []
-col = header.index('message') if 'message' in header else -1
+col = next((header.index(h) for h in ('message', '비고') if h in header), -1)
 for k, (fields, term) in enumerate(records):
     if k > 0 and fields:
         fields = list(fields)
