@@ -332,7 +332,7 @@ static void print_summary(struct cli *c, const struct kpi_run *run)
     putc('\n', c->out);
     fputs("department", c->out);
     pad(c->out, name_w - (int)strlen("department"));
-    fputs("   KPIs    ok  not ok  achievement  grade\n", c->out);
+    fputs("   KPIs    ok  not ok  coverage  achievement  grade\n", c->out);
     for (size_t d = 0; d <= n_deps; d++) {
         const struct kpi_department_summary *s = d < n_deps ? &run->departments[d] : all;
         const char *label = d < n_deps ? deps[d].name : "(all departments)";
@@ -342,8 +342,10 @@ static void print_summary(struct cli *c, const struct kpi_run *run)
         pad(c->out, indent);
         put_visible(c->out, label);
         pad(c->out, name_w - indent - visible_width(label));
-        fprintf(c->out, " %6u %5u %7u %12s  ", s->kpis, s->count[KPI_STATUS_OK],
+        fprintf(c->out, " %6u %5u %7u %9s", s->kpis, s->count[KPI_STATUS_OK],
                 s->kpis - s->count[KPI_STATUS_OK],
+                s->has_coverage ? kpi_text_format_rate(s->coverage * 100, rate) : "-");
+        fprintf(c->out, " %12s  ",
                 s->has_achievement ? kpi_text_format_rate(s->achievement, rate) : "-");
         put_visible(c->out, s->has_achievement && *s->grade ? s->grade : "-");
         putc('\n', c->out);

@@ -38,6 +38,28 @@ assert all(parts), [len(p) for p in parts]
 assert sum(len(p) for p in parts) == len(whole) and set().union(*parts) == whole
 PY
 
+# The report's style and policy travel in the parts' models: Korean words,
+# byte order marks and the skip policy come out of the merge as they do out
+# of a whole run.
+style="--lang ko --csv-bom --unscored skip"
+run run "$tmp/data" --out "$tmp/ko-whole" $style --quiet
+for i in 1 2; do
+    run run "$tmp/data" --out "$tmp/ko-p$i" --shard "$i/2" $style --quiet
+done
+run merge "$tmp/ko-merged" "$tmp/ko-p2" "$tmp/ko-p1"
+if same_report "$tmp/ko-whole" "$tmp/ko-merged" &&
+    head -c 3 "$tmp/ko-merged/kpis.csv" | cmp -s - <(printf '\xef\xbb\xbf') &&
+    grep -q '"unscored": "skip", "lang": "ko"' "$tmp/ko-merged/report.json"; then
+    ok "--lang ko --csv-bom --unscored skip: merged report identical to the whole run"
+else
+    fail "--lang ko --csv-bom --unscored skip: merged report differs"; head -20 "$tmp/diff.out"
+fi
+# Parts of runs with other policies are not parts of one run.
+run run "$tmp/data" --out "$tmp/zero-p2" --shard 2/2 --lang ko --csv-bom --quiet
+run merge "$tmp/bad-policy" "$tmp/ko-p1" "$tmp/zero-p2"
+[ "$(rc)" = 2 ] && [ ! -e "$tmp/bad-policy" ] && ok "parts of two policies refused" ||
+    fail "parts of two policies: exit $(rc)"
+
 # --reports: only the files asked for (and the marker), in whole runs,
 # shards and merges alike; a second run may replace such a folder.
 run run "$tmp/data" --out "$tmp/some" --reports kpis.csv,departments.csv --quiet
