@@ -63,6 +63,11 @@ const char *kpi_word(enum kpi_lang lang, const char *english)
     return w ? w->ko : english;
 }
 
+const char *kpi_words_english(size_t i)
+{
+    return i < sizeof words / sizeof words[0] ? words[i].en : NULL;
+}
+
 int kpi_lang_parse(const char *name, enum kpi_lang *lang, struct kpi_error *err)
 {
     for (int i = 0; i < KPI_LANG_COUNT; i++) {

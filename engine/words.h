@@ -10,12 +10,18 @@
 #ifndef KPIEVAL_WORDS_H
 #define KPIEVAL_WORDS_H
 
+#include <stddef.h>
+
 #include "kpieval/error.h"
 #include "kpieval/report.h"
 
 /* english in lang; english itself when the table has no such word (so a
  * missing translation shows, in English, rather than nothing). */
 const char *kpi_word(enum kpi_lang lang, const char *english);
+
+/* The English form of word i of the table, in table order; NULL past the
+ * last (for tests: the table must be sorted for kpi_word's search). */
+const char *kpi_words_english(size_t i);
 
 /* "en" or "ko" into *lang; else KPI_EUSAGE with err->setting
  * KPI_SETTING_LANG. */
