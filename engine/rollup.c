@@ -147,7 +147,10 @@ void kpi_rollup_finish(struct kpi_department_summary *s, const struct kpi_grades
      * for totals read from a shard manifest (checked there too). */
     s->has_achievement = denominator > 0 && isfinite(s->weighted / denominator);
     s->achievement = s->has_achievement ? s->weighted / denominator : 0;
-    s->grade = s->has_achievement ? kpi_grade_for(grades, s->achievement) : "";
+    /* Graded on the figure as printed: a department shown at 90.00 has
+     * reached a band from 90, whatever lies past the second decimal. */
+    s->grade = s->has_achievement ? kpi_grade_for(grades, kpi_score_as_printed(s->achievement))
+                                  : "";
 }
 
 /* Adds a finished child's totals into its parent. */

@@ -101,9 +101,14 @@ void kpi_score(const struct kpi_indicator *k, struct kpi_result *r, double cap)
     r->achievement_capped = rate < cap ? rate : cap;
 }
 
-enum kpi_band kpi_score_band(const struct kpi_result *r)
+double kpi_score_as_printed(double achievement)
 {
     char buf[KPI_RATE_BUF];
+    return strtod(kpi_text_format_rate(achievement, buf), NULL);
+}
+
+enum kpi_band kpi_score_band(const struct kpi_result *r)
+{
     double printed;
 
     switch (r->status) {
@@ -111,7 +116,7 @@ enum kpi_band kpi_score_band(const struct kpi_result *r)
     case KPI_STATUS_MISSING: return KPI_BAND_NO_DATA;
     default: return KPI_BAND_ERROR;
     }
-    printed = strtod(kpi_text_format_rate(r->achievement, buf), NULL);
+    printed = kpi_score_as_printed(r->achievement);
     return printed > 100 ? KPI_BAND_EXCEEDED : printed == 100 ? KPI_BAND_MET : KPI_BAND_BELOW;
 }
 

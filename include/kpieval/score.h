@@ -33,6 +33,12 @@
  * they are. */
 void kpi_score(const struct kpi_indicator *k, struct kpi_result *r, double cap);
 
+/* An achievement as the reports print it (two decimals, half away from
+ * zero on its 15-significant-digit value), read back: what bands and
+ * grades are decided on, so that what is printed and what is graded
+ * always agree (a printed 90.00 reaches a band from 90). */
+double kpi_score_as_printed(double achievement);
+
 /* A KPI's band, what an evaluator reads first: from the achievement as
  * the reports print it (two decimals, uncapped), so a printed 100.00 is
  * always "met"; missing KPIs have no data, error and invalid ones are

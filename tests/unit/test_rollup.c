@@ -361,6 +361,23 @@ static void test_rollup_unscored_weight_of_a_bad_cell(void **state)
     assert_near(kpi_rollup_unscored_weight(&k), 1, 0);
 }
 
+/* A department is graded on its figure as printed: 89.996 shows as 90.00
+ * and reaches A (from 90); 89.994 shows as 89.99 and stays B. */
+static void test_rollup_graded_as_printed(void **state)
+{
+    struct kpi_grades g;
+    struct kpi_department_summary s = {.kpis = 1, .count = {[KPI_STATUS_OK] = 1}, .weight = 1};
+    (void)state;
+    parse_ok(KPI_DEFAULT_GRADES, &g);
+    s.weighted = 89.996;
+    kpi_rollup_finish(&s, &g);
+    assert_true(s.achievement == 89.996); /* the figure itself is not rounded */
+    assert_string_equal(s.grade, "A");
+    s.weighted = 89.994;
+    kpi_rollup_finish(&s, &g);
+    assert_string_equal(s.grade, "B");
+}
+
 /* The unscored policy's names. */
 static void test_rollup_unscored_parse(void **state)
 {
@@ -538,6 +555,7 @@ int main(void)
         cmocka_unit_test(test_rollup_unscored_count_as_zero),
         cmocka_unit_test(test_rollup_unscored_weight_of_a_bad_cell),
         cmocka_unit_test(test_rollup_unscored_parse),
+        cmocka_unit_test(test_rollup_graded_as_printed),
         cmocka_unit_test(test_rollup_no_ok_kpi_means_no_achievement),
         cmocka_unit_test(test_rollup_out_of_range_score_does_not_blank_the_tree),
         cmocka_unit_test(test_rollup_sums_at_the_bounds),
