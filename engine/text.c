@@ -977,3 +977,12 @@ char *kpi_text_format_rate(double x, char buf[KPI_RATE_BUF])
 }
 
 #endif
+
+char *kpi_text_format_measure(double x, char buf[KPI_RATE_BUF])
+{
+    /* A whole number as it is (a count of 400 people), others with two
+     * decimals like the rates beside them. */
+    if (x == (double)(long long)x && fabs(x) < 1e15)
+        return kpi_text_format_number(x, buf);
+    return kpi_text_format_rate(x, buf);
+}

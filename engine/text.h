@@ -98,4 +98,8 @@ char *kpi_text_format_exact(double x, char buf[KPI_NUMBER_BUF]);
  * 15-significant-digit decimal value (1.005 -> "1.01"). Returns buf. */
 char *kpi_text_format_rate(double x, char buf[KPI_RATE_BUF]);
 
+/* A measured value: a whole number as kpi_text_format_number writes it,
+ * any other with 2 decimals as kpi_text_format_rate. Returns buf. */
+char *kpi_text_format_measure(double x, char buf[KPI_RATE_BUF]);
+
 #endif

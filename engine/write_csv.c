@@ -88,14 +88,11 @@ static void put_rate(FILE *f, double x)
     kpi_out_s(f, kpi_text_format_rate(x, buf));
 }
 
-/* A measured value: whole numbers as they are (a count of 400 people),
- * others with two decimals like the rates beside them. */
+/* A measured value: whole numbers as they are, others with two decimals. */
 static void put_measure(FILE *f, double x)
 {
-    if (x == (double)(long long)x && fabs(x) < 1e15)
-        put_number(f, x);
-    else
-        put_rate(f, x);
+    char buf[KPI_RATE_BUF];
+    kpi_out_s(f, kpi_text_format_measure(x, buf));
 }
 
 static void put_inputs(FILE *f, const struct kpi_indicator *k)
