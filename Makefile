@@ -87,9 +87,11 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	tests/fuzz/run_fuzz.sh $(FUZZ_SECONDS)
 
-# kpieval against its peers; writes docs/benchmarks.md (bench/README.md).
+# kpieval against its peers, then what report.html costs a run; writes
+# docs/benchmarks.md (bench/README.md).
 bench: build
 	BENCH_KPIEVAL=$(BUILD)/kpieval bench/run.sh
+	BENCH_KPIEVAL=$(BUILD)/kpieval bench/html.py
 
 clean:
 	rm -rf $(BUILD) build-asan build-valgrind build-fuzz out
