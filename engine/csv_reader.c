@@ -332,7 +332,8 @@ static int window_read(struct window *w, size_t off, size_t n)
  * counted as the windows go, and the CP949 guess is fed every window. A
  * NUL ends the scan (it is reported first); after a bad UTF-8 byte the
  * scan goes on only to look for a NUL and for LF. */
-static int check_file(struct window *w, const char *name, struct kpi_error *err)
+static int check_file(struct window *w, const char *name, kpi_sha256 *digest,
+                      struct kpi_error *err)
 {
     struct bytes_verdict v = {BYTES_OK, 1, 1, 0, false};
     struct kpi_cp949_guess cp949 = {0, false, false};
@@ -378,6 +379,8 @@ static int check_file(struct window *w, const char *name, struct kpi_error *err)
             }
         }
         kpi_text_cp949_feed(&cp949, w->buf, end);
+        if (digest) /* windows meet without overlap: each byte once, in order */
+            kpi_sha256_update(digest, w->buf, end);
         has_cr = has_cr || memchr(p, '\r', end);
         has_lf = has_lf || memchr(p, '\n', end);
         advance(w->buf, end, &line, &col);
@@ -394,6 +397,12 @@ static int check_file(struct window *w, const char *name, struct kpi_error *err)
 int kpi_csv_read(const char *path, const char *name, kpi_csv_row_fn on_row, void *ctx,
                  struct kpi_error *err)
 {
+    return kpi_csv_read_digest(path, name, on_row, ctx, NULL, NULL, err);
+}
+
+int kpi_csv_read_digest(const char *path, const char *name, kpi_csv_row_fn on_row, void *ctx,
+                        kpi_sha256 *digest, uint64_t *data_rows, struct kpi_error *err)
+{
     struct window w = {-1, 0, NULL, 0};
     struct reader r = {
         .name = name, .on_row = on_row, .ctx = ctx, .err = err, .line = 1, .next_row_line = 1};
@@ -407,7 +416,7 @@ int kpi_csv_read(const char *path, const char *name, kpi_csv_row_fn on_row, void
     if (w.fd < 0)
         return w.fd;
     w.size = (size_t)st.st_size;
-    rc = check_file(&w, name, err);
+    rc = check_file(&w, name, digest, err);
     if (rc)
         goto out;
     if (parser_init(&parser) != 0) {
@@ -439,6 +448,8 @@ int kpi_csv_read(const char *path, const char *name, kpi_csv_row_fn on_row, void
         pos += used;
     }
     rc = finish(&r, &parser, name, err);
+    if (data_rows)
+        *data_rows = r.row_index ? r.row_index - 1 : 0;
 out:
     if (parser_ready)
         csv_free(&parser);

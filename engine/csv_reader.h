@@ -11,9 +11,11 @@
 #define KPIEVAL_CSV_READER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kpieval/error.h"
 #include "kpieval/limits.h" /* KPI_CSV_FIELD_MAX, KPI_CSV_FIELDS_MAX, KPI_CSV_WINDOW */
+#include "kpieval/provenance.h"
 
 struct kpi_csv_row {
     const char *file;    /* name for messages, e.g. "indicators.csv" */
@@ -32,6 +34,13 @@ typedef int (*kpi_csv_row_fn)(void *ctx, const struct kpi_csv_row *row, struct k
  * malformed file (message "name:line: ..."), or whatever on_row returned. */
 int kpi_csv_read(const char *path, const char *name, kpi_csv_row_fn on_row, void *ctx,
                  struct kpi_error *err);
+
+/* kpi_csv_read, and the file's fingerprint for provenance.h without reading
+ * it again: every byte of it goes into digest (when not NULL) as the check
+ * pass reads it, and *data_rows (when not NULL) gets the rows after the
+ * header once every row has been handed over. */
+int kpi_csv_read_digest(const char *path, const char *name, kpi_csv_row_fn on_row, void *ctx,
+                        kpi_sha256 *digest, uint64_t *data_rows, struct kpi_error *err);
 
 /* The same over data[0..len) in memory (for tests and fuzzing). */
 int kpi_csv_read_buffer(const char *data, size_t len, const char *name, kpi_csv_row_fn on_row,

@@ -82,8 +82,12 @@ struct kpi_department {
     unsigned number;    /* position in the whole tree, also in a shard (file names) */
 };
 
+struct kpi_provenance;
+
 struct kpi_load_options {
     const char *period; /* select this period; NULL: the file must hold one */
+    struct kpi_provenance *provenance; /* may be NULL; else each file read is added
+                                          to it, with its SHA-256 and data rows */
 };
 
 /* Loads DIR/indicators.csv and DIR/actuals.csv (engine/load_csv.c, which

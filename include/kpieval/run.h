@@ -60,6 +60,10 @@ struct kpi_run_options {
     enum kpi_lang lang;               /* of the reports people read */
     bool csv_bom;                     /* CSVs with a UTF-8 byte order mark */
     const struct kpi_run_observer *observer; /* may be NULL */
+    struct kpi_provenance *provenance; /* may be NULL. Else the caller sets its version
+                                          and command (and settings of its own); the run
+                                          adds the times, every file it reads and the
+                                          settings it knows, and the report carries it */
 };
 
 struct kpi_run {

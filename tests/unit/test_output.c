@@ -535,7 +535,7 @@ static void test_output_added_sink_in_whole_and_merged_runs(void **state)
             fail_msg("shard %u: %s", i + 1, err.message);
         kpi_run_release(&w.run);
     }
-    if (kpi_report_merge(scratch_join(merged, dir, "merged"), part_dirs, 2, &grades, &overall,
+    if (kpi_report_merge(scratch_join(merged, dir, "merged"), part_dirs, 2, NULL, &grades, &overall,
                          &err) != 0)
         fail_msg("merge: %s", err.message);
 

@@ -1,0 +1,14 @@
+# same_report A B: two report folders of two runs alike, every byte of every
+# file but what tells the runs apart: the lines "command", "started" and
+# "finished" of report.json's provenance (docs/formats.md); what those hold
+# is checked on its own (tests/e2e/run_provenance.sh). Uses $tmp; leaves
+# the differences in $tmp/diff.out. Sourced by lib.sh and the examples' tests.
+strip_run_lines() {
+    find "$1" -name report.json -exec sed -i -E '/^    "(command|started|finished)": /d' {} +
+}
+same_report() {
+    rm -rf "$tmp/same.1" "$tmp/same.2"
+    cp -r "$1" "$tmp/same.1" && cp -r "$2" "$tmp/same.2" || return 1
+    strip_run_lines "$tmp/same.1" && strip_run_lines "$tmp/same.2" &&
+        diff -r "$tmp/same.1" "$tmp/same.2" >"$tmp/diff.out" 2>&1
+}
