@@ -74,7 +74,10 @@ def main():
            "What the page adds to a run (`bench/html.py`, part of `make bench`; median of "
            "%d runs, `kpieval run --log json`, this machine). Up to 20,000 KPIs the page "
            "inlines every KPI; above, it lists the departments with links to their files "
-           "(docs/reports.md)." % RUNS, "",
+           "(docs/reports.md). The writers run in parallel, so the page's share of a "
+           "whole run is small and within the run-to-run noise of a busy machine; the "
+           "writer's own cost is the write phase of `--reports report.html`, one thread "
+           "writing nothing else." % RUNS, "",
            "| KPIs | run, every report | run, all but report.html | report.html's share | "
            "write phase, all / all but html | report.html alone: write phase | page size |",
            "|---:|---:|---:|---:|---:|---:|---:|"]
