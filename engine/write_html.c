@@ -10,8 +10,9 @@
  * from the inputs is HTML-escaped and its control characters shown as
  * \xHH (text.h). Above KPI_HTML_KPIS_MAX KPIs the KPIs are not inlined,
  * and above KPI_HTML_DEPARTMENTS_MAX departments only the upper levels are
- * listed (limits.h says why); nothing run-specific (a time, a path of the
- * machine) is written, so a merge writes the same bytes as a whole run. */
+ * listed (limits.h says why). Nothing run-specific is written but the
+ * provenance's command and times, each on a line of its own, so a merge
+ * writes the same page as a whole run but for those lines. */
 #include <assert.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -179,6 +180,8 @@ static const char style_sheet[] =
     "footer dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:0}\n"
     "footer dt{font-weight:600}footer dd{margin:0;color:" COLOUR_INK "}\n"
     "footer h3{font-size:13px;margin:12px 0 6px;color:" COLOUR_INK "}\n"
+    "footer dl>div{display:contents}footer table{margin-top:8px;font-size:11px}\n"
+    "footer td code{font-size:10.5px;overflow-wrap:anywhere}\n"
     "@page{size:A4;margin:14mm 12mm 16mm}\n"
     "@media print{html{font-size:9pt}body{padding:0;max-width:none}h2{font-size:13pt;margin-top:18pt}"
     "h1{font-size:18pt}.bar{width:90px}a{text-decoration:none;color:inherit}"
@@ -522,8 +525,9 @@ static void put_department_notes(const struct html *h, const struct kpi_report *
     }
 }
 
-/* Where department i's name links to: its section on this page, or its
- * file under departments/ when the KPIs are not inlined; NULL: nowhere. */
+/* The link on department i's name: to its section on this page, or to its
+ * file under departments/ when the KPIs are not inlined (department_linked
+ * says whether there is one). */
 static void put_department_link(const struct html *h, size_t i)
 {
     const struct kpi_department *d = &h->rep->departments[i];
@@ -777,6 +781,73 @@ static void put_warnings(const struct html *h)
     kpi_out_s(f, "</ul>\n</section>\n");
 }
 
+/* One line of the provenance's list, "<div class=\"run-NAME\">" first when
+ * it tells two runs of the same inputs apart (command, started, finished:
+ * tests/batch/same_report.sh sets those lines aside). */
+static void put_provenance_line(const struct html *h, const char *name, const char *run_class,
+                                const char *value, bool code)
+{
+    FILE *f = h->f;
+    kpi_out_s(f, run_class ? "<div class=\"run-" : "<div>");
+    if (run_class) {
+        kpi_out_s(f, run_class);
+        kpi_out_s(f, "\">");
+    }
+    kpi_out_s(f, "<dt>");
+    put_word(h, name);
+    kpi_out_s(f, "</dt><dd>");
+    kpi_out_s(f, code ? "<code>" : "");
+    if (value)
+        put_text(f, value);
+    else
+        kpi_out_s(f, "<span class=\"na\">\xE2\x80\x93</span>");
+    kpi_out_s(f, code ? "</code>" : "");
+    kpi_out_s(f, "</dd></div>\n");
+}
+
+/* Where the report came from (provenance.h): version, command line and
+ * times, each file read with its SHA-256 and rows, the settings. */
+static void put_provenance(const struct html *h, const struct kpi_provenance *pv)
+{
+    static const char *const kinds[KPI_PROVENANCE_KINDS] = {"input", "formula"};
+    static const char *const counts[KPI_PROVENANCE_KINDS] = {"rows", "lines"};
+    FILE *f = h->f;
+
+    kpi_out_s(f, "<dl id=\"provenance\">\n");
+    put_provenance_line(h, "version", NULL, pv->version, false);
+    put_provenance_line(h, "command", "command", pv->command, true);
+    put_provenance_line(h, "started", "started", *pv->started ? pv->started : NULL, false);
+    put_provenance_line(h, "finished", "finished", *pv->finished ? pv->finished : NULL, false);
+    for (size_t i = 0; i < pv->n_settings; i++) {
+        kpi_out_s(f, "<div><dt>");
+        put_text(f, pv->settings[i].name);
+        kpi_out_s(f, "</dt><dd>");
+        put_text(f, pv->settings[i].value);
+        kpi_out_s(f, "</dd></div>\n");
+    }
+    kpi_out_s(f, "</dl>\n<table class=\"files\">\n<thead><tr><th>");
+    put_word(h, "file");
+    kpi_out_s(f, "</th><th>SHA-256</th><th class=\"n\">");
+    put_word(h, "rows");
+    kpi_out_s(f, "</th></tr></thead>\n<tbody>\n");
+    for (int k = 0; k < KPI_PROVENANCE_KINDS; k++)
+        for (size_t i = 0; i < pv->n_files[k]; i++) {
+            const struct kpi_provenance_file *file = &pv->files[k][i];
+            kpi_out_s(f, "<tr><td>");
+            put_text(f, file->path);
+            kpi_out_s(f, " <span class=\"na\">");
+            put_word(h, kinds[k]);
+            kpi_out_s(f, "</span></td><td><code>");
+            kpi_out_s(f, file->sha256);
+            kpi_out_s(f, "</code></td><td class=\"n\">");
+            kpi_out_u(f, file->rows);
+            kpi_out_c(f, ' ');
+            put_word(h, counts[k]);
+            kpi_out_s(f, "</td></tr>\n");
+        }
+    kpi_out_s(f, "</tbody>\n</table>\n");
+}
+
 static void put_footer(const struct html *h)
 {
     const struct kpi_report_params *p = h->rep->params;
@@ -817,9 +888,15 @@ static void put_footer(const struct html *h)
     put_word(h, "version");
     kpi_out_s(f, "</dt><dd>kpieval " KPIEVAL_VERSION "</dd>\n</dl>\n<h3>");
     put_word(h, "Provenance");
-    kpi_out_s(f, "</h3>\n<p id=\"provenance\">");
-    put_word(h, "Not recorded by this version.");
-    kpi_out_s(f, "</p>\n</footer>\n");
+    kpi_out_s(f, "</h3>\n");
+    if (p->provenance)
+        put_provenance(h, p->provenance);
+    else {
+        kpi_out_s(f, "<p id=\"provenance\">");
+        put_word(h, "Not recorded.");
+        kpi_out_s(f, "</p>\n");
+    }
+    kpi_out_s(f, "</footer>\n");
 }
 
 static void put_top(const struct html *h, const struct kpi_report *whole)

@@ -7,6 +7,7 @@ with links above, and a merge of shards writing the same bytes.
 
     tests/reports/html_structure.py KPIEVAL
 """
+import hashlib
 import os
 import re
 import shutil
@@ -155,6 +156,15 @@ for lang in ("en", "ko"):
     foot = page.root.find("footer").text()
     for piece in ("120%", "S \u2265 100", "D \u2265 0", "kpieval 0.", ds):
         check(piece in foot, "%s: footer lacks %r" % (name, piece))
+    # The provenance: each input file with its SHA-256 (hashlib's) and rows.
+    prov = page.root.find("table", class_="files")
+    files = {r[0].split()[0]: r[1:] for r in
+             ([td.text() for td in tr.iter("td")] for tr in (prov.iter("tr") if prov else []))
+             if r}
+    for f, rows_in in (("indicators.csv", len(hostile.INDICATORS)), ("actuals.csv", len(hostile.ACTUALS))):
+        digest = hashlib.sha256(open(os.path.join(ds, f), "rb").read()).hexdigest()
+        check(files.get(f, [None])[0] == digest and files[f][1].split()[0] == str(rows_in),
+              "%s: provenance of %s: %r, expected %s, %d rows" % (name, f, files.get(f), digest, rows_in))
     # Every department's section is linked from the overview.
     for r in (r for k, r in rows.items() if k != "#overall"):
         href = r["department"].find("a").attrs["href"]
@@ -171,8 +181,16 @@ checks.run(kpieval, "run", ds, "--out", os.path.join(tmp, "whole"), "--quiet")
 for i in (1, 2):
     checks.run(kpieval, "run", ds, "--out", os.path.join(tmp, "p%d" % i), "--shard", "%d/2" % i, "--quiet")
 checks.run(kpieval, "merge", os.path.join(tmp, "merged"), os.path.join(tmp, "p1"), os.path.join(tmp, "p2"))
-check(open(os.path.join(tmp, "whole", "report.html"), "rb").read() ==
-      open(os.path.join(tmp, "merged", "report.html"), "rb").read(), "merged report.html differs")
+def but_run_lines(folder):
+    """report.html without the provenance's lines that tell two runs apart."""
+    lines = open(os.path.join(tmp, folder, "report.html"), "rb").read().split(b"\n")
+    return [l for l in lines if not re.match(rb'<div class="run-(command|started|finished)">', l)]
+
+
+whole, merged = but_run_lines("whole"), but_run_lines("merged")
+check(whole == merged, "merged report.html differs from the whole run's")
+check(len(whole) + 3 == len(open(os.path.join(tmp, "whole", "report.html"), "rb").read().split(b"\n")),
+      "report.html: not one line each for command, started, finished")
 
 # ---- above KPI_HTML_KPIS_MAX: departments and links, no KPI rows ----------------
 big = os.path.join(tmp, "big")
