@@ -4,7 +4,10 @@ DEPS = cmake gcc make pkg-config python3 lua5.4 liblua5.4-dev libcsv-dev nettle-
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all build deps demo install test test-slow sanitize valgrind fuzz bench clean
+# Not to build or run kpieval: what `make test-reports` opens report.html with.
+REPORT_DEPS = chromium fonts-noto-cjk
+
+.PHONY: all build deps demo install test test-slow test-reports sanitize valgrind fuzz bench clean
 
 all: build
 
@@ -45,21 +48,27 @@ install: build
 # The default suite leaves out the tests labelled `fault` (allocation fault
 # injection, minutes) and `timing` (which limit trips first, the kill test):
 # they are slow, and a busy machine changes their outcome, not their truth.
-# `make test-slow` runs just those; CI runs both.
+# `make test-slow` runs just those; CI runs both. It leaves out `browser`
+# too (headless Chromium, REPORT_DEPS): `make test-reports` runs it with
+# the fast report.html test.
 # (Label regexes without anchors: a $ would not survive the sub-make.)
-CTEST_SELECT ?= -LE "fault|timing"
+CTEST_SELECT ?= -LE "fault|timing|browser"
 test: deps build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_SELECT)
 
 test-slow:
 	$(MAKE) test CTEST_SELECT='-L "fault|timing"'
 
+test-reports:
+	$(MAKE) deps DEPS="$(DEPS) $(REPORT_DEPS)"
+	$(MAKE) test CTEST_SELECT='-L "html|browser"'
+
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer,
 # fault injection included (it reports itself skipped: ASan owns malloc);
 # not the tests labelled `timing`, whose outcome (which limit trips first)
 # ASan's slowdown changes, as valgrind's does.
 sanitize:
-	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DKPIEVAL_SANITIZE=ON -DKPIEVAL_WERROR=ON -DCMAKE_BUILD_TYPE=Debug" CTEST_SELECT='-LE timing'
+	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DKPIEVAL_SANITIZE=ON -DKPIEVAL_WERROR=ON -DCMAKE_BUILD_TYPE=Debug" CTEST_SELECT='-LE "timing|browser"'
 
 # The whole suite under valgrind memcheck: test programs through CMake's
 # emulator prefix, every kpieval run of the test scripts through
@@ -71,16 +80,18 @@ space := $(empty) $(empty)
 valgrind:
 	$(MAKE) deps DEPS="$(DEPS) valgrind"
 	$(MAKE) build BUILD=build-valgrind CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=Debug '-DCMAKE_CROSSCOMPILING_EMULATOR=$(subst $(space),;,$(VALGRIND))'"
-	cd build-valgrind && KPIEVAL_NO_CONFINE=1 KPIEVAL_TEST_WRAPPER="$(VALGRIND)" ctest --output-on-failure -j $(JOBS) -LE timing
+	cd build-valgrind && KPIEVAL_NO_CONFINE=1 KPIEVAL_TEST_WRAPPER="$(VALGRIND)" ctest --output-on-failure -j $(JOBS) -LE "timing|browser"
 
 # libFuzzer under ASan+UBSan for FUZZ_SECONDS per target (tests/fuzz/README.md).
 FUZZ_SECONDS ?= 60
 fuzz:
 	tests/fuzz/run_fuzz.sh $(FUZZ_SECONDS)
 
-# kpieval against its peers; writes docs/benchmarks.md (bench/README.md).
+# kpieval against its peers, then what report.html costs a run; writes
+# docs/benchmarks.md (bench/README.md).
 bench: build
 	BENCH_KPIEVAL=$(BUILD)/kpieval bench/run.sh
+	BENCH_KPIEVAL=$(BUILD)/kpieval bench/html.py
 
 clean:
 	rm -rf $(BUILD) build-asan build-valgrind build-fuzz out

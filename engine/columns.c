@@ -1,5 +1,6 @@
 #include "kpieval/columns.h"
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -135,6 +136,17 @@ static void get_unreadable(const struct kpi_report *rep, size_t i, int arg, stru
                   ? KPI_CELL_CELLS
                   : KPI_CELL_ABSENT;
     c->kpi = k;
+}
+
+const char *kpi_column_unreadable(const struct kpi_indicator *k, size_t i, const char **name)
+{
+    static const char *const names[KPI_UNREADABLE_CELLS] = {"baseline", "target", "weight",
+                                                            "direction"};
+    const char *cells[KPI_UNREADABLE_CELLS] = {k->bad->baseline, k->bad->target, k->bad->weight,
+                                               k->bad->direction};
+    assert(i < KPI_UNREADABLE_CELLS);
+    *name = names[i];
+    return cells[i];
 }
 
 static void get_extra(const struct kpi_report *rep, size_t i, int arg, struct kpi_cell *c)

@@ -35,6 +35,7 @@ static const struct kpi_sink builtin_sinks[] = {
     {"departments/", KPI_SINK_OPTIONAL, kpi_department_files_prepare, kpi_write_department_files,
      kpi_department_files_commit, kpi_department_files_abort},
     {"report.json", KPI_SINK_OPTIONAL, FILE_SINK(kpi_write_report_json)},
+    {"report.html", KPI_SINK_OPTIONAL, FILE_SINK(kpi_write_report_html)},
     {KPI_SHARD_MODEL, KPI_SINK_PART, FILE_SINK(kpi_write_shard_model)},
     {KPI_REPORT_MARKER, 0, FILE_SINK(write_marker)},
 };

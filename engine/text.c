@@ -984,3 +984,15 @@ char *kpi_text_format_rate(double x, char buf[KPI_RATE_BUF])
 }
 
 #endif
+
+char *kpi_text_format_measure(double x, char buf[KPI_RATE_BUF])
+{
+    /* A whole number as it is (a count of 400 people), others with two
+     * decimals like the rates beside them; in the number format where two
+     * decimals would hide the value: 1e15 or more, or not 0 but below
+     * 0.005. */
+    double m = fabs(x);
+    if (x == floor(x) || m >= 1e15 || m < 0.005)
+        return kpi_text_format_number(x, buf);
+    return kpi_text_format_rate(x, buf);
+}

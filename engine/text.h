@@ -102,4 +102,10 @@ char *kpi_text_format_exact(double x, char buf[KPI_NUMBER_BUF]);
  * 15-significant-digit decimal value (1.005 -> "1.01"). Returns buf. */
 char *kpi_text_format_rate(double x, char buf[KPI_RATE_BUF]);
 
+/* A measured value: a whole number as kpi_text_format_number writes it,
+ * any other with 2 decimals as kpi_text_format_rate, except where 2
+ * decimals would hide it (1e15 or more, or not 0 but below 0.005): those in
+ * the number format too. Returns buf. */
+char *kpi_text_format_measure(double x, char buf[KPI_RATE_BUF]);
+
 #endif

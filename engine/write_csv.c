@@ -88,17 +88,11 @@ static void put_rate(FILE *f, double x)
     kpi_out_s(f, kpi_text_format_rate(x, buf));
 }
 
-/* A measured value: whole numbers as they are (a count of 400 people),
- * others with two decimals like the rates beside them; in the number
- * format (15 significant digits) when two decimals would hide the value:
- * 1e15 or more, or not 0 but below 0.005. */
+/* A measured value (text.h, kpi_text_format_measure). */
 static void put_measure(FILE *f, double x)
 {
-    double m = fabs(x);
-    if (x == floor(x) || m >= 1e15 || m < 0.005)
-        put_number(f, x);
-    else
-        put_rate(f, x);
+    char buf[KPI_RATE_BUF];
+    kpi_out_s(f, kpi_text_format_measure(x, buf));
 }
 
 static void put_inputs(FILE *f, const struct kpi_indicator *k)

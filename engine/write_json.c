@@ -122,14 +122,13 @@ static void put_kpi_object(FILE *f, const struct kpi_report *rep, const struct k
         }
     } else if (c->type == KPI_CELL_CELLS) {
         /* Cells that could not be read, as written (their fields are null). */
-        const char *names[] = {"baseline", "target", "weight", "direction"};
-        const char *cells[] = {k->bad->baseline, k->bad->target, k->bad->weight, k->bad->direction};
         bool first = true;
-        for (size_t i = 0; i < 4; i++) {
-            if (!cells[i])
+        for (size_t i = 0; i < KPI_UNREADABLE_CELLS; i++) {
+            const char *name, *cell = kpi_column_unreadable(k, i, &name);
+            if (!cell)
                 continue;
-            put_object_start(f, first, names[i]);
-            put_string(f, cells[i]);
+            put_object_start(f, first, name);
+            put_string(f, cell);
             first = false;
         }
     } else { /* KPI_CELL_EXTRA */

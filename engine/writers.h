@@ -2,7 +2,7 @@
  * writers.h - the report writers behind the table in output.c, and the
  * file helpers they share.
  *
- * Provides the write function of each built-in sink (CSV, JSON, the
+ * Provides the write function of each built-in sink (CSV, JSON, HTML, the
  * shard model) and kpi_output_open()/kpi_output_close(), which open a
  * buffered file in the staging folder and close it with every error
  * checked.
@@ -20,6 +20,7 @@
 int kpi_write_kpis_csv(const struct kpi_report *rep, void *state, struct kpi_error *err);
 int kpi_write_departments_csv(const struct kpi_report *rep, void *state, struct kpi_error *err);
 int kpi_write_report_json(const struct kpi_report *rep, void *state, struct kpi_error *err);
+int kpi_write_report_html(const struct kpi_report *rep, void *state, struct kpi_error *err);
 
 /* departments/: a folder of one CSV per department node. */
 int kpi_department_files_prepare(const struct kpi_sink *self, const struct kpi_report *rep,

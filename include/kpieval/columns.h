@@ -65,6 +65,12 @@ struct kpi_column {
     void (*total)(const struct kpi_report *rep, size_t i, int arg, struct kpi_cell *cell);
 };
 
+/* A KPI_CELL_CELLS cell's parts: cell i (0 <= i < KPI_UNREADABLE_CELLS) of
+ * k that could not be read, as written, and in *name its column
+ * ("baseline", "target", "weight", "direction"); NULL when it was read. */
+#define KPI_UNREADABLE_CELLS 4
+const char *kpi_column_unreadable(const struct kpi_indicator *k, size_t i, const char **name);
+
 /* The header of a column in lang (words.h): its name, translated. */
 const char *kpi_column_header(const struct kpi_report *rep, const struct kpi_column *col);
 

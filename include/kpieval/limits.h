@@ -1,9 +1,11 @@
 /*
- * limits.h - the sizes kpieval accepts in the files it reads, in one place
- * (as Lua's luaconf.h and SQLite's SQLITE_MAX_*), each with why.
+ * limits.h - the sizes kpieval accepts in the files it reads, and the
+ * sizes of the reports it writes for people, in one place (as Lua's
+ * luaconf.h and SQLite's SQLITE_MAX_*), each with why.
  *
  * Provides constants only. An input beyond a limit is refused with a
- * message naming the file and the limit (docs/formats.md, "Limits").
+ * message naming the file and the limit (docs/formats.md, "Limits"); a
+ * report beyond one is shortened as docs/reports.md says.
  */
 #ifndef KPIEVAL_LIMITS_H
 #define KPIEVAL_LIMITS_H
@@ -30,5 +32,18 @@
  * without opening files; the standard ones are under 1 KB. The limit keeps
  * a mistaken or hostile file (a log, a dump) from filling the memory. */
 #define KPI_PLUGIN_FILE_MAX (1024 * 1024)
+
+/* KPIs that report.html lists one by one. Each takes about 1.5 KB of
+ * HTML (its row and how it was made): 20,000 are 30 MB, which a browser
+ * still opens in seconds and prints; a million would be 1.5 GB, which no
+ * browser opens. Above this the page lists the departments with their
+ * figures, each linked to its file under departments/ (docs/reports.md). */
+#define KPI_HTML_KPIS_MAX 20000
+
+/* Departments that report.html's overview lists when the KPIs are not
+ * inlined: whole levels from the top while they fit (the top level
+ * always). A million KPIs in 50-KPI teams are 20,000 teams, 10 MB of
+ * rows; departments.csv has every one. */
+#define KPI_HTML_DEPARTMENTS_MAX 25000
 
 #endif

@@ -1,10 +1,12 @@
 # same_report A B: two report folders of two runs alike, every byte of every
 # file but what tells the runs apart: the lines "command", "started" and
-# "finished" of report.json's provenance (docs/formats.md); what those hold
+# "finished" of report.json's provenance (docs/formats.md) and report.html's
+# (<div class="run-command"> ...); what those hold
 # is checked on its own (tests/e2e/run_provenance.sh). Uses $tmp; leaves
 # the differences in $tmp/diff.out. Sourced by lib.sh and the examples' tests.
 strip_run_lines() {
-    find "$1" -name report.json -exec sed -i -E '/^    "(command|started|finished)": /d' {} +
+    find "$1" -name report.json -exec sed -i -E '/^    "(command|started|finished)": /d' {} + &&
+        find "$1" -name report.html -exec sed -i -E '/^<div class="run-(command|started|finished)">/d' {} +
 }
 same_report() {
     rm -rf "$tmp/same.1" "$tmp/same.2"
