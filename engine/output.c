@@ -224,6 +224,23 @@ void kpi_report_department_file(const struct kpi_department *d, size_t i, char *
     snprintf(buf + o, size - o, ".csv");
 }
 
+void kpi_report_subtree(const struct kpi_report *rep, size_t d, size_t from, size_t *first,
+                        size_t *end)
+{
+    const struct kpi_indicator *ks = rep->kpis;
+    const struct kpi_department *deps = rep->departments;
+    size_t n_kpis = rep->n_kpis, end_dep = d + 1;
+
+    assert(d < rep->n_departments && from <= n_kpis);
+    while (from < n_kpis && ks[from].department_id < d)
+        from++;
+    while (end_dep < rep->n_departments && deps[end_dep].depth > deps[d].depth)
+        end_dep++;
+    *first = *end = from;
+    while (*end < n_kpis && ks[*end].department_id < end_dep)
+        ++*end;
+}
+
 /* ---- writing the reports in parallel ------------------------------------ */
 
 /* The sinks are independent of each other, so each is written by the

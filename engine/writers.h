@@ -62,6 +62,13 @@ static inline void kpi_out_u(FILE *f, unsigned long long v)
     kpi_out_n(f, p, (size_t)(buf + sizeof buf - p));
 }
 
+/* The KPIs of department node d and of those beneath it: rep->kpis[*first,
+ * *end). KPIs are in tree order, so a subtree is one run of them, and the
+ * runs of successive departments start in order: from is 0 or the first
+ * KPI of an earlier department, where the search starts. */
+void kpi_report_subtree(const struct kpi_report *rep, size_t d, size_t from, size_t *first,
+                        size_t *end);
+
 FILE *kpi_output_open(const char *dir, const char *name, struct kpi_error *err);
 
 /* Flushes and closes f; returns 0 or KPI_EIO naming `name`. The files are
