@@ -35,6 +35,8 @@ static const struct kpi_sink builtin_sinks[] = {
     {"departments/", KPI_SINK_OPTIONAL, kpi_department_files_prepare, kpi_write_department_files,
      kpi_department_files_commit, kpi_department_files_abort},
     {"report.json", KPI_SINK_OPTIONAL, FILE_SINK(kpi_write_report_json)},
+    {"report.xlsx", KPI_SINK_OPTIONAL | KPI_SINK_ON_REQUEST_ABOVE, kpi_xlsx_prepare, kpi_write_xlsx, kpi_xlsx_commit,
+     kpi_xlsx_abort},
     {KPI_SHARD_MODEL, KPI_SINK_PART, FILE_SINK(kpi_write_shard_model)},
     {KPI_REPORT_MARKER, 0, FILE_SINK(write_marker)},
 };
@@ -274,10 +276,12 @@ static void *write_some(void *arg)
 
 static bool selected(const struct kpi_report *rep, size_t i, const struct kpi_sink *s)
 {
+    bool named = rep->params->reports & (1u << i);
     if (s->flags & KPI_SINK_PART)
         return rep->params->shard_count > 0;
-    return !(s->flags & KPI_SINK_OPTIONAL) || !rep->params->reports ||
-           (rep->params->reports & (1u << i));
+    if ((s->flags & KPI_SINK_ON_REQUEST_ABOVE) && rep->n_kpis > KPI_SINK_DEFAULT_KPIS_MAX)
+        return named;
+    return !(s->flags & KPI_SINK_OPTIONAL) || !rep->params->reports || named;
 }
 
 /* Prepares every selected sink in dir, writes them (in parallel), commits

@@ -11,10 +11,13 @@ static const char *const lang_names[KPI_LANG_COUNT] = {[KPI_LANG_EN] = "en", [KP
 static const struct word {
     const char *en, *ko;
 } words[] = {
+    {"(overall)", "(전체)"},
     {"(total)", "(합계)"},
+    {"KPI evaluation report", "성과지표 평가 보고서"},
     {"achievement", "달성률"},
     {"achievement_capped", "달성률(상한적용)"},
     {"actual", "실적"},
+    {"all KPIs", "전체 지표"},
     {"band", "달성구분"},
     {"baseline", "전년도실적"},
     {"below", "미달성"},
@@ -41,10 +44,13 @@ static const struct word {
     {"name", "지표명"},
     {"no data", "자료없음"},
     {"ok", "정상"},
+    {"overview", "개요"},
     {"ratio", "비율"},
+    {"scored_weight", "평가 가중치"},
     {"status", "상태"},
     {"target", "목표치"},
     {"unit", "단위"},
+    {"unscored_weight", "미평가 가중치"},
     {"weight", "가중치"},
 };
 

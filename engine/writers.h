@@ -28,6 +28,15 @@ int kpi_write_department_files(const struct kpi_report *rep, void *state, struct
 int kpi_department_files_commit(void *state, struct kpi_error *err);
 void kpi_department_files_abort(void *state);
 
+/* report.xlsx (write_xlsx.c): libxlsxwriter writes to a path, so the
+ * sink has its own prepare, commit (workbook_close's error checked) and
+ * abort. */
+int kpi_xlsx_prepare(const struct kpi_sink *self, const struct kpi_report *rep, const char *dir,
+                     void **state, struct kpi_error *err);
+int kpi_write_xlsx(const struct kpi_report *rep, void *state, struct kpi_error *err);
+int kpi_xlsx_commit(void *state, struct kpi_error *err);
+void kpi_xlsx_abort(void *state);
+
 /* The model of a partial report, which `kpieval merge` reads (shard.c). */
 #define KPI_SHARD_MODEL "shard.txt"
 int kpi_write_shard_model(const struct kpi_report *rep, void *state, struct kpi_error *err);

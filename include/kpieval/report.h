@@ -78,8 +78,15 @@ void kpi_report_init(struct kpi_report *rep, const kpi_dataset *ds,
  * sink is aborted and the staging folder discarded. */
 enum {
     KPI_SINK_OPTIONAL = 1, /* --reports can leave it out */
-    KPI_SINK_PART = 2      /* written only in a partial report (--shard) */
+    KPI_SINK_PART = 2,     /* written only in a partial report (--shard) */
+    /* Above KPI_SINK_DEFAULT_KPIS_MAX KPIs, written only when --reports
+     * names it: a report that costs more than the run itself at scale. */
+    KPI_SINK_ON_REQUEST_ABOVE = 4
 };
+/* report.xlsx costs about 15 s of CPU per million KPIs (compression in
+ * libxlsxwriter, docs/reports.md) where the whole run takes about 5 s; a
+ * workbook of 100,000 rows is still one people open. */
+#define KPI_SINK_DEFAULT_KPIS_MAX 100000
 struct kpi_sink {
     const char *name; /* what it writes, e.g. "kpis.csv" or "departments/" */
     unsigned flags;   /* KPI_SINK_* */
