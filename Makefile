@@ -1,6 +1,6 @@
 # Thin wrapper over CMake; the real build is CMakeLists.txt.
 BUILD ?= build
-DEPS = cmake gcc make pkg-config python3 lua5.4 liblua5.4-dev libcsv-dev libxlsxwriter-dev libcmocka-dev
+DEPS = cmake gcc make pkg-config python3 lua5.4 liblua5.4-dev libcsv-dev nettle-dev libxlsxwriter-dev libcmocka-dev
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 

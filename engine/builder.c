@@ -608,6 +608,39 @@ out:
     return rc;
 }
 
+/* The plan checks of docs/reports.md, as warnings in file order: what a
+ * plan should not hold though a run can go on with it. */
+static void plan_checks(kpi_dataset *ds)
+{
+    char t[KPI_NUMBER_BUF], bl[KPI_NUMBER_BUF];
+
+    for (size_t i = 0; i < ds->n_indicators; i++) {
+        const struct kpi_indicator *k = &ds->indicators[i];
+        bool decrease = k->direction == KPI_DIRECTION_DECREASE;
+        if (k->invalid) /* its problem is reported already */
+            continue;
+        if (k->has_baseline && (decrease ? k->target >= k->baseline : k->target <= k->baseline))
+            kpi_model_warn(ds,
+                           INDICATORS ":%u: '%s': the target %s is %s the baseline %s of a KPI "
+                           "to %s: the plan asks for no progress on last year",
+                           k->line, k->id, kpi_text_format_number(k->target, t),
+                           k->target == k->baseline ? "equal to"
+                           : decrease               ? "above"
+                                                    : "below",
+                           kpi_text_format_number(k->baseline, bl),
+                           decrease ? "decrease" : "increase");
+        if (k->weight == 0)
+            kpi_model_warn(ds,
+                           INDICATORS ":%u: '%s' has weight 0: it counts for nothing in its "
+                           "department's achievement",
+                           k->line, k->id);
+        if (k->n_inputs == 0)
+            kpi_model_warn(ds, INDICATORS ":%u: '%s' has no rows in " ACTUALS "%s%s%s", k->line,
+                           k->id, ds->period ? " for period '" : "",
+                           ds->period ? ds->period : "", ds->period ? "'" : "");
+    }
+}
+
 int kpi_builder_finish(kpi_builder *b, kpi_dataset **out, struct kpi_error *err)
 {
     kpi_dataset *ds = b->ds;
@@ -628,6 +661,7 @@ int kpi_builder_finish(kpi_builder *b, kpi_dataset **out, struct kpi_error *err)
     ds->inputs = (struct kpi_input *)(void *)b->rows; /* the rows are the inputs now */
     b->rows = NULL;
     b->n_rows = b->cap_rows = 0;
+    plan_checks(ds);
     kpi_model_sort(ds);
     *out = ds;
     b->ds = NULL;

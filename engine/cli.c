@@ -28,6 +28,7 @@
 struct cli {
     FILE *out, *errs;
     struct kpi_command_line cl; /* what argv asks for: options.h */
+    struct kpi_provenance provenance; /* version and command line, for the reports */
     bool bar;
     double started, last_bar;
     size_t last_done;
@@ -436,6 +437,8 @@ static int evaluate(struct cli *c, bool write)
         log_end(c);
     }
     kpi_run_init(&run);
+    if (write)
+        c->cl.run.provenance = &c->provenance;
     rc = kpi_run_execute(&c->cl.run, &run, &err);
     clear_bar(c);
     if (rc && !(rc == KPI_ELIMIT && run.results)) {
@@ -509,7 +512,7 @@ static int cmd_merge(struct cli *c)
     size_t n = c->cl.n_operands - 1;
     char rate[KPI_RATE_BUF];
 
-    if (kpi_report_merge(out, parts, n, &grades, &all, &err)) {
+    if (kpi_report_merge(out, parts, n, &c->provenance, &grades, &all, &err)) {
         print_error(c, &err);
         return KPI_EXIT_INPUT;
     }
@@ -581,11 +584,14 @@ int kpi_cli_main(int argc, char **argv, FILE *out, FILE *errs)
     int rc;
 
     kpi_options_init(&c.cl);
+    kpi_provenance_init(&c.provenance);
     /* Not found stops only the commands that evaluate, saying where it looked. */
     kpi_stdlib_find(getenv(KPI_STDLIB_ENV), NULL, &stdlib);
     c.cl.run.stdlib_dir = stdlib.dir;
     c.cl.run.stdlib_missing = stdlib.dir ? NULL : stdlib.error.message;
-    if ((rc = kpi_options_parse(&c.cl, argc, argv, &err)) == KPI_ENOMEM) {
+    if ((rc = kpi_provenance_set_version(&c.provenance, KPIEVAL_VERSION, &err)) ||
+        (rc = kpi_provenance_set_command(&c.provenance, argc, (const char *const *)argv, &err)) ||
+        (rc = kpi_options_parse(&c.cl, argc, argv, &err)) == KPI_ENOMEM) {
         /* Not a mistake on the command line: the one error line. */
         print_line(c.errs, "kpieval: error: %s", err.message);
         rc = KPI_EXIT_INPUT;
@@ -597,6 +603,7 @@ int kpi_cli_main(int argc, char **argv, FILE *out, FILE *errs)
     } else {
         rc = commands[c.cl.command->id](&c);
     }
+    kpi_provenance_release(&c.provenance);
     kpi_options_release(&c.cl);
     return rc;
 }

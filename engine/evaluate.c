@@ -105,6 +105,19 @@ int kpi_evaluate_begin(const kpi_dataset *ds, const struct kpi_eval_options *opt
     rc = kpi_formulas_new(ds, &limits, opt->plugin_dirs, opt->n_plugin_dirs, &res->fe, err);
     if (rc)
         goto out;
+    const char *path, *bytes;
+    size_t len;
+    for (size_t i = 0; opt->provenance && !rc &&
+                       (path = kpi_formulas_plugin_file(res->fe, i, &bytes, &len));
+         i++) {
+        char hex[KPI_SHA256_HEX];
+        uint64_t lines;
+        kpi_sha256_lines(bytes, len, hex, &lines);
+        rc = kpi_provenance_add_file(opt->provenance, KPI_PROVENANCE_FORMULA, path, hex, lines,
+                                     err);
+    }
+    if (rc)
+        goto out;
 
     /* A broken plugin stops the run before any KPI is evaluated. */
     if (opt->in_process)

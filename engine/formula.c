@@ -458,6 +458,16 @@ int kpi_formulas_check_plugins(kpi_formulas *fe, void (*progress)(void *ctx, con
     return 0;
 }
 
+const char *kpi_formulas_plugin_file(const kpi_formulas *fe, size_t i, const char **bytes,
+                                     size_t *len)
+{
+    if (i >= fe->n_sources)
+        return NULL;
+    *bytes = fe->sources[i].text + sizeof plugin_prefix - 1;
+    *len = fe->sources[i].len - (sizeof plugin_prefix - 1);
+    return fe->sources[i].path;
+}
+
 static int load_plugin_dir(kpi_formulas *fe, const char *dir, struct kpi_error *err)
 {
     DIR *d = opendir(dir);

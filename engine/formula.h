@@ -37,6 +37,12 @@ void kpi_formulas_free(kpi_formulas *fe);
 int kpi_formulas_check_plugins(kpi_formulas *fe, void (*progress)(void *ctx, const char *path),
                                void *ctx, struct kpi_error *err);
 
+/* Plugin file i, in the order read (shadowing order): its path as read,
+ * and in *bytes, *len the file's bytes exactly as read. NULL past the
+ * last one. For provenance: the bytes that run are the bytes recorded. */
+const char *kpi_formulas_plugin_file(const kpi_formulas *fe, size_t i, const char **bytes,
+                                     size_t *len);
+
 /* The memory limit of one evaluation, in bytes. */
 size_t kpi_formulas_memory_limit(const kpi_formulas *fe);
 

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "csv_reader.h"
+#include "kpieval/provenance.h"
 #include "model.h"
 #include "strmap.h"
 
@@ -300,7 +301,30 @@ static int choose_period(struct actual_reader *R, struct kpi_error *err)
     return kpi_builder_set_period(R->b, want ? want : R->n_periods ? R->period_list[0] : NULL, err);
 }
 
+/* kpi_csv_read, recording the file in prov (when not NULL) under the
+ * name it has in the dataset. */
+static int read_csv(const char *path, const char *name, enum kpi_encoding encoding,
+                    kpi_csv_row_fn on_row, void *ctx, struct kpi_provenance *prov,
+                    struct kpi_error *err)
+{
+    kpi_sha256 *digest = NULL;
+    char hex[KPI_SHA256_HEX];
+    uint64_t rows = 0;
+    int rc;
+
+    if (prov && !(digest = kpi_sha256_new()))
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    rc = kpi_csv_read_digest(path, name, encoding, on_row, ctx, digest, &rows, err);
+    if (!rc && prov) {
+        kpi_sha256_final(digest, hex);
+        rc = kpi_provenance_add_file(prov, KPI_PROVENANCE_INPUT, name, hex, rows, err);
+    }
+    kpi_sha256_free(digest);
+    return rc;
+}
+
 static int read_actuals(kpi_builder *b, const char *path, const char *want_period,
+                        enum kpi_encoding encoding, struct kpi_provenance *prov,
                         struct kpi_error *err)
 {
     struct actual_reader R = {.b = b, .want_period = want_period};
@@ -308,7 +332,7 @@ static int read_actuals(kpi_builder *b, const char *path, const char *want_perio
 
     kpi_strmap_init(&R.periods);
     kpi_arena_init(&R.arena);
-    rc = kpi_csv_read(path, "actuals.csv", on_actual_row, &R, err);
+    rc = read_csv(path, "actuals.csv", encoding, on_actual_row, &R, prov, err);
     if (!rc && R.rows_read == 0)
         rc = kpi_error_at(err, KPI_EINPUT, "actuals.csv", 0, 0,
                           "actuals.csv: no actuals: the file has only a header");
@@ -329,6 +353,7 @@ int kpi_dataset_load(const char *dir, const struct kpi_load_options *opt, kpi_da
     kpi_builder *b = NULL;
     size_t dlen = strlen(dir);
     char *path = malloc(dlen + 32);
+    enum kpi_encoding encoding = opt ? opt->encoding : KPI_ENCODING_UTF8;
     struct stat st;
     int rc;
 
@@ -344,7 +369,8 @@ int kpi_dataset_load(const char *dir, const struct kpi_load_options *opt, kpi_da
         goto out;
     }
     snprintf(path, dlen + 32, "%s/indicators.csv", dir);
-    if ((rc = kpi_csv_read(path, "indicators.csv", on_indicator_row, &IR, err)))
+    if ((rc = read_csv(path, "indicators.csv", encoding, on_indicator_row, &IR,
+                       opt ? opt->provenance : NULL, err)))
         goto out;
     if (kpi_builder_count(b) == 0) {
         rc = kpi_error_at(err, KPI_EINPUT, "indicators.csv", 0, 0,
@@ -352,7 +378,8 @@ int kpi_dataset_load(const char *dir, const struct kpi_load_options *opt, kpi_da
         goto out;
     }
     snprintf(path, dlen + 32, "%s/actuals.csv", dir);
-    if ((rc = read_actuals(b, path, opt ? opt->period : NULL, err)))
+    if ((rc = read_actuals(b, path, opt ? opt->period : NULL, encoding,
+                           opt ? opt->provenance : NULL, err)))
         goto out;
     rc = kpi_builder_finish(b, out, err);
 out:

@@ -37,7 +37,10 @@ static int check_parts(const struct part *parts, size_t n, struct kpi_error *err
 {
     unsigned count = parts[0].count;
     for (size_t i = 0; i < n; i++) {
-        if (parts[i].count != count || parts[i].run != parts[0].run)
+        if (parts[i].count != count || parts[i].run != parts[0].run ||
+            parts[i].has_provenance != parts[0].has_provenance ||
+            (parts[i].has_provenance &&
+             !kpi_provenance_same_inputs(&parts[i].provenance, &parts[0].provenance)))
             return kpi_error_set(err, KPI_EINPUT,
                                  "%s: a part of another run (other input files or options) "
                                  "than %s",
@@ -142,9 +145,32 @@ static int gather(const struct part *parts, size_t n_parts, struct merged *m,
     return 0;
 }
 
+/* The merged report's provenance in prov: the merge's own version and
+ * command (the caller's), the parts' files and settings (the same in every
+ * part), started when the first part started, finished now. */
+static int merge_provenance(const struct part *parts, size_t n, struct kpi_provenance *prov,
+                            struct kpi_error *err)
+{
+    const struct kpi_provenance *from = &parts[0].provenance;
+    int rc = kpi_provenance_now(prov->started, err);
+
+    for (size_t i = 0; !rc && i < n; i++)
+        if (parts[i].has_provenance && *parts[i].provenance.started &&
+            strcmp(parts[i].provenance.started, prov->started) < 0)
+            memcpy(prov->started, parts[i].provenance.started, KPI_TIME_BUF);
+    for (int k = 0; !rc && parts[0].has_provenance && k < KPI_PROVENANCE_KINDS; k++)
+        for (size_t i = 0; !rc && i < from->n_files[k]; i++)
+            rc = kpi_provenance_add_file(prov, (enum kpi_provenance_kind)k,
+                                         from->files[k][i].path, from->files[k][i].sha256,
+                                         from->files[k][i].rows, err);
+    for (size_t i = 0; !rc && parts[0].has_provenance && i < from->n_settings; i++)
+        rc = kpi_provenance_set(prov, from->settings[i].name, from->settings[i].value, err);
+    return rc ? rc : kpi_provenance_now(prov->finished, err);
+}
+
 int kpi_report_merge(const char *out_arg, const char *const *dirs, size_t n_dirs,
-                     struct kpi_grades *grades, struct kpi_department_summary *overall,
-                     struct kpi_error *err)
+                     struct kpi_provenance *prov, struct kpi_grades *grades,
+                     struct kpi_department_summary *overall, struct kpi_error *err)
 {
     struct kpi_outdir_lock lock = KPI_OUTDIR_LOCK_INIT;
     struct kpi_arena arena;
@@ -179,6 +205,9 @@ int kpi_report_merge(const char *out_arg, const char *const *dirs, size_t n_dirs
     params.grades = grades;
     params.shard_index = params.shard_count = 0;
     params.threads = kpi_cpus_available();
+    params.provenance = prov;
+    if (prov && (rc = merge_provenance(parts, n_dirs, prov, err)))
+        goto out;
     rep = (struct kpi_report){
         .kpis = m.kpis,
         .rows = m.rows,

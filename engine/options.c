@@ -110,6 +110,11 @@ static bool store_period(struct kpi_command_line *cl, const char *v, struct kpi_
     return true;
 }
 
+static bool store_encoding(struct kpi_command_line *cl, const char *v, struct kpi_error *err)
+{
+    return kpi_encoding_parse(v, &cl->run.encoding, err) == 0;
+}
+
 static bool store_cap(struct kpi_command_line *cl, const char *v, struct kpi_error *err)
 {
     (void)err;
@@ -255,6 +260,9 @@ static bool store_help(struct kpi_command_line *cl, const char *v, struct kpi_er
 static const struct kpi_option options[] = {
     {"--out", NULL, "DIR", RUN, RUN, store_out, NULL, "write the reports to DIR"},
     {"--period", NULL, "P", EVALUATE, 0, store_period, NULL, "evaluate the actuals of period P"},
+    {"--encoding", NULL, "NAME", EVALUATE, 0, store_encoding, NULL,
+     "of indicators.csv and actuals.csv: utf-8 (default),\n"
+     "cp949 or euc-kr (Korean Excel exports)"},
     {"--cap", NULL, "N", EVALUATE, 0, store_cap, "expected a number > 0",
      "cap achievements at N percent (default 120)"},
     {"--grades", NULL, "SPEC", EVALUATE, 0, store_grades, NULL,

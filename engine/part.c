@@ -17,6 +17,10 @@
  *   reports MASK                  (--reports, as sink bits)
  *   dataset TEXT / period TEXT / cap N / limits INSTR MEM SECONDS
  *   plugin_dir TEXT               (one per folder, in shadowing order)
+ *   provenance VERSION COMMAND STARTED FINISHED   (provenance.h; these
+ *       lines only when the run kept one)
+ *   input PATH SHA256 ROWS / formula PATH SHA256 LINES   (one per file, in order)
+ *   setting NAME VALUE            (one per setting, in order)
  *   grade NAME MIN                (one per band, highest first)
  *   unscored POLICY               (zero or skip)
  *   style LANG BOM                (the reports' language; 1: CSVs with a BOM)
@@ -203,6 +207,31 @@ static void put_uint(struct dump *d, unsigned long long v)
     put_raw(d, buf);
 }
 
+static void put_provenance(struct dump *d, const struct kpi_provenance *pv)
+{
+    static const char *const tags[KPI_PROVENANCE_KINDS] = {"\ninput", "\nformula"};
+
+    if (!pv)
+        return;
+    put_raw(d, "\nprovenance");
+    put_text(d, pv->version);
+    put_text(d, pv->command);
+    put_text(d, *pv->started ? pv->started : NULL);
+    put_text(d, *pv->finished ? pv->finished : NULL);
+    for (int k = 0; k < KPI_PROVENANCE_KINDS; k++)
+        for (size_t i = 0; i < pv->n_files[k]; i++) {
+            put_raw(d, tags[k]);
+            put_text(d, pv->files[k][i].path);
+            put_text(d, pv->files[k][i].sha256);
+            put_uint(d, pv->files[k][i].rows);
+        }
+    for (size_t i = 0; i < pv->n_settings; i++) {
+        put_raw(d, "\nsetting");
+        put_text(d, pv->settings[i].name);
+        put_text(d, pv->settings[i].value);
+    }
+}
+
 static void put_params(struct dump *d, const struct kpi_report *rep)
 {
     const struct kpi_report_params *p = rep->params;
@@ -228,6 +257,7 @@ static void put_params(struct dump *d, const struct kpi_report *rep)
         put_raw(d, "\nplugin_dir");
         put_text(d, p->plugin_dirs[i]);
     }
+    put_provenance(d, p->provenance);
     for (size_t i = 0; i < p->grades->n; i++) {
         put_raw(d, "\ngrade");
         put_text(d, p->grades->bands[i].name);
@@ -522,6 +552,51 @@ static bool read_kpi(struct part *p, struct kpi_arena *a, struct fields *fl,
            (k->scoring == KPI_SCORING_EXPRESSION) == (k->scoring_text != NULL);
 }
 
+static bool is_sha256(const char *s)
+{
+    return strlen(s) == KPI_SHA256_HEX - 1 && strspn(s, "0123456789abcdef") == KPI_SHA256_HEX - 1;
+}
+
+/* A line of the run's provenance; false when it is not one. Values no
+ * run writes (a time that is no date, a digest that is not 64 hex digits,
+ * more rows than a file can have, a setting twice) are refused. */
+static bool read_provenance(struct part *p, struct kpi_arena *a, struct fields *fl, bool *ok)
+{
+    struct kpi_provenance *pv = &p->provenance;
+    const char *tag = fl->f[0], *s, *v;
+    enum kpi_provenance_kind kind = KPI_PROVENANCE_INPUT;
+
+    if (!strcmp(tag, "provenance") && fl->n == 5) {
+        const char *version = text_at(a, fl, 1, ok), *command = text_at(a, fl, 2, ok);
+        const char *started = text_at(a, fl, 3, ok), *finished = text_at(a, fl, 4, ok);
+        bool times = started && finished;
+        *ok = *ok && !p->has_provenance && (times || (!started && !finished)) &&
+              (!times || (kpi_provenance_time_ok(started) && kpi_provenance_time_ok(finished) &&
+                          strcmp(started, finished) <= 0)) &&
+              (!version || !kpi_provenance_set_version(pv, version, NULL)) &&
+              (!command || (pv->command = strdup(command)));
+        if (*ok && times) {
+            memcpy(pv->started, started, KPI_TIME_BUF);
+            memcpy(pv->finished, finished, KPI_TIME_BUF);
+        }
+        p->has_provenance = true;
+    } else if ((!strcmp(tag, "input") || (kind = KPI_PROVENANCE_FORMULA, !strcmp(tag, "formula"))) &&
+               fl->n == 4) {
+        uint64_t most = kind == KPI_PROVENANCE_INPUT ? UINT32_MAX : KPI_PLUGIN_FILE_MAX + 1ull;
+        uint64_t rows = uint_at(fl, 3, most, ok);
+        *ok = *ok && p->has_provenance && (s = text_req(a, fl, 1, ok)) &&
+              (v = text_req(a, fl, 2, ok)) && is_sha256(v) &&
+              !kpi_provenance_add_file(pv, kind, s, v, rows, NULL);
+    } else if (!strcmp(tag, "setting") && fl->n == 3) {
+        *ok = *ok && p->has_provenance && (s = text_req(a, fl, 1, ok)) &&
+              (v = text_req(a, fl, 2, ok)) && !kpi_provenance_get(pv, s) &&
+              !kpi_provenance_set(pv, s, v, NULL);
+    } else {
+        return false;
+    }
+    return true;
+}
+
 /* A header line of the model; false when it is not one it knows. */
 static bool read_header(struct part *p, struct kpi_arena *a, struct fields *fl, bool *ok)
 {
@@ -573,7 +648,7 @@ static bool read_header(struct part *p, struct kpi_arena *a, struct fields *fl, 
     } else if (!strcmp(tag, "warning") && fl->n == 2) {
         *ok = *ok && (s = text_req(a, fl, 1, ok)) && push_text(&p->warnings, &p->n_warnings, s);
     } else {
-        return false;
+        return read_provenance(p, a, fl, ok);
     }
     return true;
 }
@@ -710,11 +785,13 @@ int kpi_part_read(struct part *p, struct kpi_arena *a, struct kpi_error *err)
     p->params.plugin_dirs = p->plugin_dirs;
     p->params.n_plugin_dirs = p->n_plugin_dirs;
     p->params.reports = p->reports;
+    p->params.provenance = p->has_provenance ? &p->provenance : NULL;
     return 0;
 }
 
 void kpi_part_release(struct part *p)
 {
+    kpi_provenance_release(&p->provenance);
     free(p->plugin_dirs);
     free(p->columns);
     free(p->warnings);

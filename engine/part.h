@@ -5,12 +5,13 @@
  * results, in the part's own order) and kpi_part_read/_release; the writing
  * side is the shard.txt sink (writers.h). Relies on the report view's row
  * types and the arena. Memory: texts and small arrays live in the arena
- * given to kpi_part_read; the row arrays are the part's, freed by
- * kpi_part_release.
+ * given to kpi_part_read; the row arrays and the provenance are the
+ * part's, freed by kpi_part_release.
  */
 #ifndef KPIEVAL_PART_H
 #define KPIEVAL_PART_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "arena.h"
@@ -31,6 +32,8 @@ struct part {
     struct kpi_result *rows;
     size_t n_kpis, cap_kpis;
     struct kpi_input *filling; /* the inputs of the last KPI, being read */
+    struct kpi_provenance provenance; /* the part's own (kpi_part_release frees it) */
+    bool has_provenance;
 };
 
 /* Reads DIR/shard.txt of p->dir into p: 0, or KPI_EINPUT naming the file

@@ -8,7 +8,9 @@
 #include <time.h>
 
 #include "kpieval/plan.h"
+#include "kpieval/provenance.h"
 #include "kpieval/score.h"
+#include "text.h"
 
 const char *kpi_phase_name(enum kpi_phase phase)
 {
@@ -119,9 +121,45 @@ static int evaluate_plan(struct kpi_run *run, double cap, double *score_seconds,
     return rc;
 }
 
+/* The settings that change a number in the report, at their effective
+ * values (defaults included), into the provenance: a new such setting is
+ * one more line here. Named as the settings of error.h are. */
+static int record_settings(const struct kpi_report_params *p, struct kpi_provenance *prov,
+                           struct kpi_error *err)
+{
+    char num[KPI_NUMBER_BUF], grades[KPI_GRADES_MAX * (KPI_GRADE_NAME_MAX + KPI_NUMBER_BUF + 2)];
+    size_t len = 0;
+    int rc = 0;
+
+    grades[0] = '\0';
+    for (size_t i = 0; i < p->grades->n; i++)
+        len += (size_t)snprintf(grades + len, sizeof grades - len, "%s%s:%s", i ? "," : "",
+                                p->grades->bands[i].name,
+                                kpi_text_format_exact(p->grades->bands[i].min, num));
+    if (p->period)
+        rc = kpi_provenance_set(prov, KPI_SETTING_PERIOD, p->period, err);
+    if (!rc)
+        rc = kpi_provenance_set(prov, "cap", kpi_text_format_exact(p->cap, num), err);
+    if (!rc)
+        rc = kpi_provenance_set(prov, KPI_SETTING_GRADES, grades, err);
+    snprintf(num, sizeof num, "%llu", (unsigned long long)p->instruction_limit);
+    if (!rc)
+        rc = kpi_provenance_set(prov, "max_instructions", num, err);
+    snprintf(num, sizeof num, "%zu", p->memory_limit);
+    if (!rc)
+        rc = kpi_provenance_set(prov, "max_memory", num, err);
+    if (!rc)
+        rc = kpi_provenance_set(prov, "time_limit", kpi_text_format_exact(p->time_limit, num),
+                                err);
+    if (!rc)
+        rc = kpi_provenance_set(prov, KPI_SETTING_UNSCORED, kpi_unscored_name(p->grades->unscored),
+                                err);
+    return rc;
+}
+
 int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, struct kpi_error *err)
 {
-    struct kpi_load_options load = {opt->period};
+    struct kpi_load_options load = {opt->period, opt->encoding, opt->provenance};
     struct kpi_outdir_lock lock = KPI_OUTDIR_LOCK_INIT;
     struct stage st = {opt->observer, KPI_PHASE_LOAD, 0};
     struct forward fw = {opt->observer};
@@ -133,7 +171,8 @@ int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, stru
     double score_seconds = 0;
     int rc;
 
-    if ((rc = check_stdlib(opt, err)))
+    if ((rc = check_stdlib(opt, err)) ||
+        (opt->provenance && (rc = kpi_provenance_now(opt->provenance->started, err))))
         return rc;
 
     /* One run at a time per output folder: lock it first, so a second run
@@ -193,6 +232,7 @@ int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, stru
         .jobs = opt->jobs,
         .in_process = opt->in_process,
         .progress = opt->observer && opt->observer->progress ? &progress : NULL,
+        .provenance = opt->provenance,
     };
     stage_start(&st, KPI_PHASE_EVALUATE);
     if ((rc = kpi_evaluate_begin(run->ds, &eval, &run->results, err)) ||
@@ -244,7 +284,13 @@ int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, stru
         .threads = opt->jobs ? opt->jobs : kpi_cpus_available(),
         .lang = opt->lang,
         .csv_bom = opt->csv_bom,
+        .provenance = opt->provenance,
     };
+    /* Finished: the results are complete; writing them is not part of
+     * what the report describes. */
+    if (opt->provenance && ((rc = record_settings(&params, opt->provenance, err)) ||
+                            (rc = kpi_provenance_now(opt->provenance->finished, err))))
+        goto out;
     struct kpi_report report;
     kpi_report_init(&report, run->ds, rows, run->departments, &run->overall, &params);
     stage_start(&st, KPI_PHASE_WRITE);

@@ -39,7 +39,7 @@ size_t kpi_text_utf8_char(const char *str, size_t len)
     return need + 1;
 }
 
-size_t kpi_text_utf8_invalid_at(const char *s, size_t len)
+size_t kpi_text_utf8_scan(const char *s, size_t len, bool *long_chars)
 {
     size_t i = 0;
 
@@ -51,9 +51,16 @@ size_t kpi_text_utf8_invalid_at(const char *s, size_t len)
         size_t n = kpi_text_utf8_char(s + i, len - i);
         if (!n)
             return i;
+        *long_chars = *long_chars || n >= 3;
         i += n;
     }
     return len;
+}
+
+size_t kpi_text_utf8_invalid_at(const char *s, size_t len)
+{
+    bool long_chars = false;
+    return kpi_text_utf8_scan(s, len, &long_chars);
 }
 
 void kpi_text_utf8_repair(char *s)

@@ -19,6 +19,10 @@ size_t kpi_text_utf8_char(const char *s, size_t len);
 /* Offset of the first byte that is not valid UTF-8, or len when all is. */
 size_t kpi_text_utf8_invalid_at(const char *s, size_t len);
 
+/* The same, and sets *long_chars (never clears it) when a character of 3
+ * or 4 bytes comes before that byte: Korean text in UTF-8 is made of them. */
+size_t kpi_text_utf8_scan(const char *s, size_t len, bool *long_chars);
+
 /* Makes s valid UTF-8 in place: every byte that does not start a valid
  * sequence (a stray byte, a character cut by truncation) becomes '?'.
  * Messages built from Lua strings pass through this before any report. */

@@ -79,10 +79,13 @@ static void put_rate(FILE *f, double x)
 }
 
 /* A measured value: whole numbers as they are (a count of 400 people),
- * others with two decimals like the rates beside them. */
+ * others with two decimals like the rates beside them; in the number
+ * format (15 significant digits) when two decimals would hide the value:
+ * 1e15 or more, or not 0 but below 0.005. */
 static void put_measure(FILE *f, double x)
 {
-    if (x == (double)(long long)x && fabs(x) < 1e15)
+    double m = fabs(x);
+    if (x == floor(x) || m >= 1e15 || m < 0.005)
         put_number(f, x);
     else
         put_rate(f, x);

@@ -204,6 +204,46 @@ static void put_overall(FILE *f, const struct kpi_department_summary *overall)
     kpi_out_s(f, "},\n");
 }
 
+/* "provenance": where the report came from (provenance.h), a member per
+ * line so that a test may set aside the lines that differ between runs
+ * (command, started, finished). */
+static void put_provenance(FILE *f, const struct kpi_provenance *pv)
+{
+    static const char *const kinds[KPI_PROVENANCE_KINDS] = {"inputs", "formulas"};
+    static const char *const counts[KPI_PROVENANCE_KINDS] = {"rows", "lines"};
+
+    kpi_out_s(f, "  \"provenance\": {\n    \"kpieval\": ");
+    put_string_or_null(f, pv->version);
+    kpi_out_s(f, ",\n    \"command\": ");
+    put_string_or_null(f, pv->command);
+    kpi_out_s(f, ",\n    \"started\": ");
+    put_string_or_null(f, *pv->started ? pv->started : NULL);
+    kpi_out_s(f, ",\n    \"finished\": ");
+    put_string_or_null(f, *pv->finished ? pv->finished : NULL);
+    for (int k = 0; k < KPI_PROVENANCE_KINDS; k++) {
+        kpi_out_s(f, ",\n    ");
+        put_string(f, kinds[k]);
+        kpi_out_s(f, ": [");
+        for (size_t i = 0; i < pv->n_files[k]; i++) {
+            const struct kpi_provenance_file *file = &pv->files[k][i];
+            kpi_out_s(f, i ? ",\n      {\"path\": " : "\n      {\"path\": ");
+            put_string(f, file->path);
+            kpi_out_s(f, ", \"sha256\": \"");
+            kpi_out_s(f, file->sha256);
+            kpi_out_s(f, "\", \"");
+            kpi_out_s(f, counts[k]);
+            fprintf(f, "\": %llu}", (unsigned long long)file->rows);
+        }
+        kpi_out_s(f, pv->n_files[k] ? "\n    ]" : "]");
+    }
+    kpi_out_s(f, ",\n    \"settings\": {");
+    for (size_t i = 0; i < pv->n_settings; i++) {
+        put_object_start(f, i == 0, pv->settings[i].name);
+        put_string(f, pv->settings[i].value);
+    }
+    kpi_out_s(f, "}\n  },\n");
+}
+
 int kpi_write_report_json(const struct kpi_report *rep, void *state, struct kpi_error *err)
 {
     const struct kpi_report_params *p = rep->params;
@@ -242,6 +282,8 @@ int kpi_write_report_json(const struct kpi_report *rep, void *state, struct kpi_
             (unsigned long long)p->instruction_limit, p->memory_limit);
     put_number(f, p->time_limit);
     kpi_out_s(f, "},\n");
+    if (p->provenance)
+        put_provenance(f, p->provenance);
 
     put_overall(f, rep->overall);
     kpi_out_s(f, "  \"kpis\": [\n");

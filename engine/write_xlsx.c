@@ -24,6 +24,7 @@
 #include <xlsxwriter.h>
 
 #include "kpieval/columns.h"
+#include "kpieval/provenance.h"
 #include "text.h"
 #include "words.h"
 #include "writers.h"
@@ -667,15 +668,76 @@ static size_t sheet_rows(void)
     return XLSX_ROWS - 1;
 }
 
-/* When the workbook was made: SOURCE_DATE_EPOCH when set (reproducible
- * builds' convention), so two runs can give the same bytes; else now. */
-static time_t created(void)
+/* When the workbook was made: when the run started (provenance.h, which
+ * honours SOURCE_DATE_EPOCH, so two runs can give the same bytes); now
+ * for a report without provenance. */
+static time_t created(const struct kpi_report *rep)
 {
-    const char *s = getenv("SOURCE_DATE_EPOCH");
-    double v;
-    if (s && kpi_text_parse_number(s, &v) == KPI_NUMBER_OK && v >= 1 && v < 253402300800.0)
-        return (time_t)v;
+    const struct kpi_provenance *pv = rep->params->provenance;
+    struct tm tm = {0};
+    if (pv && kpi_provenance_time_ok(pv->started) &&
+        sscanf(pv->started, "%4d-%2d-%2dT%2d:%2d:%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+               &tm.tm_hour, &tm.tm_min, &tm.tm_sec) == 6) {
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        return timegm(&tm);
+    }
     return time(NULL);
+}
+
+/* One row of the provenance sheet: what, its name, its value, rows. */
+static void put_provenance_row(struct xlsx *x, lxw_worksheet *ws, lxw_row_t row, const char *what,
+                               const char *name, const char *value, double rows, bool has_rows)
+{
+    const char *cells[] = {what, name, value};
+    for (lxw_col_t c = 0; c < 3; c++)
+        if (cells[c])
+            put_text(x, ws, row, c, cells[c], NULL, x->guarded);
+    if (has_rows)
+        put_number(x, ws, row, 3, rows, x->whole, 0);
+}
+
+/* Where the report came from: in the document's custom properties
+ * (version, command, times, settings) and, with the files read and their
+ * SHA-256, on a sheet of its own, the last. */
+static void put_provenance(struct xlsx *x, const struct kpi_report *rep)
+{
+    static const char *const kinds[KPI_PROVENANCE_KINDS] = {"input", "formula file"};
+    static const char *const headers[] = {"item", "name", "value", "rows"};
+    const struct kpi_provenance *pv = rep->params->provenance;
+    enum kpi_lang lang = rep->params->lang;
+    const char *runs[][2] = {{"version", pv->version}, {"command", pv->command},
+                             {"started", pv->started}, {"finished", pv->finished}};
+    char name[XLSX_SHEET_NAME_BYTES];
+    lxw_row_t row = 0;
+    lxw_worksheet *ws;
+
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++)
+        if (runs[i][1] && *runs[i][1])
+            check(x, workbook_set_custom_property_string(x->wb, runs[i][0],
+                                                         cell_text(x, runs[i][1])));
+    for (size_t i = 0; i < pv->n_settings; i++)
+        check(x, workbook_set_custom_property_string(x->wb, pv->settings[i].name,
+                                                     cell_text(x, pv->settings[i].value)));
+    if (sheet_name(x, kpi_word(lang, "provenance"), name) || !(ws = add_sheet(x, name))) {
+        check(x, LXW_ERROR_MEMORY_MALLOC_FAILED);
+        return;
+    }
+    for (lxw_col_t c = 0; c < 4; c++) {
+        x->width[c] = 0;
+        put_text(x, ws, row, c, kpi_word(lang, headers[c]), x->header, x->header);
+    }
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++)
+        put_provenance_row(x, ws, ++row, kpi_word(lang, runs[i][0]), NULL,
+                           runs[i][1] && *runs[i][1] ? runs[i][1] : NULL, 0, false);
+    for (size_t i = 0; i < pv->n_settings; i++)
+        put_provenance_row(x, ws, ++row, kpi_word(lang, "setting"), pv->settings[i].name,
+                           pv->settings[i].value, 0, false);
+    for (int k = 0; k < KPI_PROVENANCE_KINDS; k++)
+        for (size_t i = 0; i < pv->n_files[k]; i++)
+            put_provenance_row(x, ws, ++row, kpi_word(lang, kinds[k]), pv->files[k][i].path,
+                               pv->files[k][i].sha256, (double)pv->files[k][i].rows, true);
+    finish_sheet(x, ws, 4, 0);
 }
 
 int kpi_xlsx_prepare(const struct kpi_sink *self, const struct kpi_report *rep, const char *dir,
@@ -710,7 +772,7 @@ int kpi_write_xlsx(const struct kpi_report *rep, void *state, struct kpi_error *
     struct xlsx *x = state;
     enum kpi_lang lang = rep->params->lang;
     char title[256], subject[1024], author[] = "kpieval", overview[XLSX_SHEET_NAME_BYTES];
-    lxw_doc_properties props = {.author = author, .created = created()};
+    lxw_doc_properties props = {.author = author, .created = created(rep)};
     size_t first = 0, end;
     int rc;
 
@@ -721,8 +783,9 @@ int kpi_write_xlsx(const struct kpi_report *rep, void *state, struct kpi_error *
     props.title = title;
     props.subject = (char *)(uintptr_t)cell_text(x, subject);
     check(x, workbook_set_properties(x->wb, &props));
-    check(x, workbook_set_custom_property_string(
-                 x->wb, "unscored", kpi_unscored_name(rep->params->grades->unscored)));
+    if (!rep->params->provenance) /* else among its settings */
+        check(x, workbook_set_custom_property_string(
+                     x->wb, "unscored", kpi_unscored_name(rep->params->grades->unscored)));
     make_formats(x);
     if ((rc = make_slots(x, rep)) || (rc = sheet_name(x, kpi_word(lang, "overview"), overview)) ||
         (rc = name_kpi_sheets(x, kpi_word(lang, "all KPIs"), rep->n_kpis, &x->kpi_sheets,
@@ -748,6 +811,8 @@ int kpi_write_xlsx(const struct kpi_report *rep, void *state, struct kpi_error *
         put_kpi_sheets(x, rep, first, end, (const char(*)[XLSX_SHEET_NAME_BYTES])names, n_sheets);
         free(names);
     }
+    if (rep->params->provenance && !x->failed)
+        put_provenance(x, rep);
     if (x->failed)
         return kpi_error_set(err, x->failed == LXW_ERROR_MEMORY_MALLOC_FAILED ? KPI_ENOMEM : KPI_EIO,
                              "%s: %s", x->name, lxw_strerror(x->failed));

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "kpieval/encoding.h"
 #include "kpieval/error.h"
 
 typedef struct kpi_dataset kpi_dataset;
@@ -82,8 +83,13 @@ struct kpi_department {
     unsigned number;    /* position in the whole tree, also in a shard (file names) */
 };
 
+struct kpi_provenance;
+
 struct kpi_load_options {
-    const char *period; /* select this period; NULL: the file must hold one */
+    const char *period;          /* select this period; NULL: the file must hold one */
+    enum kpi_encoding encoding;  /* of both files; 0 is UTF-8 */
+    struct kpi_provenance *provenance; /* may be NULL; else each file read is added
+                                          to it, with its SHA-256 and data rows */
 };
 
 /* Loads DIR/indicators.csv and DIR/actuals.csv (engine/load_csv.c, which

@@ -42,6 +42,7 @@ enum kpi_error_code {
 #define KPI_SETTING_WAIT       "wait"
 #define KPI_SETTING_MAX_ERRORS "max_errors"
 #define KPI_SETTING_SHARD      "shard" /* shard_index and shard_count */
+#define KPI_SETTING_ENCODING   "encoding"
 
 /* Filled by a failing call. `message` is complete on its own and already
  * names the file and line when there is one (git style, location first);

@@ -17,6 +17,7 @@
 
 #include "kpieval/dataset.h"
 #include "kpieval/error.h"
+#include "kpieval/provenance.h"
 #include "kpieval/result.h"
 
 struct kpi_eval_options {
@@ -28,6 +29,8 @@ struct kpi_eval_options {
     unsigned jobs;                    /* worker processes; 0: kpi_cpus_available() */
     bool in_process;                  /* evaluate here, without workers (debugging) */
     const struct kpi_progress *progress; /* may be NULL */
+    struct kpi_provenance *provenance;   /* may be NULL; else each plugin file read is
+                                            added to it, with its SHA-256 and lines */
 };
 
 typedef struct kpi_results kpi_results;

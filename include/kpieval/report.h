@@ -20,6 +20,7 @@
 #include "kpieval/error.h"
 #include "kpieval/evaluate.h"
 #include "kpieval/outdir.h"
+#include "kpieval/provenance.h"
 #include "kpieval/rollup.h"
 
 /* The language of the reports people read (CSV headers and kpieval's own
@@ -43,6 +44,7 @@ struct kpi_report_params {
     unsigned threads;              /* reports written at once; 0: one */
     enum kpi_lang lang;
     bool csv_bom;                  /* CSVs start with a UTF-8 byte order mark */
+    const struct kpi_provenance *provenance; /* where the report came from; may be NULL */
 };
 
 /* The read-only view of one scored, rolled-up run that every sink reads:
@@ -139,11 +141,15 @@ void kpi_report_department_file(const struct kpi_department *d, size_t i, char *
 
 /* `kpieval merge`: combines the partial reports in dirs (every shard of
  * one `run --shard I/N`, in any order) into out, byte-identical to the
- * report of one whole run; *overall gets the merged totals and *grades the
- * run's grade bands (overall->grade points into it). Locks out. */
+ * report of one whole run but for the provenance; *overall gets the merged
+ * totals and *grades the run's grade bands (overall->grade points into
+ * it). Locks out. prov, when not NULL, holds the merge's own version and
+ * command; the merge adds the parts' files and settings (parts that differ
+ * in them are refused), the earliest start among the parts and its own
+ * finish, and the report carries it. NULL: the report has no provenance. */
 int kpi_report_merge(const char *out, const char *const *dirs, size_t n_dirs,
-                     struct kpi_grades *grades, struct kpi_department_summary *overall,
-                     struct kpi_error *err);
+                     struct kpi_provenance *prov, struct kpi_grades *grades,
+                     struct kpi_department_summary *overall, struct kpi_error *err);
 
 #define KPI_SHARDS_MAX 100000
 

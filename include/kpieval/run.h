@@ -38,6 +38,7 @@ struct kpi_run_options {
     const char *dataset;              /* dataset folder */
     const char *out;                  /* report folder; NULL: evaluate only */
     const char *period;               /* NULL: the file's only period */
+    enum kpi_encoding encoding;       /* of the dataset's CSV files; 0: UTF-8 */
     double cap;                       /* achievement cap, e.g. 120 */
     struct kpi_grades grades;
     const char *stdlib_dir;           /* the standard formulas folder; NULL: none. When
@@ -60,6 +61,10 @@ struct kpi_run_options {
     enum kpi_lang lang;               /* of the reports people read */
     bool csv_bom;                     /* CSVs with a UTF-8 byte order mark */
     const struct kpi_run_observer *observer; /* may be NULL */
+    struct kpi_provenance *provenance; /* may be NULL. Else the caller sets its version
+                                          and command (and settings of its own); the run
+                                          adds the times, every file it reads and the
+                                          settings it knows, and the report carries it */
 };
 
 struct kpi_run {

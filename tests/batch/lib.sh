@@ -22,3 +22,4 @@ run() {
 rc() { cat "$tmp/last.rc"; }
 # Every file under two folders, byte for byte.
 same_tree() { diff -r "$1" "$2" >"$tmp/diff.out" 2>&1; }
+. "$(dirname "${BASH_SOURCE[0]}")/same_report.sh"

@@ -22,7 +22,7 @@ for n in 1 2 3 7; do
     for ((k = ${#parts[@]} - 1; k >= 0; k--)); do reversed+=("${parts[$k]}"); done
     run merge "$tmp/n$n-merged" "${reversed[@]}"
     [ "$(rc)" = 1 ] || { fail "merge of $n: exit $(rc)"; cat "$tmp/last.stderr"; }
-    same_tree "$tmp/whole" "$tmp/n$n-merged" && ok "N=$n: merged report identical to the whole run" ||
+    same_report "$tmp/whole" "$tmp/n$n-merged" && ok "N=$n: merged report identical to the whole run" ||
         { fail "N=$n: merged report differs"; head -20 "$tmp/diff.out"; }
 done
 
@@ -88,7 +88,7 @@ cp -r "$tmp/n3-p1" "$tmp/cut-p1"
 truncate -s -10 "$tmp/cut-p1/report.json"
 rm -r "$tmp/cut-p1/departments"
 run merge "$tmp/from-model" "$tmp/cut-p1" "$tmp/n3-p2" "$tmp/n3-p3"
-[ "$(rc)" = 1 ] && same_tree "$tmp/whole" "$tmp/from-model" &&
+[ "$(rc)" = 1 ] && same_report "$tmp/whole" "$tmp/from-model" &&
     ok "merge rebuilds the report from the models alone" ||
     fail "merge with cut report files: exit $(rc): $(cat "$tmp/last.stderr")"
 # A model changed after its run is refused: cut short, or a byte changed.
@@ -140,7 +140,7 @@ run merge "$tmp/forged-ok" "$tmp/forged-p1" "$tmp/n3-p2" "$tmp/n3-p3"
     fail "in-range forged value: exit $(rc): $(cat "$tmp/last.stderr")"
 # OUT with a trailing slash is OUT: its lock and staging go beside it.
 run merge "$tmp/slash/" "$tmp/n3-p1" "$tmp/n3-p2" "$tmp/n3-p3"
-[ "$(rc)" = 1 ] && same_tree "$tmp/whole" "$tmp/slash" && [ ! -e "$tmp/slash/.lock" ] &&
+[ "$(rc)" = 1 ] && same_report "$tmp/whole" "$tmp/slash" && [ ! -e "$tmp/slash/.lock" ] &&
     grep -q "merged 3 partial reports" "$tmp/last.stdout" && grep -q "achievement [0-9.]* [A-Z]" "$tmp/last.stdout" &&
     ok "merge OUT/ works beside OUT and prints the overall grade" ||
     fail "merge OUT/: exit $(rc): $(cat "$tmp/last.stderr") $(cat "$tmp/last.stdout")"

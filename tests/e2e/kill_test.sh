@@ -29,6 +29,7 @@ seed=${KILL_TEST_SEED:-2019}
 kpis=${KILL_TEST_KPIS:-25000}
 budget_ms=$((${KILL_TEST_BUDGET:-45} * 1000))
 tmp=$(mktemp -d)
+. "$(dirname "$0")/../batch/same_report.sh"
 pid=""
 cleanup() {
     if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; fi
@@ -50,7 +51,13 @@ run() { # dataset, out: a normal run; prints its exit status
     "$bin" run "$1" --out "$2" --quiet >/dev/null 2>&1 || rc=$?
     echo "$rc"
 }
-same() { diff -r --no-dereference "$1" "$2" >/dev/null 2>&1; }
+# Reports of two runs: alike but for the provenance's command and times
+# (tests/batch/same_report.sh).
+same() {
+    rm -rf "$tmp/same.1" "$tmp/same.2"
+    cp -a "$1" "$tmp/same.1" && cp -a "$2" "$tmp/same.2" && strip_run_lines "$tmp/same.1" &&
+        strip_run_lines "$tmp/same.2" && diff -r --no-dereference "$tmp/same.1" "$tmp/same.2" >/dev/null 2>&1
+}
 staging() { # the staging folders beside --out, one per line
     local p
     for p in "$out".kpieval-tmp-* "$out".kpieval-old-*; do

@@ -139,7 +139,9 @@ if ! snapshot | cmp -s - "$tmp/dataset.before"; then
     snapshot | diff "$tmp/dataset.before" - | head -10
 fi
 
-# Print a CSV file with the last field of every row but the header blanked.
+# Print a CSV file with the message field of every row but the header
+# blanked (the column named "message", else the last; a leading byte order
+# mark kept as it is).
 # Every other byte is kept as is (quoting, line endings), so the comparison
 # stays exact for all the other columns.
 blank_message() {
@@ -182,9 +184,12 @@ while i < n:
     records.append((fields, term))
 
 out = []
+header = [f.lstrip('\ufeff') for f in records[0][0]] if records else []
+col = next((header.index(h) for h in ('message', '비고') if h in header), -1)
 for k, (fields, term) in enumerate(records):
-    if k > 0:
-        fields = fields[:-1] + ['']
+    if k > 0 and fields:
+        fields = list(fields)
+        fields[col if col < len(fields) else -1] = ''
     out.append(','.join(fields) + term)
 sys.stdout.buffer.write(''.join(out).encode('utf-8', 'surrogateescape'))
 PY

@@ -25,12 +25,12 @@ expect_stderr() {
 
 # ---- each subcommand's --help lists exactly its options ---------------------
 
-evaluate_options="--period --cap --grades --formulas --max-instructions --max-memory
+evaluate_options="--period --encoding --cap --grades --unscored --formulas --max-instructions --max-memory
     --time-limit --jobs --in-process --max-errors --log --quiet --help"
 # Per subcommand: the first line of its --help, then the options it takes.
 declare -A want=(
     [run]="usage: kpieval run DATASET --out DIR [options]
-        --out --reports --shard --wait $evaluate_options"
+        --out --reports --lang --csv-bom --shard --wait $evaluate_options"
     [check]="usage: kpieval check DATASET [options]
         $evaluate_options"
     [merge]="usage: kpieval merge OUT PART... [options]
@@ -159,15 +159,17 @@ sed "s|$tmp/spaced|OUT|g" "$tmp/last.stdout" >"$tmp/spaced.stdout"
 run run "$dataset" --out="$tmp/equals" --period=2019 --cap=70 --jobs=1
 sed "s|$tmp/equals|OUT|g" "$tmp/last.stdout" >"$tmp/equals.stdout"
 if [ "$spaced_rc" = 1 ] && [ "$(rc)" = 1 ] && cmp -s "$tmp/spaced.stdout" "$tmp/equals.stdout" &&
-    [ -f "$tmp/equals/kpis.csv" ] && same_tree "$tmp/spaced" "$tmp/equals"; then
+    [ -f "$tmp/equals/kpis.csv" ] && same_report "$tmp/spaced" "$tmp/equals"; then
     ok "--out=DIR --period=2019 --cap=70: the same run as with spaces"
 else
     fail "--name=value: exit $spaced_rc and $(rc); $(head -c 300 "$tmp/diff.out" 2>/dev/null)"
 fi
 # The values were applied: without --period the file's two periods stop the
-# run; --cap 70 caps P1 (80) and P2 (75) at 70, so the department's mean is
-# 70.00 rather than 77.50, still grade C (C from 70).
-grep -qx '관광과,3,2,1,0,0,70.00,C' "$tmp/equals/departments.csv" 2>/dev/null &&
+# run; --cap 70 caps P1 (80) and P2 (75) at 70, so with the third KPI
+# missing (counted as 0) the department's mean is (70 + 70 + 0) / 3 = 46.67
+# rather than (80 + 75 + 0) / 3 = 51.67.
+grep -qx '관광과,3,2,1,0,0,66.67,46.67,D,"partial: 2 of 3 KPIs scored (66.67% of the weight), unscored counted as 0"' \
+    "$tmp/equals/departments.csv" 2>/dev/null &&
     ok "--cap=70 applied" || fail "--cap=70: departments.csv is $(cat "$tmp/equals/departments.csv" 2>&1)"
 
 finish

@@ -44,14 +44,14 @@ with open(d + "/actuals.csv", "w") as f:
     f.write("".join("K1,x%d,%d\n" % (i, i % 10) for i in range(n)))
 PY
 # x7 = 7, x599999 = 9: 16 / 10 x 100 = 160, capped 120 -> S.
-check many_inputs 0 "A,1,1,0,0,0,120.00,S"
+check many_inputs 0 "A,1,1,0,0,0,100.00,120.00,S,"
 
 # The same with a duplicate at the very end: found, both lines cited.
 mkdir -p "$tmp/many_inputs_duplicate"
 cp "$tmp/many_inputs/indicators.csv" "$tmp/many_inputs_duplicate/"
 { cat "$tmp/many_inputs/actuals.csv"; echo "K1,x3,5"; } >"$tmp/many_inputs_duplicate/actuals.csv"
 # Header line 1, x3 at line 5, the duplicate at line 600002.
-check many_inputs_duplicate 1 "A,1,0,0,0,1,," \
+check many_inputs_duplicate 1 "A,1,0,0,0,1,0.00,0.00,D," \
     "actuals.csv:600002: duplicate input 'x3' for 'K1' (first at line 5)"
 
 # A long formula and many inputs: finding where each input first occurs
@@ -69,7 +69,7 @@ with open(d + "/actuals.csv", "w") as f:
     f.write("indicator,input,value\n")
     f.write("".join("K1,%s,1\n" % "_".join(["x"] * k) for k in range(1, 2001)))
 PY
-check long_formula 1 "A,1,0,1,0,0,,"
+check long_formula 1 "A,1,0,1,0,0,0.00,0.00,D,"
 
 if [ $failures -eq 0 ]; then
     echo "scale: $passed passed, 0 failed"

@@ -19,6 +19,7 @@ set -euo pipefail
 bin=$(realpath "$1") src=$(realpath "$2")
 dir=$src/examples/cluster
 tmp=$(mktemp -d)
+. "$(dirname "$0")/../batch/same_report.sh"
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
@@ -205,15 +206,15 @@ if [ "$rc" -ge 2 ]; then
     fail "kpieval merge OUT PART (one part of --shard 1/1) exited $rc: $(head -3 "$tmp/probe.err")"
 fi
 "$bin" run "$probe" --out "$tmp/probe-single" --quiet >/dev/null 2>&1 || true
-diff -r "$tmp/probe-single" "$tmp/probe-merged" >"$tmp/diff" 2>&1 ||
-    fail "--shard 1/1 then merge differs from a single run: $(head -20 "$tmp/diff")"
+same_report "$tmp/probe-single" "$tmp/probe-merged" ||
+    fail "--shard 1/1 then merge differs from a single run: $(head -20 "$tmp/diff.out")"
 echo "one shard (--shard 1/1), merged: identical to a single run; passed"
 
 "$bin" generate 5000 "$tmp/plan" --seed 11 >/dev/null
 shards=3
 compare() { # name, single report, merged report
-    diff -r "$2" "$3" >"$tmp/diff" 2>&1 ||
-        fail "$1: the merged report differs from a single run: $(head -20 "$tmp/diff")"
+    same_report "$2" "$3" ||
+        fail "$1: the merged report differs from a single run: $(head -20 "$tmp/diff.out")"
     local files
     files=$(find "$3" -type f | wc -l)
     [ "$files" -ge 4 ] || fail "$1: the merged report has only $files files"

@@ -12,6 +12,7 @@ bin=$(realpath "$1") src=$(realpath "$2")
 dir=$src/examples/nightly
 script=$dir/kpieval-nightly.sh
 tmp=$(mktemp -d)
+. "$(dirname "$0")/../batch/same_report.sh"
 trap 'rm -rf "$tmp"' EXIT
 checks=0
 
@@ -126,7 +127,7 @@ expect_rc() { # what, status
 }
 
 expect_same() { # what, folder, reference
-    diff -r "$3" "$2" >"$tmp/diff" 2>&1 || fail "$1: '$2' differs from a direct kpieval run: $(head -5 "$tmp/diff")"
+    same_report "$3" "$2" || fail "$1: '$2' differs from a direct kpieval run: $(head -5 "$tmp/diff.out")"
     ok
 }
 

@@ -34,7 +34,8 @@ from fractions import Fraction
 
 KPIS_HEADER = ["id", "name", "department", "unit", "direction", "baseline", "target",
                "formula", "inputs", "actual", "achievement", "achievement_capped",
-               "weight", "status", "message"]
+               "band", "weight", "status", "message"]
+STATUS_COL, MESSAGE_COL = KPIS_HEADER.index("status"), KPIS_HEADER.index("message")
 STATUSES = ("ok", "missing", "error", "invalid")
 MESSAGE_MAX = 512                  # docs/security.md, "Limits"
 DEFAULT_CAP = Fraction(120)
@@ -82,8 +83,9 @@ class Ordinary:
     def expected_fields(self):
         capped = min(self.achievement, DEFAULT_CAP)
         return [self.id, self.name, ORDINARY_DEPARTMENT, "%", "increase", "", self.target,
-                self.formula, "x=%s; y=%s" % (self.x, self.y), self.actual,
-                two_decimals(self.achievement), two_decimals(capped), "1", "ok", ""]
+                self.formula, "x=%s; y=%s" % (self.x, self.y), measure(self.actual),
+                two_decimals(self.achievement), two_decimals(capped),
+                band_of(self.achievement), "1", "ok", ""]
 
 
 def ordinary_before():
@@ -105,6 +107,18 @@ def two_decimals(value):
     """Half away from zero on the 15-significant-digit value (formats.md)."""
     d = Decimal(format(float(value), ".15g"))
     return str(d.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def measure(text):
+    """kpis.csv's actual (formats.md): a whole number as it is, else two decimals."""
+    value = Decimal(text)
+    return text if value == value.to_integral_value() else two_decimals(text)
+
+
+def band_of(achievement):
+    """From the achievement as printed (formats.md, Bands)."""
+    printed = Decimal(two_decimals(achievement))
+    return "exceeded" if printed > 100 else "met" if printed == 100 else "below"
 
 
 def grade_of(achievement):
@@ -576,7 +590,7 @@ def check_reports(chk, out, layout, label):
               "%s: kpis.csv ids %r, expected %r" % (label, [r[0] for r in rows], want_ids))
 
     for r in rows:
-        kid, status, message = r[0], r[13], r[14]
+        kid, status, message = r[0], r[STATUS_COL], r[MESSAGE_COL]
         chk.check(status in STATUSES, "%s: %s: unknown status %r" % (label, kid, status))
         chk.check(len(message.encode("utf-8")) <= MESSAGE_MAX,
                   "%s: %s: message is %d bytes (limit %d)"
@@ -599,7 +613,7 @@ def check_reports(chk, out, layout, label):
         got = by_id.get(spec.id)
         if got is None:
             continue
-        status, message = got[13], got[14]
+        status, message = got[STATUS_COL], got[MESSAGE_COL]
         where = "%s: %s (%s)" % (label, spec.id, os.path.basename(spec.path))
         chk.check(status == spec.expect, "%s: status %s, expected %s; message: %r"
                   % (where, status, spec.expect, message[:300]))
@@ -618,7 +632,8 @@ def check_reports(chk, out, layout, label):
     ordinary = layout.ordinary
     mean = sum(min(e.achievement, DEFAULT_CAP) for e in ordinary) / len(ordinary)
     n = str(len(ordinary))
-    want = [ORDINARY_DEPARTMENT, n, n, "0", "0", "0", two_decimals(mean), grade_of(mean)]
+    want = [ORDINARY_DEPARTMENT, n, n, "0", "0", "0", "100.00", two_decimals(mean),
+            grade_of(mean), ""]
     chk.check(deps_by.get(ORDINARY_DEPARTMENT) == want, "%s: departments.csv row %r, expected %r"
               % (label, deps_by.get(ORDINARY_DEPARTMENT), want))
     counts = {s: sum(1 for k in layout.hostile if k.expect == s) for s in STATUSES}
@@ -638,7 +653,7 @@ def check_reports(chk, out, layout, label):
         got_counts = report.get("counts")
         want_counts = {"kpis": len(rows)}
         for s in STATUSES:
-            want_counts[s] = sum(1 for r in rows if r[13] == s)
+            want_counts[s] = sum(1 for r in rows if r[STATUS_COL] == s)
         chk.check(got_counts == want_counts, "%s: report.json counts %r, kpis.csv says %r"
                   % (label, got_counts, want_counts))
         ids = [k.get("id") for k in report.get("kpis", []) if isinstance(k, dict)]

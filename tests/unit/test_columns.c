@@ -14,6 +14,7 @@
 
 #include "kpieval/columns.h"
 #include "kpieval/report.h"
+#include "kpieval/score.h"
 #include "scratch.h"
 
 /* ---- a small report view ----------------------------------------------- */
@@ -58,8 +59,12 @@ static const struct kpi_department departments[] = {
 };
 
 static const struct kpi_department_summary summaries[] = {
+    /* unscored: the invalid K2 at weight 1 (its weight is unreadable) and
+     * the error K3 at 0.5; coverage 2 / 3.5 */
     {.kpis = 3, .count = {[KPI_STATUS_OK] = 1, [KPI_STATUS_ERROR] = 1, [KPI_STATUS_INVALID] = 1},
-     .weight = 2, .weighted = 240, .has_achievement = true, .achievement = 120, .grade = "S"},
+     .weight = 2, .weighted = 240, .unscored_weight = 1.5, .has_coverage = true,
+     .coverage = 2 / 3.5, .has_achievement = true, .achievement = 120, .grade = "S"},
+    /* every weight 0: no coverage, no achievement */
     {.kpis = 2, .count = {[KPI_STATUS_MISSING] = 2}, .weight = 0, .weighted = 0,
      .has_achievement = false, .achievement = 0, .grade = ""},
 };
@@ -155,19 +160,22 @@ static void test_columns_headers_are_the_documented_ones(void **state)
 
     header(k, n, KPI_COL_CSV, got, sizeof got);
     assert_string_equal(got, "id,name,department,unit,direction,baseline,target,formula,inputs,"
-                             "actual,achievement,achievement_capped,weight,status,message");
+                             "actual,achievement,achievement_capped,band,weight,status,message,"
+                             "columns");
     /* report.json: the same plus scoring, scoring_expression, input_lines,
      * unreadable, line and columns; nothing else. */
     header(k, n, KPI_COL_JSON, got, sizeof got);
     assert_string_equal(got, "id,name,department,unit,direction,baseline,target,formula,scoring,"
                              "scoring_expression,inputs,input_lines,actual,achievement,"
-                             "achievement_capped,weight,unreadable,status,message,line,columns");
+                             "achievement_capped,band,weight,unreadable,status,message,line,"
+                             "columns");
     d = kpi_columns_department(&n);
     header(d, n, KPI_COL_CSV, got, sizeof got);
-    assert_string_equal(got, "department,kpis,ok,missing,error,invalid,achievement,grade");
+    assert_string_equal(got, "department,kpis,ok,missing,error,invalid,coverage,achievement,"
+                             "grade,grade_note");
     header(d, n, KPI_COL_JSON, got, sizeof got);
-    assert_string_equal(got, "department,parent,kpis,ok,missing,error,invalid,weight,"
-                             "achievement,grade,report");
+    assert_string_equal(got, "department,parent,kpis,ok,missing,error,invalid,coverage,weight,"
+                             "unscored_weight,achievement,grade,report");
     /* Every column is in some format, and every name once. */
     for (int t = 0; t < 2; t++) {
         const struct kpi_column *cols = t ? kpi_columns_department(&n) : kpi_columns_kpi(&n);
@@ -200,7 +208,7 @@ static void test_columns_kpi_ok_row(void **state)
     assert_ptr_equal(cell.kpi, &kpis[0]);
     assert_int_equal(get_kpi(&report, "input_lines", 0)->type, KPI_CELL_LINES);
     assert_ptr_equal(cell.kpi, &kpis[0]);
-    assert_cell_number(get_kpi(&report, "actual", 0), KPI_CELL_NUMBER, 65);
+    assert_cell_number(get_kpi(&report, "actual", 0), KPI_CELL_MEASURE, 65);
     assert_cell_number(get_kpi(&report, "achievement", 0), KPI_CELL_RATE, 125);
     assert_cell_number(get_kpi(&report, "achievement_capped", 0), KPI_CELL_RATE, 120);
     assert_cell_number(get_kpi(&report, "weight", 0), KPI_CELL_NUMBER, 2);
@@ -208,6 +216,7 @@ static void test_columns_kpi_ok_row(void **state)
     /* Every cell was read: no "unreadable" key. */
     assert_int_equal(get_kpi(&report, "unreadable", 0)->type, KPI_CELL_ABSENT);
     assert_cell_text(get_kpi(&report, "status", 0), KPI_CELL_WORD, "ok");
+    assert_cell_text(get_kpi(&report, "band", 0), KPI_CELL_WORD, "exceeded");
     assert_int_equal(get_kpi(&report, "message", 0)->type, KPI_CELL_NULL);
     assert_cell_count(get_kpi(&report, "line", 0), 2);
     assert_int_equal(get_kpi(&report, "columns", 0)->type, KPI_CELL_EXTRA);
@@ -238,6 +247,7 @@ static void test_columns_kpi_invalid_row_with_unreadable_cells(void **state)
     assert_int_equal(get_kpi(&report, "unreadable", 1)->type, KPI_CELL_CELLS);
     assert_ptr_equal(cell.kpi, &kpis[1]);
     assert_cell_text(get_kpi(&report, "status", 1), KPI_CELL_WORD, "invalid");
+    assert_cell_text(get_kpi(&report, "band", 1), KPI_CELL_WORD, "error");
     assert_cell_text(get_kpi(&report, "message", 1), KPI_CELL_TEXT,
                      "K2: target 'ten' is not a number");
     assert_cell_count(get_kpi(&report, "line", 1), 3);
@@ -251,11 +261,12 @@ static void test_columns_kpi_error_row(void **state)
     assert_cell_number(get_kpi(&report, "baseline", 2), KPI_CELL_NUMBER, 0);
     assert_cell_text(get_kpi(&report, "scoring", 2), KPI_CELL_WORD, "baseline");
     assert_int_equal(get_kpi(&report, "inputs", 2)->type, KPI_CELL_INPUTS);
-    assert_cell_number(get_kpi(&report, "actual", 2), KPI_CELL_NUMBER, 4);
+    assert_cell_number(get_kpi(&report, "actual", 2), KPI_CELL_MEASURE, 4);
     assert_int_equal(get_kpi(&report, "achievement", 2)->type, KPI_CELL_NULL);
     assert_int_equal(get_kpi(&report, "achievement_capped", 2)->type, KPI_CELL_NULL);
     assert_cell_number(get_kpi(&report, "weight", 2), KPI_CELL_NUMBER, 0.5);
     assert_cell_text(get_kpi(&report, "status", 2), KPI_CELL_WORD, "error");
+    assert_cell_text(get_kpi(&report, "band", 2), KPI_CELL_WORD, "error");
     assert_cell_text(get_kpi(&report, "message", 2), KPI_CELL_TEXT, "K3: boom");
     assert_cell_count(get_kpi(&report, "line", 2), 7);
     /* Without extra columns, "columns" is left out. */
@@ -269,6 +280,69 @@ static void test_columns_kpi_error_row(void **state)
     missing[2].status = KPI_STATUS_MISSING;
     plain.rows = missing;
     assert_cell_text(get_kpi(&plain, "status", 2), KPI_CELL_WORD, "missing");
+    assert_cell_text(get_kpi(&plain, "band", 2), KPI_CELL_WORD, "no data");
+}
+
+/* The band is read from the achievement as printed, two decimals half
+ * away from zero: what shows as 100.00 is met, whatever lies behind it. */
+static void test_columns_band_follows_the_printed_achievement(void **state)
+{
+    static const struct {
+        double achievement;
+        const char *band;
+    } cases[] = {
+        {125, "exceeded"},    {100.01, "exceeded"}, {100.005, "exceeded"}, /* prints 100.01 */
+        {100.004999, "met"}, {100, "met"},           {99.995, "met"},       /* prints 100.00 */
+        {99.994999, "below"}, {0, "below"},         {-5, "below"},
+    };
+    struct kpi_result r = {.status = KPI_STATUS_OK};
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        r.achievement = cases[i].achievement;
+        r.achievement_capped = cases[i].achievement > 120 ? 120 : cases[i].achievement;
+        assert_string_equal(kpi_band_name(kpi_score_band(&r)), cases[i].band);
+    }
+}
+
+/* A department's file ends with its total row: the columns' total
+ * getters, in the report's language. */
+static void test_columns_total_row_of_a_department(void **state)
+{
+    size_t n;
+    const struct kpi_column *cols = kpi_columns_kpi(&n);
+    struct kpi_report_params params = {.lang = KPI_LANG_KO};
+    struct kpi_grades grades = {.n = 0, .unscored = KPI_UNSCORED_ZERO};
+    struct kpi_report ko = report;
+    (void)state;
+
+    params.grades = &grades;
+    ko.params = &params;
+    for (size_t i = 0; i < n; i++) {
+        memset(&cell, 0, sizeof cell);
+        if (!cols[i].total)
+            continue;
+        cols[i].total(&ko, 0, cols[i].arg, &cell);
+        if (!strcmp(cols[i].name, "name")) {
+            assert_cell_text(&cell, KPI_CELL_WORD, "(total)");
+        } else if (!strcmp(cols[i].name, "department")) {
+            assert_cell_text(&cell, KPI_CELL_TEXT, "본부");
+        } else if (!strcmp(cols[i].name, "weight")) { /* scored 2 + unscored 1.5 */
+            assert_cell_number(&cell, KPI_CELL_NUMBER, 3.5);
+        } else if (!strcmp(cols[i].name, "achievement") ||
+                   !strcmp(cols[i].name, "achievement_capped")) {
+            assert_cell_number(&cell, KPI_CELL_RATE, 120);
+        } else if (!strcmp(cols[i].name, "band")) { /* the department's grade */
+            assert_cell_text(&cell, KPI_CELL_TEXT, "S");
+        } else if (!strcmp(cols[i].name, "message")) {
+            assert_cell_text(&cell, KPI_CELL_TEXT,
+                             "부분평가: 지표 3개 중 1개 평가 (가중치 57.14%), 미평가 지표는 0점 반영");
+        } else {
+            fail_msg("unexpected total getter of '%s'", cols[i].name);
+        }
+    }
+    /* Headers in Korean, kpieval's words only. */
+    assert_string_equal(kpi_column_header(&ko, column(cols, n, "target")), "목표치");
+    assert_string_equal(kpi_column_header(&report, column(cols, n, "target")), "target");
 }
 
 static void test_columns_department_rows(void **state)
@@ -286,6 +360,12 @@ static void test_columns_department_rows(void **state)
     assert_cell_number(get_dep("weight", 0), KPI_CELL_NUMBER, 2);
     assert_cell_number(get_dep("achievement", 0), KPI_CELL_RATE, 120);
     assert_cell_text(get_dep("grade", 0), KPI_CELL_TEXT, "S");
+    /* coverage in percent: 2 / 3.5 = 57.142857...; the note next to the
+     * grade says so, in English without parameters */
+    assert_cell_number(get_dep("coverage", 0), KPI_CELL_RATE, 2 / 3.5 * 100);
+    assert_cell_number(get_dep("unscored_weight", 0), KPI_CELL_NUMBER, 1.5);
+    assert_cell_text(get_dep("grade_note", 0), KPI_CELL_TEXT,
+                     "partial: 1 of 3 KPIs scored (57.14% of the weight), unscored counted as 0");
     /* Node 0 of the tree: file 001, its name kept. */
     assert_cell_text(get_dep("report", 0), KPI_CELL_TEXT, "departments/001-본부.csv");
 
@@ -300,6 +380,8 @@ static void test_columns_department_rows(void **state)
     assert_cell_number(get_dep("weight", 1), KPI_CELL_NUMBER, 0);
     assert_int_equal(get_dep("achievement", 1)->type, KPI_CELL_NULL);
     assert_int_equal(get_dep("grade", 1)->type, KPI_CELL_NULL);
+    assert_int_equal(get_dep("coverage", 1)->type, KPI_CELL_NULL);
+    assert_int_equal(get_dep("grade_note", 1)->type, KPI_CELL_NULL);
     /* The file is named from the whole path, "/" made "_", and the node's number. */
     assert_cell_text(get_dep("report", 1), KPI_CELL_TEXT, "departments/002-본부_과.csv");
 }
@@ -312,6 +394,8 @@ int main(void)
         cmocka_unit_test(test_columns_kpi_invalid_row_with_unreadable_cells),
         cmocka_unit_test(test_columns_kpi_error_row),
         cmocka_unit_test(test_columns_department_rows),
+        cmocka_unit_test(test_columns_band_follows_the_printed_achievement),
+        cmocka_unit_test(test_columns_total_row_of_a_department),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -54,19 +54,35 @@ static int setup_tmp(void **state)
     return 0;
 }
 
-/* Writes bytes to tmp/name and reads it back, naming it `name`. */
-static int read_bytes(const char *name, const char *bytes, size_t len, struct recorded *rec,
-                      struct kpi_error *err)
+/* Writes bytes to tmp/name and reads it back in encoding, naming it `name`. */
+static int read_bytes_as(const char *name, const char *bytes, size_t len,
+                         enum kpi_encoding encoding, struct recorded *rec, struct kpi_error *err)
 {
     char path[SCRATCH_PATH_MAX];
     memset(rec, 0, sizeof *rec);
     rec->stop_at_index = -1;
     memset(err, 0, sizeof *err);
     scratch_write_bytes(scratch_join(path, tmp, name), bytes, len);
-    return kpi_csv_read(path, name, record_row, rec, err);
+    return kpi_csv_read(path, name, encoding, record_row, rec, err);
+}
+
+static int read_bytes(const char *name, const char *bytes, size_t len, struct recorded *rec,
+                      struct kpi_error *err)
+{
+    return read_bytes_as(name, bytes, len, KPI_ENCODING_UTF8, rec, err);
 }
 
 #define READ(name, lit, rec, err) read_bytes(name, lit, sizeof(lit) - 1, rec, err)
+#define READ_CP949(name, lit, rec, err)                                                            \
+    read_bytes_as(name, lit, sizeof(lit) - 1, KPI_ENCODING_CP949, rec, err)
+
+/* Korean words in CP949 and in UTF-8, from the code tables: 경제 is U+ACBD
+ * U+C81C, KS X 1001 B0E6 C1A6; 갂 (U+AC02) is 8141, a CP949 extension
+ * that EUC-KR lacks. */
+#define GYEONGJE_CP949 "\xB0\xE6\xC1\xA6"
+#define GYEONGJE_UTF8  "\xEA\xB2\xBD\xEC\xA0\x9C"
+#define GAK_CP949      "\x81\x41"
+#define GAK_UTF8       "\xEA\xB0\x82"
 
 static void test_csv_reader_plain_rows(void **state)
 {
@@ -334,10 +350,13 @@ static void test_csv_reader_missing_file_is_io_error(void **state)
     char path[SCRATCH_PATH_MAX];
     (void)state;
     scratch_join(path, tmp, "does-not-exist.csv");
-    assert_int_equal(kpi_csv_read(path, "does-not-exist.csv", record_row, &rec, &err), KPI_EIO);
+    assert_int_equal(
+        kpi_csv_read(path, "does-not-exist.csv", KPI_ENCODING_UTF8, record_row, &rec, &err),
+        KPI_EIO);
     assert_contains(err.message, "does-not-exist.csv");
     /* A folder is not a CSV file either. */
-    assert_int_not_equal(kpi_csv_read(tmp, "folder", record_row, &rec, &err), 0);
+    assert_int_not_equal(kpi_csv_read(tmp, "folder", KPI_ENCODING_UTF8, record_row, &rec, &err),
+                         0);
 }
 
 static void test_csv_reader_callback_error_stops_reading(void **state)
@@ -347,7 +366,8 @@ static void test_csv_reader_callback_error_stops_reading(void **state)
     struct kpi_error err = {0};
     (void)state;
     scratch_write(scratch_join(path, tmp, "stop.csv"), "a\n1\n2\n3\n");
-    assert_int_equal(kpi_csv_read(path, "stop.csv", record_row, &rec, &err), KPI_EINPUT);
+    assert_int_equal(kpi_csv_read(path, "stop.csv", KPI_ENCODING_UTF8, record_row, &rec, &err),
+                     KPI_EINPUT);
     assert_string_equal(err.message, "stop.csv:2: stopped by the callback");
     assert_int_equal(rec.n, 2); /* header and row 1, nothing after */
 }
@@ -398,24 +418,32 @@ static char *big_csv(size_t *len)
     return s;
 }
 
-/* Reads data as the file tmp/name and from memory: both must return
- * want_rc, hand over the same rows and word any error the same. Returns
- * the error message (in err). */
-static void read_both_ways(const char *name, const char *data, size_t len, int want_rc,
-                           struct kpi_error *err)
+/* Reads data in encoding as the file tmp/name and from memory: both must
+ * return want_rc, hand over the same rows and word any error the same.
+ * Returns the error message (in err) and the rows' digest. */
+static unsigned long long read_both_ways_as(const char *name, const char *data, size_t len,
+                                            enum kpi_encoding encoding, int want_rc,
+                                            struct kpi_error *err)
 {
     char path[SCRATCH_PATH_MAX], msg_file[KPI_ERROR_MESSAGE_MAX];
     unsigned long long from_file = 1469598103934665603ULL, from_memory = from_file;
 
     scratch_write_bytes(scratch_join(path, tmp, name), data, len);
     memset(err, 0, sizeof *err);
-    assert_int_equal(kpi_csv_read(path, name, digest_row, &from_file, err), want_rc);
+    assert_int_equal(kpi_csv_read(path, name, encoding, digest_row, &from_file, err), want_rc);
     snprintf(msg_file, sizeof msg_file, "%s", err->message);
     memset(err, 0, sizeof *err);
-    assert_int_equal(kpi_csv_read_buffer(data, len, name, digest_row, &from_memory, err),
-                     want_rc);
+    assert_int_equal(
+        kpi_csv_read_buffer(data, len, name, encoding, digest_row, &from_memory, err), want_rc);
     assert_string_equal(msg_file, err->message);
     assert_true(from_file == from_memory);
+    return from_file;
+}
+
+static void read_both_ways(const char *name, const char *data, size_t len, int want_rc,
+                           struct kpi_error *err)
+{
+    read_both_ways_as(name, data, len, KPI_ENCODING_UTF8, want_rc, err);
 }
 
 static void test_csv_reader_file_windows_match_memory(void **state)
@@ -544,6 +572,167 @@ static void test_csv_reader_huge_line_and_row_are_bounded(void **state)
     free(data);
 }
 
+/* ---- CP949 ---------------------------------------------------------------- */
+
+static void test_csv_reader_cp949_rows_are_utf8(void **state)
+{
+    struct recorded rec;
+    struct kpi_error err;
+    (void)state;
+    assert_int_equal(READ_CP949("k.csv", "id,name\nK1," GYEONGJE_CP949 "\r\nK2,\"" GAK_CP949
+                                         ",\n" GAK_CP949 "\"\n",
+                                &rec, &err),
+                     0);
+    assert_int_equal(rec.n, 3);
+    assert_string_equal(rec.field[1][1], GYEONGJE_UTF8);
+    assert_string_equal(rec.field[2][1], GAK_UTF8 ",\n" GAK_UTF8);
+    assert_int_equal(rec.line[2], 3);
+}
+
+/* A byte that is not CP949 is named by the file's own line and column (in
+ * characters, a double-byte character being one), before any row. */
+static void test_csv_reader_cp949_bad_byte_names_the_place(void **state)
+{
+    struct recorded rec;
+    struct kpi_error err;
+    (void)state;
+    /* K 1 , 경 제 x: the 0xFF is the 7th character of line 2. */
+    assert_int_equal(READ_CP949("bad.csv", "id,name\nK1," GYEONGJE_CP949 "x\xFF\n", &rec, &err),
+                     KPI_EINPUT);
+    assert_string_equal(err.message, "bad.csv:2:7: not valid CP949/EUC-KR (byte 0xFF): re-type "
+                                     "that cell, or if the file is UTF-8, read it as UTF-8");
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 7);
+    assert_string_equal(err.setting, KPI_SETTING_ENCODING);
+    assert_int_equal(rec.n, 0);
+
+    /* A lead byte without its trail byte, inside the file and at its end. */
+    assert_int_equal(READ_CP949("trail.csv", "id\n\xB0 x\n", &rec, &err), KPI_EINPUT);
+    assert_starts_with(err.message, "trail.csv:2:1: not valid CP949/EUC-KR (bytes 0xB0 0x20)");
+    assert_int_equal(READ_CP949("cut.csv", "id\nK\xB0", &rec, &err), KPI_EINPUT);
+    assert_starts_with(err.message,
+                       "cut.csv:2:2: not valid CP949/EUC-KR (byte 0xB0 at the end of the file)");
+
+    /* The checks of a UTF-8 file hold for the converted text. */
+    assert_int_equal(READ_CP949("nul.csv", "id\n" GYEONGJE_CP949 "\0\n", &rec, &err),
+                     KPI_EINPUT);
+    assert_string_equal(err.message, "nul.csv:2:3: NUL byte in the file");
+    assert_int_equal(READ_CP949("cr.csv", "id\r" GYEONGJE_CP949 "\r", &rec, &err), KPI_EINPUT);
+    assert_contains(err.message, "CR alone");
+}
+
+/* About 14 MB of CP949 over 64 KiB chunks and 4 MiB windows, made beside
+ * its UTF-8 twin from the words' code tables: read as CP949 it hands over
+ * exactly the rows of the twin read as UTF-8, and a bad byte deep inside
+ * is named by line and column. Rows are "K%07u," (9 characters), 1 to 7
+ * times 경제 (2 characters each), then ",x". */
+#define TWIN_ROWS 500000
+static char *twin_csv(bool cp949, size_t *len)
+{
+    size_t cap = (size_t)TWIN_ROWS * 60, o = 0;
+    char *s = malloc(cap);
+    assert_non_null(s);
+    o += (size_t)sprintf(s + o, "id,name,note\n");
+    for (unsigned r = 0; r < TWIN_ROWS; r++) {
+        o += (size_t)sprintf(s + o, "K%07u,", r);
+        for (unsigned w = 0; w < r % 7 + 1; w++)
+            o += (size_t)sprintf(s + o, "%s", cp949 ? GYEONGJE_CP949 : GYEONGJE_UTF8);
+        o += (size_t)sprintf(s + o, ",x\n");
+    }
+    *len = o;
+    return s;
+}
+
+static void test_csv_reader_cp949_windows_match_utf8_twin(void **state)
+{
+    struct kpi_error err;
+    size_t len949, len8;
+    char *cp949 = twin_csv(true, &len949), *utf8 = twin_csv(false, &len8);
+    (void)state;
+
+    assert_true(len8 > 3 * KPI_CSV_WINDOW);
+    unsigned long long want = read_both_ways_as("twin8.csv", utf8, len8, KPI_ENCODING_UTF8, 0, &err);
+    unsigned long long got =
+        read_both_ways_as("twin949.csv", cp949, len949, KPI_ENCODING_CP949, 0, &err);
+    assert_true(want == got);
+
+    /* The 'x' of row 400000 (line 400002) made 0xFF: 400000 % 7 = 6, so 7
+     * words of 4 bytes and 2 characters: column 9 + 7 * 2 + 1 + 1 = 25. */
+    char *row = strstr(cp949, "K0400000,");
+    assert_non_null(row);
+    assert_int_equal(row[9 + 7 * 4 + 1], 'x');
+    row[9 + 7 * 4 + 1] = (char)0xFF;
+    read_both_ways_as("twin949-bad.csv", cp949, len949, KPI_ENCODING_CP949, KPI_EINPUT, &err);
+    assert_starts_with(err.message, "twin949-bad.csv:400002:25: not valid CP949/EUC-KR (byte "
+                                    "0xFF)");
+    free(cp949);
+    free(utf8);
+}
+
+/* A UTF-8 file with CP949 bytes in a cell: the option would not help, the
+ * cell must be fixed; the message says so and where. A file of CP949
+ * throughout is told to be read as CP949. */
+static void test_csv_reader_cp949_cell_in_utf8_file(void **state)
+{
+    struct kpi_error err;
+    (void)state;
+#define BOTH(name, lit, err) read_both_ways(name, lit, sizeof(lit) - 1, KPI_EINPUT, err)
+    BOTH("mixed.csv", "id,name\nK1," GYEONGJE_UTF8 "\nK2," GYEONGJE_CP949 "\n", &err);
+    assert_string_equal(err.message,
+                        "mixed.csv:3:4: not valid UTF-8 (bytes 0xB0 0xE6): the file is otherwise "
+                        "UTF-8; the cell at 3:4 holds CP949 bytes; re-type it or save the file as "
+                        "UTF-8");
+    assert_null(err.setting);
+
+    /* The UTF-8 text may come after the cell. */
+    BOTH("after.csv", "id,name\nK2,a" GYEONGJE_CP949 "\nK1," GYEONGJE_UTF8 "\n", &err);
+    assert_starts_with(err.message, "after.csv:2:5: not valid UTF-8 (bytes 0xB0 0xE6): the file "
+                                    "is otherwise UTF-8; the cell at 2:5");
+
+    /* More than one such cell. */
+    BOTH("cells.csv",
+         "id,name\nK1," GYEONGJE_UTF8 "\nK2," GYEONGJE_CP949 "\nK3," GYEONGJE_CP949 "\n", &err);
+    assert_string_equal(err.message, "cells.csv:3:4: not valid UTF-8 (bytes 0xB0 0xE6): the file "
+                                     "holds UTF-8 text, but the cell at 3:4 and more after it "
+                                     "hold CP949 bytes; re-type them or save the file as UTF-8");
+
+    /* No UTF-8 text but ASCII: the whole file reads as CP949. */
+    BOTH("ascii.csv", "id,name\nK1,abc\nK2," GYEONGJE_CP949 "\n", &err);
+    assert_contains(err.message, "the file looks like CP949/EUC-KR");
+    assert_contains(err.message, "read it with encoding cp949");
+    assert_string_equal(err.setting, KPI_SETTING_ENCODING);
+
+    /* A CP949 character, but the file is not CP949 either (a lone 0xFF). */
+    BOTH("neither.csv", "id\n" GYEONGJE_CP949 "\n\xFF\n", &err);
+    assert_string_equal(err.message, "neither.csv:2:1: not valid UTF-8 (bytes 0xB0 0xE6, a "
+                                     "CP949/EUC-KR character): if the file is CP949, read it "
+                                     "with encoding cp949; otherwise re-type that cell");
+    assert_string_equal(err.setting, KPI_SETTING_ENCODING);
+#undef BOTH
+}
+
+/* The CP949 pair of a cell across the check's window end: its trail byte
+ * is in the next window and is not taken for a second bad byte. */
+static void test_csv_reader_cp949_cell_across_window_end(void **state)
+{
+    const size_t len = KPI_CSV_WINDOW + 4096;
+    char *data = malloc(len);
+    struct kpi_error err;
+    (void)state;
+    assert_non_null(data);
+    /* Lines of 64 bytes from byte 17, line 3 on: byte 2^22 - 1 is on line
+     * 3 + (2^22 - 1 - 17) / 64 = 65538, column (2^22 - 1 - 17) % 64 + 1 = 47. */
+    memcpy(data, "id,name\nK," GYEONGJE_UTF8 "\n", 17);
+    for (size_t o = 17; o < len; o++)
+        data[o] = (o - 17) % 64 == 63 ? '\n' : '1'; /* '1' is no CP949 trail byte */
+    memcpy(data + KPI_CSV_WINDOW - 1, "\xB0\xE6", 2);
+    read_both_ways("across.csv", data, len, KPI_EINPUT, &err);
+    assert_string_equal(err.message, "across.csv:65538:47: not valid UTF-8 (bytes 0xB0 0xE6): the "
+                                     "file is otherwise UTF-8; the cell at 65538:47 holds CP949 "
+                                     "bytes; re-type it or save the file as UTF-8");
+    free(data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -570,6 +759,11 @@ int main(void)
         cmocka_unit_test(test_csv_reader_file_windows_word_errors_like_memory),
         cmocka_unit_test(test_csv_reader_file_window_end_blames_the_bad_byte),
         cmocka_unit_test(test_csv_reader_huge_line_and_row_are_bounded),
+        cmocka_unit_test(test_csv_reader_cp949_rows_are_utf8),
+        cmocka_unit_test(test_csv_reader_cp949_bad_byte_names_the_place),
+        cmocka_unit_test(test_csv_reader_cp949_windows_match_utf8_twin),
+        cmocka_unit_test(test_csv_reader_cp949_cell_in_utf8_file),
+        cmocka_unit_test(test_csv_reader_cp949_cell_across_window_end),
     };
     return cmocka_run_group_tests(tests, setup_tmp, NULL);
 }

@@ -34,7 +34,7 @@ static const char *make_dataset(char dir[SCRATCH_PATH_MAX], const char *name,
 /* Loads or fails the test with the message. */
 static kpi_dataset *load_ok(const char *dir, const char *period)
 {
-    struct kpi_load_options opt = {period};
+    struct kpi_load_options opt = {.period = period};
     struct kpi_error err = {0};
     kpi_dataset *ds = NULL;
     int rc = kpi_dataset_load(dir, &opt, &ds, &err);
@@ -47,7 +47,7 @@ static kpi_dataset *load_ok(const char *dir, const char *period)
 /* Expects the load to fail; returns the code, message in err. */
 static int load_fails(const char *dir, const char *period, struct kpi_error *err)
 {
-    struct kpi_load_options opt = {period};
+    struct kpi_load_options opt = {.period = period};
     kpi_dataset *ds = (kpi_dataset *)&opt; /* must be reset to NULL */
     memset(err, 0, sizeof *err);
     int rc = kpi_dataset_load(dir, &opt, &ds, err);

@@ -301,14 +301,14 @@ static void test_output_write_creates_the_report(void **state)
     char *kpis = scratch_read(scratch_join(path, out, "kpis.csv"));
     assert_non_null(kpis);
     assert_starts_with(kpis, "id,name,department,unit,direction,baseline,target,formula,inputs,"
-                             "actual,achievement,achievement_capped,weight,status,message\n");
+                             "actual,achievement,achievement_capped,band,weight,status,message\n");
     size_t lines = 0;
     for (const char *p = kpis; *p; p++)
         lines += *p == '\n';
     assert_int_equal(lines, 3);
     /* K1: x / 2 = 25; 25 / 20 x 100 = 125.00, capped 120.00. */
     assert_contains(kpis, "\nK1,일자리,경제진흥본부/경제정책과,,increase,,20,x / 2,x=50,25,125.00,"
-                          "120.00,1,ok,\n");
+                          "120.00,exceeded,1,ok,\n");
     free(kpis);
     /* Nothing left beside it. */
     scratch_list_dir(parent, listing, sizeof listing);
@@ -339,7 +339,7 @@ static void test_output_unreadable_cells_alike_in_every_format(void **state)
     char *json = scratch_read(scratch_join(path, out, "report.json"));
     assert_non_null(csv);
     assert_non_null(json);
-    assert_contains(csv, "\nK1,a,D,,up,,ten,x,x=1,,,,1,invalid,");
+    assert_contains(csv, "\nK1,a,D,,up,,ten,x,x=1,,,,error,1,invalid,");
     assert_contains(json, "\"direction\": null, \"baseline\": null, \"target\": null");
     assert_contains(json, "\"unreadable\": {\"target\": \"ten\", \"direction\": \"up\"}");
     free(csv);
@@ -531,7 +531,7 @@ static void test_output_added_sink_in_whole_and_merged_runs(void **state)
             fail_msg("shard %u: %s", i + 1, err.message);
         kpi_run_release(&w.run);
     }
-    if (kpi_report_merge(scratch_join(merged, dir, "merged"), part_dirs, 2, &grades, &overall,
+    if (kpi_report_merge(scratch_join(merged, dir, "merged"), part_dirs, 2, NULL, &grades, &overall,
                          &err) != 0)
         fail_msg("merge: %s", err.message);
 
@@ -540,11 +540,12 @@ static void test_output_added_sink_in_whole_and_merged_runs(void **state)
     assert_non_null(a);
     assert_non_null(b);
     assert_string_equal(a, b);
-    /* By hand: K1 10/20 = 50 %, K2 50, K3 75, K4 20, K5 25, K6 missing;
-     * overall (50 + 50 + 75 + 20 + 25) / 5 = 44 %, grade D. */
+    /* By hand: K1 10/20 = 50 %, K2 50, K3 75, K4 20, K5 25, K6 missing,
+     * counted as 0 at weight 1: overall (50 + 50 + 75 + 20 + 25 + 0) / 6
+     * = 36.67 %, grade D. */
     assert_contains(a, "kpi K3 ok 75\n");
     assert_contains(a, "kpi K6 missing 0\n");
-    assert_contains(a, "overall 6 44 D\n");
+    assert_contains(a, "overall 6 36.666666666666664 D\n");
     free(a);
     free(b);
 }

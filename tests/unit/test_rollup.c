@@ -76,9 +76,11 @@ static void test_rollup_grades_parse_errors(void **state)
         "",                   /* empty */
         "S",                  /* no ':' */
         ":90",                /* empty name */
-        "ABCDEFGHIJKLMNOP:1", /* 16 characters */
-        "A B:1",              /* space in the name */
-        "가:1",               /* not ASCII */
+        " A:1",               /* space before the name */
+        "A :1",               /* space after it */
+        "A\x01:1",            /* a control character */
+        "\xea\xb0:1",         /* not UTF-8: a cut 가 */
+        "0123456789012345678901234567890123456789012345678901234567890123:1", /* 64 bytes */
         "A:",                 /* no minimum */
         "A:x",                /* minimum not a number */
         "A:nan",              /* not finite */
@@ -107,6 +109,21 @@ static void test_rollup_grades_parse_errors(void **state)
         assert_string_equal(err.file, "");
         assert_int_equal(err.line, 0);
     }
+}
+
+/* Names are any UTF-8 text: Korean grades, spaces inside. */
+static void test_rollup_grades_in_korean(void **state)
+{
+    struct kpi_grades g;
+    (void)state;
+    parse_ok("매우우수:100,우수:90,보통:80,미흡:70,매우 미흡:0", &g);
+    assert_int_equal(g.n, 5);
+    assert_string_equal(kpi_grade_for(&g, 100), "매우우수");
+    assert_string_equal(kpi_grade_for(&g, 95), "우수");
+    assert_string_equal(kpi_grade_for(&g, 69.99), "매우 미흡");
+    /* 63 bytes is the longest name: 21 syllables */
+    parse_ok("가나다라마바사아자차카타파하가나다라마바사:1", &g);
+    assert_string_equal(g.bands[0].name, "가나다라마바사아자차카타파하가나다라마바사");
 }
 
 static void test_rollup_grade_for_boundaries(void **state)
@@ -197,6 +214,7 @@ static void test_rollup_weighted_mean_over_kpis(void **state)
     assert_string_equal(deps[D_HQ_B_T].path, "hq/b/t");
     assert_string_equal(deps[D_OTHER].path, "other");
     parse_ok(KPI_DEFAULT_GRADES, &g);
+    g.unscored = KPI_UNSCORED_SKIP; /* this test: unscored KPIs left out */
     make_rows(ds, rows);
     memset(out, 0xFF, sizeof out); /* everything must be filled in */
     kpi_rollup(ds, rows, &g, out, &overall);
@@ -262,6 +280,103 @@ static void test_rollup_weighted_mean_over_kpis(void **state)
     kpi_dataset_free(ds);
 }
 
+/* The default policy: an unscored KPI counts at its weight with
+ * achievement 0, so not reporting never raises a grade. The same rows as
+ * above, worked out again:
+ *   hq/a    (100 + 50 + 0 x K8) / 3 = 50 -> D, coverage 2/3
+ *   hq/b/t  110 / (1 + 3 x K5) = 27.5 -> D, coverage 1/4
+ *   hq/b    (160 + 110) / (2 + 1 + 3) = 45 -> D, coverage 3/6
+ *   hq      420 / (1 + 1 + 1 + 2 + 1 + 3) = 46.67 -> D, coverage 5/9
+ *   other   only K6 at weight 0: no figure, no coverage
+ *   empty/x K7 error at weight 1: 0 / 1 = 0 -> D, coverage 0
+ *   overall 420 / (5 + K5 3 + K7 1 + K8 1) = 42 -> D, coverage 5/10 */
+static void test_rollup_unscored_count_as_zero(void **state)
+{
+    char dir[SCRATCH_PATH_MAX];
+    struct kpi_load_options opt = {NULL};
+    struct kpi_error err = {0};
+    kpi_dataset *ds = NULL;
+    struct kpi_grades g;
+    struct kpi_result rows[8];
+    struct kpi_department_summary out[N_DEPS], overall;
+    (void)state;
+
+    scratch_dataset(dir, tmp, "zero", rollup_indicators, "indicator,input,value\nK1,x,1\n");
+    if (kpi_dataset_load(dir, &opt, &ds, &err) != 0)
+        fail_msg("load: %s", err.message);
+    parse_ok(KPI_DEFAULT_GRADES, &g);
+    assert_int_equal(g.unscored, KPI_UNSCORED_ZERO); /* the default */
+    make_rows(ds, rows);
+    memset(out, 0xFF, sizeof out);
+    kpi_rollup(ds, rows, &g, out, &overall);
+
+    assert_near(out[D_HQ_A].achievement, 50, 1e-9);
+    assert_near(out[D_HQ_A].coverage, 2.0 / 3, 1e-12);
+    assert_near(out[D_HQ_A].unscored_weight, 1, 0);
+    assert_string_equal(out[D_HQ_A].grade, "D");
+    assert_near(out[D_HQ_B_T].achievement, 27.5, 1e-9);
+    assert_near(out[D_HQ_B_T].coverage, 0.25, 1e-12);
+    assert_near(out[D_HQ_B].achievement, 45, 1e-9);
+    assert_near(out[D_HQ_B].coverage, 0.5, 1e-12);
+    assert_near(out[D_HQ].achievement, 420.0 / 9, 1e-9);
+    assert_near(out[D_HQ].coverage, 5.0 / 9, 1e-12);
+    assert_false(out[D_OTHER].has_achievement);
+    assert_false(out[D_OTHER].has_coverage);
+    assert_string_equal(out[D_OTHER].grade, "");
+    assert_true(out[D_EMPTY_X].has_achievement);
+    assert_near(out[D_EMPTY_X].achievement, 0, 0);
+    assert_true(out[D_EMPTY_X].has_coverage);
+    assert_near(out[D_EMPTY_X].coverage, 0, 0);
+    assert_string_equal(out[D_EMPTY_X].grade, "D");
+    assert_near(out[D_EMPTY].achievement, 0, 0);
+    assert_near(overall.achievement, 42, 1e-9);
+    assert_near(overall.coverage, 0.5, 1e-12);
+    assert_near(overall.unscored_weight, 5, 0);
+    assert_string_equal(overall.grade, "D");
+
+    /* Under skip the coverage is the same; only the figure changes. */
+    g.unscored = KPI_UNSCORED_SKIP;
+    kpi_rollup(ds, rows, &g, out, &overall);
+    assert_near(out[D_HQ_A].coverage, 2.0 / 3, 1e-12);
+    assert_near(out[D_HQ_A].achievement, 75, 1e-9);
+    assert_near(overall.achievement, 84, 1e-9);
+    kpi_dataset_free(ds);
+}
+
+/* A KPI whose weight cannot be read counts at the default weight 1 when
+ * unscored; a KPI of weight 0 counts for nothing either way. */
+static void test_rollup_unscored_weight_of_a_bad_cell(void **state)
+{
+    static const struct kpi_bad_cells fine = {NULL, NULL, NULL, NULL};
+    static const struct kpi_bad_cells bad_weight = {NULL, NULL, "heavy", NULL};
+    struct kpi_indicator k = {.bad = &fine, .weight = 2.5};
+    (void)state;
+    assert_near(kpi_rollup_unscored_weight(&k), 2.5, 0);
+    k.weight = 0;
+    assert_near(kpi_rollup_unscored_weight(&k), 0, 0);
+    k.weight = -3; /* out of range: the KPI is invalid */
+    assert_near(kpi_rollup_unscored_weight(&k), 1, 0);
+    k.weight = 2.5;
+    k.bad = &bad_weight;
+    assert_near(kpi_rollup_unscored_weight(&k), 1, 0);
+}
+
+/* The unscored policy's names. */
+static void test_rollup_unscored_parse(void **state)
+{
+    enum kpi_unscored p = KPI_UNSCORED_ZERO;
+    struct kpi_error err = {0};
+    (void)state;
+    assert_int_equal(kpi_unscored_parse("skip", &p, &err), 0);
+    assert_int_equal(p, KPI_UNSCORED_SKIP);
+    assert_string_equal(kpi_unscored_name(p), "skip");
+    assert_int_equal(kpi_unscored_parse("zero", &p, &err), 0);
+    assert_int_equal(p, KPI_UNSCORED_ZERO);
+    assert_int_equal(kpi_unscored_parse("ignore", &p, &err), KPI_EUSAGE);
+    assert_string_equal(err.setting, KPI_SETTING_UNSCORED);
+    assert_int_equal(p, KPI_UNSCORED_ZERO);
+}
+
 static void test_rollup_no_ok_kpi_means_no_achievement(void **state)
 {
     char dir[SCRATCH_PATH_MAX];
@@ -282,12 +397,19 @@ static void test_rollup_no_ok_kpi_means_no_achievement(void **state)
     rows[0].status = KPI_STATUS_MISSING;
     rows[1].status = KPI_STATUS_ERROR;
     rows[1].achievement_capped = 100; /* ignored: not ok */
+    g.unscored = KPI_UNSCORED_SKIP;
     kpi_rollup(ds, rows, &g, out, &overall);
     assert_int_equal(out[0].kpis, 2);
     assert_false(out[0].has_achievement);
     assert_string_equal(out[0].grade, "");
     assert_false(overall.has_achievement);
     assert_string_equal(overall.grade, "");
+    /* By default the silence scores 0, the lowest grade. */
+    g.unscored = KPI_UNSCORED_ZERO;
+    kpi_rollup(ds, rows, &g, out, &overall);
+    assert_true(out[0].has_achievement);
+    assert_near(out[0].achievement, 0, 0);
+    assert_string_equal(out[0].grade, "D");
     kpi_dataset_free(ds);
 }
 
@@ -295,7 +417,8 @@ static void test_rollup_no_ok_kpi_means_no_achievement(void **state)
  * 2 made weight x capped -inf, and d and the overall figure went empty
  * with the KPI still ok. Scored through kpi_score(), it is an error now:
  *   K1 d w2 expression -1e308 -> error, not counted
- *   K2 d w1 ratio 50 / 100 x 100 = 50 -> d = 50 / 1 = 50 -> D; overall 50 */
+ *   K2 d w1 ratio 50 / 100 x 100 = 50
+ * -> d = (50 + 0 x 2) / 3 = 16.67 (the error counts as 0) -> D; overall the same */
 static void test_rollup_out_of_range_score_does_not_blank_the_tree(void **state)
 {
     char dir[SCRATCH_PATH_MAX];
@@ -334,10 +457,10 @@ static void test_rollup_out_of_range_score_does_not_blank_the_tree(void **state)
     assert_int_equal(out[0].count[KPI_STATUS_OK], 1);
     assert_int_equal(out[0].count[KPI_STATUS_ERROR], 1);
     assert_true(out[0].has_achievement);
-    assert_near(out[0].achievement, 50, 0);
+    assert_near(out[0].achievement, 50.0 / 3, 1e-12);
     assert_string_equal(out[0].grade, "D");
     assert_true(overall.has_achievement);
-    assert_near(overall.achievement, 50, 0);
+    assert_near(overall.achievement, 50.0 / 3, 1e-12);
     kpi_dataset_free(ds);
 }
 
@@ -411,6 +534,10 @@ int main(void)
         cmocka_unit_test(test_rollup_grades_parse_errors),
         cmocka_unit_test(test_rollup_grade_for_boundaries),
         cmocka_unit_test(test_rollup_weighted_mean_over_kpis),
+        cmocka_unit_test(test_rollup_grades_in_korean),
+        cmocka_unit_test(test_rollup_unscored_count_as_zero),
+        cmocka_unit_test(test_rollup_unscored_weight_of_a_bad_cell),
+        cmocka_unit_test(test_rollup_unscored_parse),
         cmocka_unit_test(test_rollup_no_ok_kpi_means_no_achievement),
         cmocka_unit_test(test_rollup_out_of_range_score_does_not_blank_the_tree),
         cmocka_unit_test(test_rollup_sums_at_the_bounds),

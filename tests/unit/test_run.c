@@ -88,9 +88,11 @@ static void test_run_writes_the_report_and_tells_each_phase(void **state)
     assert_int_equal(run.overall.count[KPI_STATUS_OK], 1);
     assert_int_equal(run.overall.count[KPI_STATUS_ERROR], 1);
     assert_int_equal(run.overall.count[KPI_STATUS_MISSING], 1);
-    /* Only K1 is ok: 4 / 5 = 80 %. */
+    /* Only K1 is ok: 4 / 5 = 80 %; the error and the missing KPI count
+     * as 0 at weight 1 each (the default policy): 80 / 3. */
     assert_true(run.overall.has_achievement);
-    assert_true(run.overall.achievement == 80.0);
+    assert_true(run.overall.achievement == 80.0 / 3);
+    assert_true(run.overall.coverage == 1.0 / 3);
     assert_true(scratch_exists(scratch_join(path, out, "report.json")));
     kpi_run_release(&run);
 }

@@ -122,7 +122,7 @@ static int merge(const char *out, const char *const *dirs, size_t n, struct kpi_
 {
     struct kpi_grades grades;
     struct kpi_department_summary overall;
-    return kpi_report_merge(out, dirs, n, &grades, &overall, err);
+    return kpi_report_merge(out, dirs, n, NULL, &grades, &overall, err);
 }
 
 /* ---- merging ------------------------------------------------------------ */
@@ -149,13 +149,14 @@ static void test_shard_merge_equals_the_whole_run(void **state)
     char *kpis = read_in(whole, "kpis.csv");
     assert_contains(kpis, "\nK01,취업률,경제진흥본부/경제정책과,%,increase,,65,"
                           "employed / eligible * 100,employed=650; eligible=1000,65,100.00,"
-                          "100.00,2,ok,\n");
-    assert_contains(kpis, ",x=4,4,125.00,120.00,1,ok,\n");
+                          "100.00,met,2,ok,,김철수\n");
+    assert_contains(kpis, ",x=4,4,125.00,120.00,exceeded,1,ok,,line\\x0abreak\n");
     assert_contains(kpis, "\nK06,여섯,안전본부,");
-    assert_contains(kpis, ",x=10; y=2,12,60.00,60.00,1,ok,\n");
-    assert_contains(kpis, "\nK07,일곱,안전본부/재난과,,increase,,8,x,x=4,4,25.00,25.00,1,ok,\n");
-    assert_contains(kpis, "\nK08,여덟,교통본부,,increase,0,100,x,x=50,50,50.00,50.00,0.5,ok,\n");
-    assert_contains(kpis, "\nK04,넷,문화본부/박물관과,,up,,ten,x,x=1,,,,heavy,invalid,");
+    assert_contains(kpis, ",x=10; y=2,12,60.00,60.00,below,1,ok,,\n");
+    assert_contains(kpis, "\nK07,일곱,안전본부/재난과,,increase,,8,x,x=4,4,25.00,25.00,below,1,ok,,\n");
+    assert_contains(kpis, "\nK08,여덟,교통본부,,increase,0,100,x,x=50,50,50.00,50.00,below,0.5,ok,,"
+                          "\\x1b[31m\n");
+    assert_contains(kpis, "\nK04,넷,문화본부/박물관과,,up,,ten,x,x=1,,,,error,heavy,invalid,");
     assert_contains(kpis, ",missing,");
     assert_contains(kpis, ",error,");
     free(kpis);
@@ -171,7 +172,7 @@ static void test_shard_model_escapes_text(void **state)
     (void)state;
     for (unsigned i = 0; i < SHARDS; i++) {
         char *model = read_in(parts[i], "shard.txt");
-        assert_starts_with(model, "kpieval-shard 2\nshard\t");
+        assert_starts_with(model, "kpieval-shard 3\nshard\t");
         for (const unsigned char *p = (const unsigned char *)model; *p; p++)
             if (*p < 0x20 && *p != '\t' && *p != '\n')
                 fail_msg("part %u: raw control byte 0x%02x in the model", i + 1, *p);
@@ -369,7 +370,7 @@ static void test_shard_merge_refuses_a_changed_model(void **state)
     if (merge(scratch_join(out, tmp, "resummed-out"), dirs, SHARDS, &err) != 0)
         fail_msg("a model with its sum made again: %s", err.message);
     char *kpis = read_in(out, "kpis.csv");
-    assert_contains(kpis, ",65,90.00,100.00,2,ok,\n");
+    assert_contains(kpis, ",65,90.00,100.00,below,2,ok,,김철수\n");
     free(kpis);
     free(plain);
     free(ok);
@@ -442,6 +443,124 @@ static void test_shard_merge_many_extra_columns(void **state)
     assert_same_file(w, out, "report.json");
 }
 
+/* ---- provenance --------------------------------------------------------- */
+
+/* text with the first `from` after `after` replaced by `to`, summed again. */
+static char *replaced(const char *text, const char *after, const char *from, const char *to)
+{
+    const char *at = strstr(text, after);
+    assert_non_null(at);
+    at = strstr(at, from);
+    assert_non_null(at);
+    size_t n = strlen(text) - strlen(from) + strlen(to) + 1;
+    char *plain = malloc(n);
+    assert_non_null(plain);
+    snprintf(plain, n, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+    char *out = resummed(plain);
+    free(plain);
+    return out;
+}
+
+/* Parts of a run that keeps its provenance carry it in shard.txt; the
+ * merged report has the merge's own command, the parts' files and
+ * settings, the first part's start; a forged value in it is refused. */
+static void test_shard_merge_carries_the_provenance(void **state)
+{
+    char pv_parts[SHARDS][SCRATCH_PATH_MAX], out[SCRATCH_PATH_MAX];
+    const char *dirs[SHARDS];
+    struct kpi_provenance runs[SHARDS], merged;
+    struct kpi_run_options opt;
+    struct kpi_grades grades;
+    struct kpi_department_summary overall;
+    struct kpi_error err = {0};
+    const char *merge_argv[] = {"kpieval", "merge", "m", "p1"};
+    (void)state;
+
+    for (unsigned i = 0; i < SHARDS; i++) {
+        char name[16];
+        const char *argv[] = {"kpieval", "run", "d", "--shard", name};
+        snprintf(name, sizeof name, "pv-part%u", i + 1);
+        kpi_provenance_init(&runs[i]);
+        assert_int_equal(kpi_provenance_set_version(&runs[i], "9.8.7", &err), 0);
+        assert_int_equal(kpi_provenance_set_command(&runs[i], 5, argv, &err), 0);
+        options(&opt, dataset_dir, scratch_join(pv_parts[i], tmp, name));
+        opt.shard_index = i + 1;
+        opt.shard_count = SHARDS;
+        opt.provenance = &runs[i];
+        /* Part 2 ran first: the merged report started then. */
+        setenv(KPI_SOURCE_DATE_EPOCH, i == 1 ? "1796538000" : i == 0 ? "1796538120" : "1796538060",
+               1);
+        run_or_fail(&opt);
+        unsetenv(KPI_SOURCE_DATE_EPOCH);
+        dirs[i] = pv_parts[i];
+    }
+    kpi_provenance_init(&merged);
+    assert_int_equal(kpi_provenance_set_command(&merged, 4, merge_argv, &err), 0);
+    if (kpi_report_merge(scratch_join(out, tmp, "pv-merged"), dirs, SHARDS, &merged, &grades,
+                         &overall, &err) != 0)
+        fail_msg("merge: %s", err.message);
+    assert_string_equal(merged.command, "kpieval merge m p1");
+    assert_int_equal(merged.n_files[KPI_PROVENANCE_INPUT], 2);
+    assert_true(kpi_provenance_same_inputs(&merged, &runs[0]));
+    assert_string_equal(merged.started, "2026-12-06T06:20:00Z"); /* date -u -d @1796538000 */
+    assert_true(strcmp(merged.started, merged.finished) <= 0);
+    char *json = read_in(out, "report.json");
+    assert_contains(json, "\n    \"command\": \"kpieval merge m p1\",\n");
+    assert_contains(json, "{\"path\": \"indicators.csv\", \"sha256\": \"");
+    assert_contains(json, "\"rows\": 9}"); /* K01..K09 */
+    free(json);
+
+    /* What each part keeps, as kpieval wrote it; then values no run writes. */
+    char *model = read_in(pv_parts[0], "shard.txt");
+    assert_contains(model, "\nprovenance\t9.8.7\tkpieval run d --shard pv-part1\t");
+    assert_contains(model, "\ninput\tindicators.csv\t");
+    assert_contains(model, "\nsetting\tcap\t120\n");
+    const char *sha = strstr(model, "\ninput\tactuals.csv\t") + strlen("\ninput\tactuals.csv\t");
+    char digest[KPI_SHA256_HEX], upper[KPI_SHA256_HEX];
+    memcpy(digest, sha, 64);
+    digest[64] = '\0';
+    memcpy(upper, digest, sizeof upper);
+    for (char *c = upper; *c; c++)
+        if (*c >= 'a' && *c <= 'f')
+            *c = (char)(*c - 'a' + 'A');
+    struct {
+        const char *name, *after, *from, *to;
+    } forged[] = {
+        {"pv-resummed", "\nsetting\tcap", "120", "120"}, /* unchanged: accepted below */
+        {"pv-sha-short", "\ninput\tactuals.csv", digest, "abc"},
+        {"pv-sha-upper", "\ninput\tactuals.csv", digest, upper},
+        {"pv-rows", "\ninput\tactuals.csv", "\t9\n", "\t99999999999\n"},
+        {"pv-date", "\nprovenance", "\t20", "\t2026-02-30T00:00:00Z\t20"},
+        {"pv-setting-twice", "\nsetting\tcap\t120\n", "\n", "\nsetting\tcap\t150\n"},
+        {"pv-tag", "\nsetting\tcap", "setting", "settings"},
+    };
+    for (size_t f = 0; f < sizeof forged / sizeof forged[0]; f++) {
+        char *text = replaced(model, forged[f].after, forged[f].from, forged[f].to);
+        const char *with[SHARDS] = {doctored(forged[f].name, text, strlen(text)), dirs[1], dirs[2]};
+        if (f == 0) {
+            struct kpi_provenance again;
+            kpi_provenance_init(&again);
+            if (kpi_report_merge(scratch_join(out, tmp, "pv-again"), with, SHARDS, &again,
+                                 &grades, &overall, &err) != 0)
+                fail_msg("a model summed again, unchanged: %s", err.message);
+            kpi_provenance_release(&again);
+        } else {
+            assert_refused(forged[f].name, with, SHARDS, "not a kpieval shard model");
+        }
+        free(text);
+    }
+    /* A right, resummed model whose part read another actuals.csv. */
+    char *other = replaced(model, "\ninput\tactuals.csv", digest,
+                           "0000000000000000000000000000000000000000000000000000000000000000");
+    const char *mixed[SHARDS] = {doctored("pv-other-file", other, strlen(other)), dirs[1], dirs[2]};
+    assert_refused("pv-other-file", mixed, SHARDS, "a part of another run");
+    free(other);
+    free(model);
+    kpi_provenance_release(&merged);
+    for (unsigned i = 0; i < SHARDS; i++)
+        kpi_provenance_release(&runs[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -451,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_shard_merge_refuses_parts_of_different_runs),
         cmocka_unit_test(test_shard_merge_refuses_a_changed_model),
         cmocka_unit_test(test_shard_merge_many_extra_columns),
+        cmocka_unit_test(test_shard_merge_carries_the_provenance),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

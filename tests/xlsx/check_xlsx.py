@@ -353,7 +353,7 @@ def main():
     # at most 200 top-level departments).
     tops = [j["department"] for j in jdeps if "/" not in j["department"]]
     if len(tops) <= 200:
-        extra = book.names[1 + len(kpi_sheets):]
+        extra = [n for n in book.names[1 + len(kpi_sheets):] if n not in ("provenance", "출처")]
         ids = []
         for name in extra:
             _, cells = book.sheet(name)

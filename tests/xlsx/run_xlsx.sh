@@ -3,7 +3,7 @@
 # shipped dataset in English and Korean; a department with 1 of 3 KPIs
 # scored under both unscored policies, with texts a spreadsheet would run;
 # KPI sheets split at a small row limit so that formulas span sheets; a
-# sharded run merged into the same bytes; the size policy.
+# sharded run merged into the same bytes; the size policy; the provenance.
 #   tests/xlsx/run_xlsx.sh KPIEVAL SOURCE_DIR
 set -u
 bin=$1 src=$2
@@ -64,7 +64,10 @@ PY
 "$bin" run "$tmp/gen" --out "$tmp/whole" --quiet 2>/dev/null
 for i in 1 2 3; do "$bin" run "$tmp/gen" --out "$tmp/p$i" --shard "$i/3" --quiet 2>/dev/null; done
 "$bin" merge "$tmp/merged" "$tmp/p1" "$tmp/p2" "$tmp/p3" --quiet 2>/dev/null
-cmp "$tmp/whole/report.xlsx" "$tmp/merged/report.xlsx" || fail "merged report.xlsx differs from the whole run's"
+# Byte for byte but for the provenance's command and times (same_report.sh).
+diff <(python3 "$here/xlsx_dump.py" "$tmp/whole/report.xlsx") \
+    <(python3 "$here/xlsx_dump.py" "$tmp/merged/report.xlsx") >"$tmp/diff" ||
+    fail "merged report.xlsx differs from the whole run's: $(head -c 600 "$tmp/diff")"
 check "$tmp/merged"
 
 # Above 100,000 KPIs report.xlsx is written only when named.
@@ -75,4 +78,17 @@ check "$tmp/merged"
 [ ! -e "$tmp/big-default/report.xlsx" ] && [ -f "$tmp/big-default/kpis.csv" ] ||
     fail "report.xlsx written by default above 100,000 KPIs"
 
+unzip -p "$tmp/seoul-ko/report.xlsx" docProps/custom.xml | grep -q 'name="command"><vt:lpwstr>[^<]*kpieval run ' ||
+    fail "no command among the custom properties"
+python3 - "$tmp/seoul/report.xlsx" "$tmp/seoul/report.json" <<'PY' || fail "provenance sheet"
+import json, re, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+names = re.findall(r'<sheet name="([^"]*)"', z.read("xl/workbook.xml").decode())
+assert names[-1] == "provenance", names
+sheet = z.read("xl/worksheets/sheet%d.xml" % len(names)).decode()
+pv = json.load(open(sys.argv[2], encoding="utf-8"))["provenance"]
+for f in pv["inputs"]:
+    assert f["sha256"] in sheet and f["path"] in sheet, f
+assert pv["started"] in sheet
+PY
 [ "$failures" = 0 ] && echo "ok" || { echo "$failures failure(s)"; exit 1; }

