@@ -35,6 +35,7 @@
 #define XLSX_SHEET_NAME 31      /* UTF-16 units of a sheet's name */
 #define XLSX_SHEET_NAME_BYTES (XLSX_SHEET_NAME * 4 + 1)
 #define XLSX_FORMULA_BYTES 8192 /* characters of a formula */
+#define XLSX_PROPERTY_BYTES 255 /* characters of a custom document property */
 
 /* Ours. A top-level department's sheet each, up to this many: beyond it a
  * workbook of sheet tabs is no help (the KPI sheet's filter on the
@@ -59,7 +60,7 @@ struct xlsx {
     const char *name; /* the sink's, for messages */
     lxw_error failed; /* the first error of a libxlsxwriter call */
     size_t sheet_rows; /* KPI rows per sheet, the header row apart */
-    lxw_format *header, *header_guarded, *guarded, *rate, *whole, *whole_guarded;
+    lxw_format *header, *header_guarded, *guarded, *rate, *whole;
     lxw_format *indent[XLSX_INDENT_MAX + 1][2]; /* by depth, then guarded */
     struct slot *slots;
     size_t n_slots;
@@ -128,7 +129,6 @@ static void make_formats(struct xlsx *x)
         format_set_num_format(x->rate, "0.00");
     if ((x->whole = new_format(x)))
         format_set_num_format(x->whole, "#,##0");
-    x->whole_guarded = x->guarded;
 }
 
 /* ---- cells ------------------------------------------------------------- */
@@ -685,6 +685,19 @@ static time_t created(const struct kpi_report *rep)
     return time(NULL);
 }
 
+/* s as a custom document property holds it: its visible form cut with
+ * "…" at 255 bytes (Excel's limit is 255 characters); the provenance
+ * sheet has it whole. */
+static const char *property_text(struct xlsx *x, const char *s)
+{
+    static const char more[] = "\u2026";
+    if (kpi_text_visible(s, x->text, XLSX_PROPERTY_BYTES + 1) > XLSX_PROPERTY_BYTES) {
+        kpi_text_visible(s, x->text, XLSX_PROPERTY_BYTES + 1 - (sizeof more - 1));
+        strcat(x->text, more);
+    }
+    return x->text;
+}
+
 /* One row of the provenance sheet: what, its name, its value, rows. */
 static void put_provenance_row(struct xlsx *x, lxw_worksheet *ws, lxw_row_t row, const char *what,
                                const char *name, const char *value, double rows, bool has_rows)
@@ -715,10 +728,10 @@ static void put_provenance(struct xlsx *x, const struct kpi_report *rep)
     for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++)
         if (runs[i][1] && *runs[i][1])
             check(x, workbook_set_custom_property_string(x->wb, runs[i][0],
-                                                         cell_text(x, runs[i][1])));
+                                                         property_text(x, runs[i][1])));
     for (size_t i = 0; i < pv->n_settings; i++)
         check(x, workbook_set_custom_property_string(x->wb, pv->settings[i].name,
-                                                     cell_text(x, pv->settings[i].value)));
+                                                     property_text(x, pv->settings[i].value)));
     if (sheet_name(x, kpi_word(lang, "provenance"), name) || !(ws = add_sheet(x, name))) {
         check(x, LXW_ERROR_MEMORY_MALLOC_FAILED);
         return;

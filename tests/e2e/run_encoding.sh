@@ -39,6 +39,8 @@ else
     # digests are those of the files as they are, CP949.
     for d in utf8 cp949; do
         cp -r "$tmp/$d" "$tmp/cmp.$d" && sed -i -E '/^      \{"path": .*"sha256": /d' "$tmp/cmp.$d/report.json"
+        python3 "$(dirname "$0")/../xlsx/xlsx_dump.py" "$tmp/cmp.$d/report.xlsx" --no-digests \
+            >"$tmp/cmp.$d/report.xlsx.txt" && rm "$tmp/cmp.$d/report.xlsx"
     done
     if same_report "$tmp/cmp.utf8" "$tmp/cmp.cp949"; then
         ok "CP949 with --encoding cp949: byte-identical reports"
