@@ -279,7 +279,8 @@ static bool selected(const struct kpi_report *rep, size_t i, const struct kpi_si
     bool named = rep->params->reports & (1u << i);
     if (s->flags & KPI_SINK_PART)
         return rep->params->shard_count > 0;
-    if ((s->flags & KPI_SINK_ON_REQUEST_ABOVE) && rep->n_kpis > KPI_SINK_DEFAULT_KPIS_MAX)
+    if ((s->flags & KPI_SINK_ON_REQUEST_ABOVE) &&
+        (rep->n_kpis > KPI_SINK_DEFAULT_KPIS_MAX || rep->params->shard_count > 0))
         return named;
     return !(s->flags & KPI_SINK_OPTIONAL) || !rep->params->reports || named;
 }
