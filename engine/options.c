@@ -668,7 +668,12 @@ static void print_options(FILE *f, unsigned commands_mask, bool exact, int colum
                     used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
                                              shown++ ? "," : "", kpi_report_sink(k)->name);
             if (used < sizeof names)
-                snprintf(names + used, sizeof names - used, ")");
+                used += (size_t)snprintf(names + used, sizeof names - used, ")");
+            for (size_t k = 0; k < kpi_report_sinks() && used < sizeof names; k++)
+                if (kpi_report_sink(k)->flags & KPI_SINK_ON_REQUEST_ABOVE)
+                    used += (size_t)snprintf(names + used, sizeof names - used,
+                                             "\n%s: above %d KPIs only when named",
+                                             kpi_report_sink(k)->name, KPI_SINK_DEFAULT_KPIS_MAX);
             print_indented(f, names, column);
         }
         putc('\n', f);

@@ -36,6 +36,8 @@ static const struct kpi_sink builtin_sinks[] = {
      kpi_department_files_commit, kpi_department_files_abort},
     {"report.json", KPI_SINK_OPTIONAL, FILE_SINK(kpi_write_report_json)},
     {"report.html", KPI_SINK_OPTIONAL, FILE_SINK(kpi_write_report_html)},
+    {"report.xlsx", KPI_SINK_OPTIONAL | KPI_SINK_ON_REQUEST_ABOVE, kpi_xlsx_prepare, kpi_write_xlsx, kpi_xlsx_commit,
+     kpi_xlsx_abort},
     {KPI_SHARD_MODEL, KPI_SINK_PART, FILE_SINK(kpi_write_shard_model)},
     {KPI_REPORT_MARKER, 0, FILE_SINK(write_marker)},
 };
@@ -225,6 +227,23 @@ void kpi_report_department_file(const struct kpi_department *d, size_t i, char *
     snprintf(buf + o, size - o, ".csv");
 }
 
+void kpi_report_subtree(const struct kpi_report *rep, size_t d, size_t from, size_t *first,
+                        size_t *end)
+{
+    const struct kpi_indicator *ks = rep->kpis;
+    const struct kpi_department *deps = rep->departments;
+    size_t n_kpis = rep->n_kpis, end_dep = d + 1;
+
+    assert(d < rep->n_departments && from <= n_kpis);
+    while (from < n_kpis && ks[from].department_id < d)
+        from++;
+    while (end_dep < rep->n_departments && deps[end_dep].depth > deps[d].depth)
+        end_dep++;
+    *first = *end = from;
+    while (*end < n_kpis && ks[*end].department_id < end_dep)
+        ++*end;
+}
+
 /* ---- writing the reports in parallel ------------------------------------ */
 
 /* The sinks are independent of each other, so each is written by the
@@ -258,10 +277,13 @@ static void *write_some(void *arg)
 
 static bool selected(const struct kpi_report *rep, size_t i, const struct kpi_sink *s)
 {
+    bool named = rep->params->reports & (1u << i);
     if (s->flags & KPI_SINK_PART)
         return rep->params->shard_count > 0;
-    return !(s->flags & KPI_SINK_OPTIONAL) || !rep->params->reports ||
-           (rep->params->reports & (1u << i));
+    if ((s->flags & KPI_SINK_ON_REQUEST_ABOVE) &&
+        (rep->n_kpis > KPI_SINK_DEFAULT_KPIS_MAX || rep->params->shard_count > 0))
+        return named;
+    return !(s->flags & KPI_SINK_OPTIONAL) || !rep->params->reports || named;
 }
 
 /* Prepares every selected sink in dir, writes them (in parallel), commits

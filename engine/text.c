@@ -234,6 +234,14 @@ bool kpi_text_is_kpi_id(const char *s)
     return true;
 }
 
+bool kpi_text_runs_as_formula(const char *s)
+{
+    double ignored;
+    if (!strchr("=+-@\t\r", s[0]) || !s[0] || !s[1])
+        return false;
+    return kpi_text_parse_number(s, &ignored) != KPI_NUMBER_OK;
+}
+
 static int is_space(char c)
 {
     return c == ' ' || c == '\t';

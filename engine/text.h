@@ -86,6 +86,12 @@ enum kpi_number_problem {
  * Returns KPI_NUMBER_OK or the problem; *out is untouched on failure. */
 enum kpi_number_problem kpi_text_parse_number(const char *s, double *out);
 
+/* True when a spreadsheet would run s as a formula (OWASP's advice against
+ * CSV injection: first character '=', '+', '-', '@', tab or carriage
+ * return). A number written as text ("-5", "+3.2") and a lone sign ("-",
+ * the plan's "no figure") are not formulas. */
+bool kpi_text_runs_as_formula(const char *s);
+
 /* What is wrong, as a phrase for messages, e.g. "'12a' is not a number". */
 const char *kpi_text_number_problem(enum kpi_number_problem p);
 

@@ -16,19 +16,6 @@
 #include "words.h"
 #include "writers.h"
 
-/* OWASP's advice against CSV injection: a text that a spreadsheet would
- * read as a formula (first character '=', '+', '-', '@', tab or carriage
- * return) gets a leading apostrophe, which Excel and LibreOffice show as
- * text. A number written as text ("-5", "+3.2") and a lone sign ("-", the
- * plan's "no figure") are not formulas and stay as they are. */
-static bool runs_as_formula(const char *s)
-{
-    double ignored;
-    if (!strchr("=+-@\t\r", s[0]) || !s[0] || !s[1])
-        return false;
-    return kpi_text_parse_number(s, &ignored) != KPI_NUMBER_OK;
-}
-
 /* s[0..n) with its quotes doubled, inside a quoted field. */
 static void put_doubling_quotes(FILE *f, const char *s, size_t n)
 {
@@ -48,7 +35,10 @@ static void put_field(FILE *f, const char *s)
     size_t len = strlen(s), n = kpi_text_visible_span(s, len);
     bool quote = strpbrk(s, ",\"") != NULL;
 
-    bool guard = runs_as_formula(s);
+    /* OWASP's advice against CSV injection: a text that a spreadsheet
+     * would read as a formula gets a leading apostrophe, which Excel and
+     * LibreOffice show as text. */
+    bool guard = kpi_text_runs_as_formula(s);
 
     if (n == len && !quote && !guard) {
         kpi_out_n(f, s, len);
@@ -259,8 +249,7 @@ void kpi_department_files_abort(void *state)
 int kpi_write_department_files(const struct kpi_report *rep, void *state, struct kpi_error *err)
 {
     const struct kpi_department *deps = rep->departments;
-    const struct kpi_indicator *ks = rep->kpis;
-    size_t n_deps = rep->n_departments, n_kpis = rep->n_kpis;
+    size_t n_deps = rep->n_departments;
     size_t n_cols;
     const struct kpi_column *cols = kpi_columns_kpi(&n_cols);
     const char *sub = state;
@@ -269,16 +258,8 @@ int kpi_write_department_files(const struct kpi_report *rep, void *state, struct
     int rc = 0;
 
     for (size_t d = 0; d < n_deps && !rc; d++) {
-        /* KPIs are in tree order, so a department's subtree is one run of
-         * them, and the runs of successive departments start in order. */
-        while (first < n_kpis && ks[first].department_id < d)
-            first++;
-        size_t end_dep = d + 1;
-        while (end_dep < n_deps && deps[end_dep].depth > deps[d].depth)
-            end_dep++;
-        size_t end = first;
-        while (end < n_kpis && ks[end].department_id < end_dep)
-            end++;
+        size_t end;
+        kpi_report_subtree(rep, d, first, &first, &end);
         kpi_report_department_file(&deps[d], deps[d].number, name, sizeof name);
         FILE *f = kpi_output_open(sub, name, err);
         if (!f)

@@ -29,6 +29,15 @@ int kpi_write_department_files(const struct kpi_report *rep, void *state, struct
 int kpi_department_files_commit(void *state, struct kpi_error *err);
 void kpi_department_files_abort(void *state);
 
+/* report.xlsx (write_xlsx.c): libxlsxwriter writes to a path, so the
+ * sink has its own prepare, commit (workbook_close's error checked) and
+ * abort. */
+int kpi_xlsx_prepare(const struct kpi_sink *self, const struct kpi_report *rep, const char *dir,
+                     void **state, struct kpi_error *err);
+int kpi_write_xlsx(const struct kpi_report *rep, void *state, struct kpi_error *err);
+int kpi_xlsx_commit(void *state, struct kpi_error *err);
+void kpi_xlsx_abort(void *state);
+
 /* The model of a partial report, which `kpieval merge` reads (shard.c). */
 #define KPI_SHARD_MODEL "shard.txt"
 int kpi_write_shard_model(const struct kpi_report *rep, void *state, struct kpi_error *err);
@@ -62,6 +71,13 @@ static inline void kpi_out_u(FILE *f, unsigned long long v)
     while (v /= 10);
     kpi_out_n(f, p, (size_t)(buf + sizeof buf - p));
 }
+
+/* The KPIs of department node d and of those beneath it: rep->kpis[*first,
+ * *end). KPIs are in tree order, so a subtree is one run of them, and the
+ * runs of successive departments start in order: from is 0 or the first
+ * KPI of an earlier department, where the search starts. */
+void kpi_report_subtree(const struct kpi_report *rep, size_t d, size_t from, size_t *first,
+                        size_t *end);
 
 FILE *kpi_output_open(const char *dir, const char *name, struct kpi_error *err);
 

@@ -80,8 +80,16 @@ void kpi_report_init(struct kpi_report *rep, const kpi_dataset *ds,
  * sink is aborted and the staging folder discarded. */
 enum {
     KPI_SINK_OPTIONAL = 1, /* --reports can leave it out */
-    KPI_SINK_PART = 2      /* written only in a partial report (--shard) */
+    KPI_SINK_PART = 2,     /* written only in a partial report (--shard) */
+    /* Above KPI_SINK_DEFAULT_KPIS_MAX KPIs, and in a partial report
+     * (whose merge writes it anyway), written only when --reports names
+     * it: a report that costs more than the run itself at scale. */
+    KPI_SINK_ON_REQUEST_ABOVE = 4
 };
+/* report.xlsx costs 20 to 50 us of CPU per KPI (zlib in libxlsxwriter,
+ * docs/reports.md), several times the rest of a run: up to 20,000 KPIs
+ * that is a second at most, which any run can afford by default. */
+#define KPI_SINK_DEFAULT_KPIS_MAX 20000
 struct kpi_sink {
     const char *name; /* what it writes, e.g. "kpis.csv" or "departments/" */
     unsigned flags;   /* KPI_SINK_* */

@@ -4,9 +4,13 @@
 # (<div class="run-command"> ...); what those hold
 # is checked on its own (tests/e2e/run_provenance.sh). Uses $tmp; leaves
 # the differences in $tmp/diff.out. Sourced by lib.sh and the examples' tests.
+# report.xlsx holds the same three and the times of the document, set
+# aside by tests/xlsx/xlsx_dump.py, which prints it as text.
+xlsx_dump=$(cd "$(dirname "${BASH_SOURCE[0]}")/../xlsx" && pwd)/xlsx_dump.py
 strip_run_lines() {
     find "$1" -name report.json -exec sed -i -E '/^    "(command|started|finished)": /d' {} + &&
         find "$1" -name report.html -exec sed -i -E '/^<div class="run-(command|started|finished)">/d' {} +
+    find "$1" -name report.xlsx -exec sh -c 'python3 "$0" "$1" >"$1.txt" && rm "$1"' "$xlsx_dump" {} \;
 }
 same_report() {
     rm -rf "$tmp/same.1" "$tmp/same.2"

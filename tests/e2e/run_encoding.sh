@@ -40,6 +40,8 @@ else
     for d in utf8 cp949; do
         cp -r "$tmp/$d" "$tmp/cmp.$d" && sed -i -E '/^      \{"path": .*"sha256": /d' "$tmp/cmp.$d/report.json" &&
             sed -i -E '/^<tr><td>[a-z]+\.csv <span class="na">input<\/span>/d' "$tmp/cmp.$d/report.html"
+        python3 "$(dirname "$0")/../xlsx/xlsx_dump.py" "$tmp/cmp.$d/report.xlsx" --no-digests \
+            >"$tmp/cmp.$d/report.xlsx.txt" && rm "$tmp/cmp.$d/report.xlsx"
     done
     if same_report "$tmp/cmp.utf8" "$tmp/cmp.cp949"; then
         ok "CP949 with --encoding cp949: byte-identical reports"

@@ -195,7 +195,7 @@ static void test_options_value_messages(void **state)
     assert_fails("--seed 'x': expected a whole number", "generate", "1", "d", "--seed", "x");
     assert_fails("--grades: grade 'A' given twice", "check", "ds", "--grades", "A:1,A:0");
     assert_fails("--reports: unknown report 'summary.pdf'; choose from kpis.csv, "
-                 "departments.csv, departments/, report.json, report.html",
+                 "departments.csv, departments/, report.json, report.html, report.xlsx",
                  "run", "ds", "--out", "o", "--reports", "summary.pdf");
 }
 

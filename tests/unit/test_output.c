@@ -290,8 +290,9 @@ static void test_output_write_creates_the_report(void **state)
     if (kpi_report_write(&w.report, out, &err) != 0)
         fail_msg("write: %s", err.message);
     scratch_list_dir(out, listing, sizeof listing);
-    assert_string_equal(listing,
-                        ".kpieval-report|departments|departments.csv|kpis.csv|report.html|report.json");
+    assert_string_equal(
+        listing,
+        ".kpieval-report|departments|departments.csv|kpis.csv|report.html|report.json|report.xlsx");
     /* One file per department node: 경제진흥본부 and its 경제정책과. */
     scratch_list_dir(scratch_join(path, out, "departments"), listing, sizeof listing);
     size_t files = listing[0] ? 1 : 0;
@@ -369,8 +370,9 @@ static void test_output_write_replaces_an_old_report_completely(void **state)
     if (kpi_report_write(&w.report, out, &err) != 0)
         fail_msg("write: %s", err.message);
     scratch_list_dir(out, listing, sizeof listing);
-    assert_string_equal(listing,
-                        ".kpieval-report|departments|departments.csv|kpis.csv|report.html|report.json");
+    assert_string_equal(
+        listing,
+        ".kpieval-report|departments|departments.csv|kpis.csv|report.html|report.json|report.xlsx");
     assert_false(scratch_exists(scratch_join(path, out, "departments/999-gone.csv")));
     char *json = scratch_read(scratch_join(path, out, "report.json"));
     assert_non_null(json);
@@ -405,16 +407,18 @@ static void test_output_write_with_trailing_slash(void **state)
     scratch_list_dir(parent, listing, sizeof listing);
     assert_string_equal(listing, "out");
     scratch_list_dir(scratch_join(path, parent, "out"), listing, sizeof listing);
-    assert_string_equal(listing,
-                        ".kpieval-report|departments|departments.csv|kpis.csv|report.html|report.json");
+    assert_string_equal(
+        listing,
+        ".kpieval-report|departments|departments.csv|kpis.csv|report.html|report.json|report.xlsx");
     /* Replacing it the same way. */
     if (kpi_report_write(&w.report, out, &err) != 0)
         fail_msg("second write: %s", err.message);
     scratch_list_dir(parent, listing, sizeof listing);
     assert_string_equal(listing, "out");
     scratch_list_dir(scratch_join(path, parent, "out"), listing, sizeof listing);
-    assert_string_equal(listing,
-                        ".kpieval-report|departments|departments.csv|kpis.csv|report.html|report.json");
+    assert_string_equal(
+        listing,
+        ".kpieval-report|departments|departments.csv|kpis.csv|report.html|report.json|report.xlsx");
     kpi_run_release(&w.run);
 }
 
