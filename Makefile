@@ -37,7 +37,8 @@ demo: deps build
 	@echo
 	@echo '$$ $(BUILD)/kpieval run datasets/seoul-2019 --out out/seoul-2019'
 	@$(BUILD)/kpieval run datasets/seoul-2019 --out out/seoul-2019; rc=$$?; \
-	  echo; echo "open out/seoul-2019/departments.csv for the department table, out/seoul-2019/kpis.csv for every KPI"; \
+	  echo; echo "open out/seoul-2019/report.html in a browser or out/seoul-2019/report.xlsx in Excel;"; \
+	  echo "out/seoul-2019/departments.csv and kpis.csv hold the same tables as CSV"; \
 	  exit $$rc
 
 # bin/kpieval, share/man/man1/kpieval.1 and share/kpieval/formulas/ under
