@@ -86,9 +86,12 @@ static int parse_inputs(kpi_formula_tests *t, struct trial_case *tc, const char 
             *next++ = '\0';
         if (!item[strspn(item, " \t")])
             continue; /* "a=1;" or an empty cell */
-        if (kpi_trial_parse_input(item, &tc->inputs[tc->n_inputs], err))
+        if (kpi_trial_parse_input(item, &tc->inputs[tc->n_inputs], err)) {
+            char why[sizeof err->message];
+            snprintf(why, sizeof why, "%s", err->message); /* err is written over */
             return kpi_error_at(err, KPI_EINPUT, t->name, line, 0, "%s:%u: %s", t->name, line,
-                                err->message);
+                                why);
+        }
         for (size_t i = 0; i < tc->n_inputs; i++)
             if (!strcmp(tc->inputs[i].name, tc->inputs[tc->n_inputs].name))
                 return kpi_error_at(err, KPI_EINPUT, t->name, line, 0,
