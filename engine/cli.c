@@ -11,8 +11,11 @@
 
 #include <lua.h>
 
+#include "kpieval/catalog.h"
+#include "kpieval/formula_test.h"
 #include "kpieval/generate.h"
 #include "kpieval/run.h"
+#include "kpieval/trial.h"
 #include "kpieval/score.h"
 #include "stdlib_path.h"
 #include "text.h"
@@ -547,6 +550,324 @@ static int cmd_generate(struct cli *c)
     return KPI_EXIT_OK;
 }
 
+/* ---- formulas by hand: eval, formulas, test ------------------------------ */
+
+/* The standard library's folder, or the error that says where it was
+ * looked for (and false). */
+static bool have_stdlib(struct cli *c)
+{
+    if (c->cl.run.stdlib_dir)
+        return true;
+    print_line(c->errs, "kpieval: error: %s", c->cl.run.stdlib_missing);
+    return false;
+}
+
+/* The plugin folders a run would see with the operands as its folders of
+ * more formulas: the standard library, then each operand's (a dataset's
+ * formulas/ for a dataset folder). Fills f; false after printing why not. */
+struct folders {
+    const char **dirs; /* n_operands + 1 */
+    char (*paths)[KPI_STDLIB_PATH_MAX];
+    size_t n;
+};
+
+static bool plugin_folders(struct cli *c, struct folders *f, int *rc)
+{
+    size_t n_dirs = c->cl.n_operands;
+
+    *rc = KPI_EXIT_INPUT;
+    f->n = n_dirs + 1;
+    f->dirs = calloc(n_dirs + 1, sizeof *f->dirs);
+    f->paths = calloc(n_dirs + 1, sizeof *f->paths);
+    if (!f->dirs || !f->paths) {
+        print_line(c->errs, "kpieval: error: out of memory");
+        return false;
+    }
+    if (!have_stdlib(c))
+        return false;
+    f->dirs[0] = c->cl.run.stdlib_dir;
+    for (size_t i = 0; i < n_dirs; i++) {
+        if (!kpi_catalog_plugin_dir(c->cl.operands[i], f->paths[i], sizeof f->paths[i])) {
+            *rc = usage_error(c, "folder name too long: '%.80s...'", c->cl.operands[i]);
+            return false;
+        }
+        f->dirs[i + 1] = f->paths[i];
+    }
+    return true;
+}
+
+static void folders_release(struct folders *f)
+{
+    free(f->dirs);
+    free(f->paths);
+}
+
+static void trial_options(const struct cli *c, const char *const *folders, size_t n,
+                          struct kpi_trial_options *opt)
+{
+    *opt = (struct kpi_trial_options){
+        .plugin_dirs = folders,
+        .n_plugin_dirs = n,
+        .instruction_limit = c->cl.run.instruction_limit,
+        .memory_limit = c->cl.run.memory_limit,
+        .time_limit = c->cl.run.time_limit,
+        .cap = c->cl.run.cap,
+    };
+}
+
+/* Under a syntax error "...:1: ... near 'TOKEN'", the formula's line with
+ * a caret under TOKEN, when it occurs once on that line (or at the end,
+ * for <eof>). */
+static void print_caret(struct cli *c, const char *formula, const char *message)
+{
+    const char *colon = strstr(message, ":");
+    const char *near = strstr(message, " near ");
+    unsigned long line = colon ? strtoul(colon + 1, NULL, 10) : 0;
+    const char *text = formula;
+
+    if (!near || !line)
+        return;
+    for (unsigned long l = 1; l < line && text; l++)
+        if ((text = strchr(text, '\n')))
+            text++;
+    if (!text || !*text)
+        return;
+    size_t len = strcspn(text, "\n");
+    size_t at = len;
+    near += strlen(" near ");
+    if (*near == '\'') {
+        const char *end = strchr(near + 1, '\'');
+        size_t tlen = end ? (size_t)(end - near - 1) : 0;
+        const char *hit = NULL;
+        for (size_t i = 0; tlen && i + tlen <= len; i++)
+            if (!strncmp(text + i, near + 1, tlen)) {
+                if (hit)
+                    return; /* twice: no telling which */
+                hit = text + i;
+            }
+        if (!hit)
+            return;
+        at = (size_t)(hit - text);
+    } else if (strncmp(near, "<eof>", 5))
+        return;
+    char shown[1024];
+    snprintf(shown, sizeof shown, "%.*s", (int)len, text);
+    fputs("    ", c->errs);
+    put_visible(c->errs, shown);
+    snprintf(shown, sizeof shown, "%.*s", (int)(at < len ? at : len), text);
+    fprintf(c->errs, "\n    %*s^\n", visible_width(shown), "");
+}
+
+/* kpieval eval EXPR [NAME=VALUE...]: one formula, its value and, with
+ * --target, its achievement and band. */
+static int cmd_eval(struct cli *c)
+{
+    const char *expr = c->cl.operands[0];
+    size_t n = c->cl.n_operands - 1;
+    struct kpi_trial_input *inputs = calloc(n ? n : 1, sizeof *inputs);
+    char **copies = calloc(n ? n : 1, sizeof *copies);
+    const char *folders[KPI_FORMULA_DIRS_MAX + 1];
+    struct kpi_trial_options opt;
+    struct kpi_trial_result r;
+    struct kpi_error err = {0};
+    char num[KPI_NUMBER_BUF], rate[KPI_RATE_BUF];
+    int rc = KPI_EXIT_INPUT;
+
+    if (!inputs || !copies) {
+        print_line(c->errs, "kpieval: error: out of memory");
+        goto out;
+    }
+    if (!c->cl.target && (c->cl.direction || c->cl.scoring || c->cl.baseline)) {
+        rc = usage_error(c, "--direction, --scoring and --baseline score against a --target; "
+                            "give one");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!(copies[i] = strdup(c->cl.operands[i + 1]))) {
+            print_line(c->errs, "kpieval: error: out of memory");
+            goto out;
+        }
+        if (kpi_trial_parse_input(copies[i], &inputs[i], &err)) {
+            rc = usage_error(c, "%s", err.message);
+            goto out;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(inputs[j].name, inputs[i].name)) {
+                rc = usage_error(c, "input '%s' given twice", inputs[i].name);
+                goto out;
+            }
+    }
+    if (!have_stdlib(c))
+        goto out;
+    folders[0] = c->cl.run.stdlib_dir;
+    for (size_t i = 0; i < c->cl.run.n_formula_dirs; i++)
+        folders[i + 1] = c->cl.formula_dirs[i];
+    trial_options(c, folders, c->cl.run.n_formula_dirs + 1, &opt);
+    struct kpi_trial_case tc = {
+        .id = "formula", .formula = expr, .inputs = inputs, .n_inputs = n,
+        .target = c->cl.target, .direction = c->cl.direction,
+        .scoring = c->cl.scoring, .baseline = c->cl.baseline,
+    };
+    int trc = kpi_trial_run(&opt, &tc, 1, &r, &err);
+    if (trc == KPI_EUSAGE) {
+        rc = usage_error(c, "%s", err.message);
+        goto out;
+    } else if (trc) {
+        print_error(c, &err);
+        goto out;
+    }
+    if (r.status != KPI_STATUS_OK) {
+        print_line(c->errs, "kpieval: %s: %s", kpi_status_name(r.status), r.message);
+        if (r.status == KPI_STATUS_INVALID)
+            print_caret(c, expr, r.message);
+        if (r.status == KPI_STATUS_MISSING) {
+            char given[1024] = "";
+            size_t used = 0;
+            for (size_t i = 0; i < n && used < sizeof given; i++)
+                used += (size_t)snprintf(given + used, sizeof given - used, "%s%s",
+                                         i ? ", " : "", inputs[i].name);
+            print_line(c->errs, "kpieval: inputs given: %s", n ? given : "none");
+        }
+        if (r.has_value)
+            print_line(c->out, "value        %s", kpi_text_format_exact(r.value, num));
+        rc = KPI_EXIT_KPIS;
+        goto out;
+    }
+    print_line(c->out, "value        %s", kpi_text_format_exact(r.value, num));
+    print_line(c->out, "rounded      %s", kpi_text_format_rate(r.value, rate));
+    if (r.scored) {
+        print_line(c->out, "achievement  %s", kpi_text_format_rate(r.achievement, rate));
+        print_line(c->out, "capped       %s (at %s)",
+                   kpi_text_format_rate(r.achievement_capped, rate),
+                   kpi_text_format_number(opt.cap, num));
+        print_line(c->out, "band         %s", kpi_band_name(r.band));
+    }
+    rc = KPI_EXIT_OK;
+out:
+    for (size_t i = 0; copies && i < n; i++)
+        free(copies[i]);
+    free(copies);
+    free(inputs);
+    return rc;
+}
+
+/* kpieval formulas [DIR...]: each folder's functions, with what shadows
+ * what. */
+static int cmd_formulas(struct cli *c)
+{
+    struct folders f;
+    kpi_catalog *cat = NULL;
+    struct kpi_error err;
+    size_t n;
+    int rc;
+
+    if (!plugin_folders(c, &f, &rc))
+        goto out;
+    rc = KPI_EXIT_INPUT;
+    if (kpi_catalog_new(f.dirs, f.n, &cat, &err)) {
+        print_error(c, &err);
+        rc = KPI_EXIT_INPUT;
+        goto out;
+    }
+    const struct kpi_plugin_entry *e = kpi_catalog_entries(cat, &n);
+    int width = 0;
+    for (size_t i = 0; i < n; i++) {
+        int w = visible_width(e[i].name) + 2 + (e[i].params ? visible_width(e[i].params) : 1);
+        width = w > width ? w : width;
+    }
+    for (size_t d = 0, i = 0; d < f.n; d++) {
+        print_line(c->out, "%s%s", f.dirs[d], d ? "" : " (standard library)");
+        if (i == n || e[i].folder != d)
+            print_line(c->out, "  (no formulas)");
+        for (; i < n && e[i].folder == d; i++) {
+            char sig[512];
+            snprintf(sig, sizeof sig, "%s(%s)", e[i].name, e[i].params ? e[i].params : "?");
+            fputs("  ", c->out);
+            put_visible(c->out, sig);
+            pad(c->out, width - visible_width(sig) + 2);
+            put_visible(c->out, e[i].description ? e[i].description : e[i].problem);
+            putc('\n', c->out);
+            if (e[i].shadowed_by != SIZE_MAX)
+                print_line(c->out, "    shadowed by %s", e[e[i].shadowed_by].path);
+            for (size_t j = 0; j < i; j++)
+                if (e[j].shadowed_by == i)
+                    print_line(c->out, "    shadows %s", e[j].path);
+        }
+    }
+    rc = KPI_EXIT_OK;
+out:
+    kpi_catalog_free(cat);
+    folders_release(&f);
+    return rc;
+}
+
+/* One test's outcome, as a unit-test runner reports it. */
+static void print_test(struct cli *c, size_t number, const char *file,
+                       const struct kpi_formula_test *t)
+{
+    char num[KPI_NUMBER_BUF], tol[KPI_NUMBER_BUF];
+
+    print_line(c->out, "%sok %zu - %s", t->passed ? "" : "not ", number, t->name);
+    if (t->passed)
+        return;
+    print_line(c->out, "#   at %s:%u: %s", file, t->line, t->formula);
+    if (t->kind == KPI_EXPECT_VALUE)
+        print_line(c->out, "#   expected: %s (within %s)", kpi_text_format_exact(t->value, num),
+                   kpi_text_format_number(t->tolerance, tol));
+    else
+        print_line(c->out, "#   expected: %s: %s",
+                   t->kind == KPI_EXPECT_ERROR ? "error" : "missing", t->text);
+    if (t->got.status == KPI_STATUS_OK)
+        print_line(c->out, "#   got:      %s", kpi_text_format_exact(t->got.value, num));
+    else
+        print_line(c->out, "#   got:      %s: %s", kpi_status_name(t->got.status),
+                   t->got.message);
+}
+
+/* kpieval test [DIR...]: the tests of each DIR's plugin folder (of the
+ * standard library without DIR), every test seeing the plugins a run
+ * with those folders would. */
+static int cmd_test(struct cli *c)
+{
+    struct folders f;
+    struct kpi_trial_options opt;
+    struct kpi_error err;
+    size_t number = 0, failed = 0, files = 0;
+    int rc;
+
+    if (!plugin_folders(c, &f, &rc))
+        goto out;
+    rc = KPI_EXIT_INPUT;
+    trial_options(c, f.dirs, f.n, &opt);
+    for (size_t d = f.n > 1 ? 1 : 0; d < f.n; d++) {
+        char file[KPI_STDLIB_PATH_MAX + 16];
+        kpi_formula_tests *t = NULL;
+        size_t n;
+        snprintf(file, sizeof file, "%s/%s", f.dirs[d], KPI_FORMULA_TESTS_FILE);
+        if (kpi_formula_tests_load(file, file, &t, &err) ||
+            kpi_formula_tests_run(t, &opt, &err)) {
+            print_error(c, &err);
+            kpi_formula_tests_free(t);
+            goto out;
+        }
+        files++;
+        print_line(c->out, "# %s", file);
+        struct kpi_formula_test *tests = kpi_formula_tests_cases(t, &n);
+        for (size_t i = 0; i < n; i++) {
+            print_test(c, ++number, file, &tests[i]);
+            failed += !tests[i].passed;
+        }
+        kpi_formula_tests_free(t);
+    }
+    print_line(c->out, "1..%zu", number);
+    print_line(c->out, "# %zu tests in %zu file%s: %zu passed, %zu failed", number, files,
+               files == 1 ? "" : "s", number - failed, failed);
+    rc = failed ? KPI_EXIT_KPIS : KPI_EXIT_OK;
+out:
+    folders_release(&f);
+    return rc;
+}
+
 /* kpieval help [COMMAND]: the general usage, or COMMAND's own. */
 static int cmd_help(struct cli *c)
 {
@@ -575,7 +896,9 @@ static int cmd_version(struct cli *c)
 static int (*const commands[KPI_CMD_COUNT])(struct cli *c) = {
     [KPI_CMD_RUN] = cmd_run,           [KPI_CMD_CHECK] = cmd_check,
     [KPI_CMD_MERGE] = cmd_merge,       [KPI_CMD_GENERATE] = cmd_generate,
-    [KPI_CMD_HELP] = cmd_help,         [KPI_CMD_VERSION] = cmd_version,
+    [KPI_CMD_EVAL] = cmd_eval,         [KPI_CMD_FORMULAS] = cmd_formulas,
+    [KPI_CMD_TEST] = cmd_test,         [KPI_CMD_HELP] = cmd_help,
+    [KPI_CMD_VERSION] = cmd_version,
 };
 
 int kpi_cli_main(int argc, char **argv, FILE *out, FILE *errs)

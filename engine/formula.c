@@ -468,7 +468,14 @@ const char *kpi_formulas_plugin_file(const kpi_formulas *fe, size_t i, const cha
     return fe->sources[i].path;
 }
 
-static int load_plugin_dir(kpi_formulas *fe, const char *dir, struct kpi_error *err)
+void kpi_formulas_free_names(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+int kpi_formulas_list_dir(const char *dir, char ***out, size_t *n_out, struct kpi_error *err)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
@@ -476,6 +483,8 @@ static int load_plugin_dir(kpi_formulas *fe, const char *dir, struct kpi_error *
     size_t n = 0, cap = 0;
     int rc = 0;
 
+    *out = NULL;
+    *n_out = 0;
     if (!d)
         return errno == ENOENT ? 0 : kpi_error_set(err, KPI_EPLUGIN, "%s: cannot open: %s", dir,
                                                    strerror(errno));
@@ -499,6 +508,23 @@ static int load_plugin_dir(kpi_formulas *fe, const char *dir, struct kpi_error *
     }
     if (n)
         qsort(names, n, sizeof *names, compare_names); /* same order on every machine */
+out:
+    closedir(d);
+    if (rc) {
+        kpi_formulas_free_names(names, n);
+        return rc;
+    }
+    *out = names;
+    *n_out = n;
+    return 0;
+}
+
+static int load_plugin_dir(kpi_formulas *fe, const char *dir, struct kpi_error *err)
+{
+    char **names;
+    size_t n;
+    int rc = kpi_formulas_list_dir(dir, &names, &n, err);
+
     for (size_t i = 0; i < n && !rc; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s.lua", dir, names[i]);
@@ -510,11 +536,7 @@ static int load_plugin_dir(kpi_formulas *fe, const char *dir, struct kpi_error *
         else
             rc = read_plugin_file(fe, path, names[i], err);
     }
-out:
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    closedir(d);
+    kpi_formulas_free_names(names, n);
     return rc;
 }
 

@@ -29,6 +29,14 @@ int kpi_formulas_new(const kpi_dataset *ds, const struct kpi_sandbox_limits *lim
                      struct kpi_error *err);
 void kpi_formulas_free(kpi_formulas *fe);
 
+/* The plugins of folder dir: the names of its *.lua files without the
+ * extension, in byte order (the order they are read in, on every machine),
+ * in *names (n of them; free with kpi_formulas_free_names()). A folder
+ * that does not exist has none. Returns 0, KPI_EPLUGIN when it cannot be
+ * read, or KPI_ENOMEM. */
+int kpi_formulas_list_dir(const char *dir, char ***names, size_t *n, struct kpi_error *err);
+void kpi_formulas_free_names(char **names, size_t n);
+
 /* Runs every plugin file's top level once, under the limits, and checks
  * that it returns a function (KPI_EPLUGIN naming the file otherwise).
  * progress, when given, is called with each file's path before it runs.

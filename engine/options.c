@@ -16,7 +16,10 @@
 #define CHECK    KPI_CMD_BIT(KPI_CMD_CHECK)
 #define MERGE    KPI_CMD_BIT(KPI_CMD_MERGE)
 #define GENERATE KPI_CMD_BIT(KPI_CMD_GENERATE)
+#define EVAL     KPI_CMD_BIT(KPI_CMD_EVAL)
+#define TEST     KPI_CMD_BIT(KPI_CMD_TEST)
 #define EVALUATE (RUN | CHECK)
+#define SANDBOX  (EVALUATE | EVAL | TEST) /* the commands that run formulas */
 #define EVERY    (KPI_CMD_BIT(KPI_CMD_COUNT) - 1)
 
 /* Names closer than this (Damerau-Levenshtein) to an unknown one are
@@ -34,6 +37,13 @@ static const struct kpi_command commands[KPI_CMD_COUNT] = {
      "merge needs an output folder and at least one part"},
     {KPI_CMD_GENERATE, "generate", NULL, "N DIR", "write a synthetic plan of N KPIs into DIR", 2, 2,
      "generate needs N (the number of KPIs) and a folder"},
+    {KPI_CMD_EVAL, "eval", NULL, "EXPR [NAME=VALUE...]",
+     "evaluate one formula on the inputs given, as a run would", 1, SIZE_MAX,
+     "eval needs a formula, e.g. kpieval eval 'ratio(a, b)' a=1 b=4"},
+    {KPI_CMD_FORMULAS, "formulas", NULL, "[DIR...]",
+     "list the plugin formulas of the standard library and each DIR", 0, SIZE_MAX, ""},
+    {KPI_CMD_TEST, "test", NULL, "[DIR...]",
+     "run the formula tests of each DIR (default: the standard library's)", 0, SIZE_MAX, ""},
     {KPI_CMD_HELP, "help", "--help", "[COMMAND]", "show this usage, or COMMAND's options", 0, 1,
      ""},
     {KPI_CMD_VERSION, "version", "--version", "", "show the version", 0, 0, ""},
@@ -248,6 +258,40 @@ static bool store_seed(struct kpi_command_line *cl, const char *v, struct kpi_er
     return parse_whole(v, true, &cl->seed);
 }
 
+/* eval keeps --target and --baseline as the cells a run would read. */
+static bool store_number_cell(const char **cell, const char *v)
+{
+    double x;
+    *cell = v;
+    return kpi_text_parse_number(v, &x) == KPI_NUMBER_OK;
+}
+
+static bool store_target(struct kpi_command_line *cl, const char *v, struct kpi_error *err)
+{
+    (void)err;
+    return store_number_cell(&cl->target, v);
+}
+
+static bool store_baseline(struct kpi_command_line *cl, const char *v, struct kpi_error *err)
+{
+    (void)err;
+    return store_number_cell(&cl->baseline, v);
+}
+
+static bool store_direction(struct kpi_command_line *cl, const char *v, struct kpi_error *err)
+{
+    (void)err;
+    cl->direction = v;
+    return !strcmp(v, "increase") || !strcmp(v, "decrease");
+}
+
+static bool store_scoring(struct kpi_command_line *cl, const char *v, struct kpi_error *err)
+{
+    (void)err;
+    cl->scoring = v;
+    return *v != '\0';
+}
+
 static bool store_help(struct kpi_command_line *cl, const char *v, struct kpi_error *err)
 {
     (void)v, (void)err;
@@ -263,7 +307,7 @@ static const struct kpi_option options[] = {
     {"--encoding", NULL, "NAME", EVALUATE, 0, store_encoding, NULL,
      "of indicators.csv and actuals.csv: utf-8 (default),\n"
      "cp949 or euc-kr (Korean Excel exports)"},
-    {"--cap", NULL, "N", EVALUATE, 0, store_cap, "expected a number > 0",
+    {"--cap", NULL, "N", EVALUATE | EVAL, 0, store_cap, "expected a number > 0",
      "cap achievements at N percent (default 120)"},
     {"--grades", NULL, "SPEC", EVALUATE, 0, store_grades, NULL,
      "grade bands, default " KPI_DEFAULT_GRADES},
@@ -271,13 +315,13 @@ static const struct kpi_option options[] = {
      "how KPIs that could not be scored count in a department:\n"
      "zero: at their weight with achievement 0 (default);\n"
      "skip: left out of the mean"},
-    {"--formulas", NULL, "DIR", EVALUATE, 0, store_formulas, NULL,
+    {"--formulas", NULL, "DIR", EVALUATE | EVAL, 0, store_formulas, NULL,
      "more plugin formulas; may repeat, later ones shadow"},
-    {"--max-instructions", NULL, "N", EVALUATE, 0, store_max_instructions,
+    {"--max-instructions", NULL, "N", SANDBOX, 0, store_max_instructions,
      "expected a whole number > 0", "Lua instructions per formula (default 1000000)"},
-    {"--max-memory", NULL, "BYTES", EVALUATE, 0, store_max_memory, "expected bytes, e.g. 32M",
+    {"--max-memory", NULL, "BYTES", SANDBOX, 0, store_max_memory, "expected bytes, e.g. 32M",
      "Lua memory per formula, K/M/G suffixes (default 32M)"},
-    {"--time-limit", NULL, "SECONDS", EVALUATE, 0, store_time_limit,
+    {"--time-limit", NULL, "SECONDS", SANDBOX, 0, store_time_limit,
      "expected seconds, > 0 and <= 86400", "CPU time per formula (default 2)"},
     {"--jobs", NULL, "N", EVALUATE, 0, store_jobs, "expected a whole number from 1 to 256",
      "worker processes (default: one per CPU)"},
@@ -305,6 +349,15 @@ static const struct kpi_option options[] = {
      "print only errors (and no progress bar)"},
     {"--seed", NULL, "S", GENERATE, 0, store_seed, "expected a whole number",
      "random seed (default 2019); the same N and S, the same plan"},
+    {"--target", NULL, "T", EVAL, 0, store_target, "expected a number",
+     "score the value against target T, as a run does"},
+    {"--direction", NULL, "D", EVAL, 0, store_direction, "expected 'increase' or 'decrease'",
+     "with --target: increase (default) or decrease"},
+    {"--scoring", NULL, "RULE", EVAL, 0, store_scoring, "expected a rule or an expression",
+     "with --target: linear, baseline, binary or a Lua\n"
+     "expression (default: the direction's ratio)"},
+    {"--baseline", NULL, "B", EVAL, 0, store_baseline, "expected a number",
+     "with --target: the baseline (linear and baseline rules)"},
     {"--help", "-h", NULL, EVERY, 0, store_help, NULL, "show this help and exit"},
 };
 

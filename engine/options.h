@@ -31,6 +31,9 @@ enum kpi_command_id {
     KPI_CMD_CHECK,
     KPI_CMD_MERGE,
     KPI_CMD_GENERATE,
+    KPI_CMD_EVAL,
+    KPI_CMD_FORMULAS,
+    KPI_CMD_TEST,
     KPI_CMD_HELP,
     KPI_CMD_VERSION,
     KPI_CMD_COUNT
@@ -78,6 +81,9 @@ struct kpi_command_line {
     struct kpi_run_options run; /* run and check; dataset and out included */
     const char *formula_dirs[KPI_FORMULA_DIRS_MAX];
     uint64_t seed; /* generate --seed */
+    /* eval's scoring: indicators.csv cells, checked as a run checks them;
+     * target NULL: not scored */
+    const char *target, *direction, *scoring, *baseline;
     bool quiet, log_json;
 };
 

@@ -37,13 +37,20 @@ declare -A want=(
         --quiet --help"
     [generate]="usage: kpieval generate N DIR [options]
         --seed --help"
+    [eval]="usage: kpieval eval EXPR [NAME=VALUE...] [options]
+        --cap --formulas --max-instructions --max-memory --time-limit
+        --target --direction --scoring --baseline --help"
+    [formulas]="usage: kpieval formulas [DIR...]
+        --help"
+    [test]="usage: kpieval test [DIR...] [options]
+        --max-instructions --max-memory --time-limit --help"
     [help]="usage: kpieval help [COMMAND]
         --help"
     [version]="usage: kpieval version
         --help"
 )
 sorted_words() { tr -s ' \n' '\n\n' | sed '/^$/d' | LC_ALL=C sort; }
-for cmd in run check merge generate help version; do
+for cmd in run check merge generate eval formulas test help version; do
     first=
     for form in "$cmd --help" "$cmd -h" "help $cmd" "$cmd --cap abc --no-such-option --help"; do
         # shellcheck disable=SC2086 # the form is words
@@ -79,7 +86,7 @@ done
 for form in help --help -h; do
     run $form
     missing=
-    for cmd in run check merge generate help version; do
+    for cmd in run check merge generate eval formulas test help version; do
         grep -q "^  kpieval $cmd" "$tmp/last.stdout" || missing="$missing $cmd"
     done
     for opt in $(for cmd in "${!want[@]}"; do tail -n +2 <<<"${want[$cmd]}"; done |
@@ -91,9 +98,10 @@ for form in help --help -h; do
         fail "kpieval $form: exit $(rc), lacks:$missing"
 done
 grep -qx "options of run, check and merge:" "$tmp/last.stdout" &&
+    grep -qx "options of run, check, eval and test:" "$tmp/last.stdout" &&
     grep -qx "  --quiet               print only errors (and no progress bar)" "$tmp/last.stdout" &&
-    ok "usage groups --quiet under run, check and merge" ||
-    fail "usage does not group --quiet under run, check and merge"
+    ok "usage groups --quiet under run, check and merge, the limits under run, check, eval and test" ||
+    fail "usage does not group --quiet under run, check and merge, or the limits under run, check, eval and test"
 
 # ---- usage errors: the message, then a short hint ---------------------------
 
