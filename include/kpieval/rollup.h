@@ -45,7 +45,8 @@ struct kpi_grades {
 };
 
 /* Parses "NAME:MIN,NAME:MIN,..." (any order; sorted on return) into the
- * bands, leaving grades->unscored as it is. A name is 1 to
+ * bands, leaving grades->unscored as it is (start from a zeroed struct:
+ * its 0 is KPI_UNSCORED_ZERO, the default). A name is 1 to
  * KPI_GRADE_NAME_MAX - 1 bytes of UTF-8 ("우수"), without ',', ':',
  * control characters or spaces at either end. Returns 0 or KPI_EUSAGE with
  * err filled and err->setting KPI_SETTING_GRADES. */

@@ -480,7 +480,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t n;
         struct kpi_result *rows = kpi_results_rows(one.res, &n);
         struct kpi_department_summary *deps = NULL, overall;
-        struct kpi_grades grades;
+        struct kpi_grades grades = {.unscored = KPI_UNSCORED_ZERO};
 
         check_rows(ds, rows, n);
         score_and_roll_up(ds, rows, n, &deps, &overall, &grades);

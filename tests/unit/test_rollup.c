@@ -25,9 +25,12 @@ static int setup_tmp(void **state)
 
 /* ---- grades ------------------------------------------------------------- */
 
+/* Bands from spec into a fresh g: the policy is then the default, zero
+ * (its value 0), as in a zeroed command line. */
 static void parse_ok(const char *spec, struct kpi_grades *g)
 {
     struct kpi_error err = {0};
+    memset(g, 0, sizeof *g);
     if (kpi_grades_parse(spec, g, &err) != 0)
         fail_msg("'%s' refused: %s", spec, err.message);
 }
@@ -193,21 +196,30 @@ static void make_rows(const kpi_dataset *ds, struct kpi_result rows[8])
     }
 }
 
-static void test_rollup_weighted_mean_over_kpis(void **state)
+/* The dataset of rollup_indicators in folder `name`, with its rows. */
+static kpi_dataset *load_tree(const char *name, struct kpi_result rows[8])
 {
     char dir[SCRATCH_PATH_MAX];
     struct kpi_load_options opt = {NULL};
     struct kpi_error err = {0};
     kpi_dataset *ds = NULL;
+
+    scratch_dataset(dir, tmp, name, rollup_indicators, "indicator,input,value\nK1,x,1\n");
+    if (kpi_dataset_load(dir, &opt, &ds, &err) != 0)
+        fail_msg("load: %s", err.message);
+    make_rows(ds, rows);
+    return ds;
+}
+
+static void test_rollup_weighted_mean_over_kpis(void **state)
+{
     struct kpi_grades g;
     struct kpi_result rows[8];
     struct kpi_department_summary out[N_DEPS], overall;
     size_t n;
     (void)state;
 
-    scratch_dataset(dir, tmp, "tree", rollup_indicators, "indicator,input,value\nK1,x,1\n");
-    if (kpi_dataset_load(dir, &opt, &ds, &err) != 0)
-        fail_msg("load: %s", err.message);
+    kpi_dataset *ds = load_tree("tree", rows);
     const struct kpi_department *deps = kpi_dataset_departments(ds, &n);
     assert_int_equal(n, N_DEPS);
     assert_string_equal(deps[D_EMPTY_X].path, "empty/x");
@@ -215,7 +227,6 @@ static void test_rollup_weighted_mean_over_kpis(void **state)
     assert_string_equal(deps[D_OTHER].path, "other");
     parse_ok(KPI_DEFAULT_GRADES, &g);
     g.unscored = KPI_UNSCORED_SKIP; /* this test: unscored KPIs left out */
-    make_rows(ds, rows);
     memset(out, 0xFF, sizeof out); /* everything must be filled in */
     kpi_rollup(ds, rows, &g, out, &overall);
 
@@ -292,21 +303,14 @@ static void test_rollup_weighted_mean_over_kpis(void **state)
  *   overall 420 / (5 + K5 3 + K7 1 + K8 1) = 42 -> D, coverage 5/10 */
 static void test_rollup_unscored_count_as_zero(void **state)
 {
-    char dir[SCRATCH_PATH_MAX];
-    struct kpi_load_options opt = {NULL};
-    struct kpi_error err = {0};
-    kpi_dataset *ds = NULL;
     struct kpi_grades g;
     struct kpi_result rows[8];
     struct kpi_department_summary out[N_DEPS], overall;
     (void)state;
 
-    scratch_dataset(dir, tmp, "zero", rollup_indicators, "indicator,input,value\nK1,x,1\n");
-    if (kpi_dataset_load(dir, &opt, &ds, &err) != 0)
-        fail_msg("load: %s", err.message);
+    kpi_dataset *ds = load_tree("zero", rows);
     parse_ok(KPI_DEFAULT_GRADES, &g);
-    assert_int_equal(g.unscored, KPI_UNSCORED_ZERO); /* the default */
-    make_rows(ds, rows);
+    assert_int_equal(g.unscored, KPI_UNSCORED_ZERO);
     memset(out, 0xFF, sizeof out);
     kpi_rollup(ds, rows, &g, out, &overall);
 
