@@ -5,8 +5,9 @@
 bin=$1
 . "$(dirname "$0")/lib.sh"
 
-# 60 headquarters (16 teams of about 50 KPIs each) so every shard has some.
-"$bin" generate 48000 "$tmp/data" --seed 5 || fail "generate"
+# 31 headquarters (about 16 teams of 50 KPIs each) so every shard has some;
+# above 20,000 KPIs, as a nightly plan is (report.xlsx on request only).
+"$bin" generate 24000 "$tmp/data" --seed 5 || fail "generate"
 run run "$tmp/data" --out "$tmp/whole" --quiet
 [ "$(rc)" = 1 ] || fail "whole run: exit $(rc)"
 for n in 1 2 3 7; do
