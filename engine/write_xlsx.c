@@ -336,7 +336,12 @@ static int sheet_name(struct xlsx *x, const char *want, char out[XLSX_SHEET_NAME
             while (keep && ((unsigned char)base[keep] & 0xC0) == 0x80);
             base[keep] = '\0';
         }
-        snprintf(out, XLSX_SHEET_NAME_BYTES, "%s%s", base, suffix);
+        /* At most 31 units of at most 4 bytes each, the suffix's included:
+         * it fits (snprintf would make -Wformat-truncation guess). */
+        size_t b = strlen(base);
+        assert(b + (size_t)len < XLSX_SHEET_NAME_BYTES);
+        memcpy(out, base, b);
+        memcpy(out + b, suffix, (size_t)len + 1);
     }
     if (x->n_names == x->names_size) {
         size_t size = x->names_size ? 2 * x->names_size : 16;
