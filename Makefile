@@ -81,7 +81,7 @@ sanitize:
 # emulator prefix, every kpieval run of the test scripts through
 # KPIEVAL_TEST_WRAPPER. Tests labelled `timing` (which limit trips first)
 # are left out: valgrind's slowdown changes their outcome, not their truth.
-VALGRIND = valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect --vgdb=no -q
+VALGRIND = valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect --vgdb=no -q --suppressions=$(CURDIR)/tests/valgrind.supp
 empty :=
 space := $(empty) $(empty)
 valgrind:
