@@ -326,6 +326,10 @@ static int finish(struct reader *r, struct csv_parser *parser, const char *name,
 {
     if (!r->rc && csv_fini(parser, on_field, on_row_end, r) != 0 && !r->rc) {
         unsigned line = r->nfields ? r->row_line : r->next_row_line;
+        /* A row ended by a lone CR leaves the next one on the same line:
+         * the quote opened on the last line at the latest (fuzz_csv). */
+        if (line > r->line)
+            line = r->line;
         r->rc =
             kpi_error_at(err, KPI_EINPUT, name, line, 0,
                          "%s:%u: unterminated quoted field (a '\"' is never closed)", name, line);
