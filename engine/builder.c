@@ -334,6 +334,61 @@ static void number_cells(kpi_dataset *ds, struct kpi_indicator *k,
 }
 
 /* formula, scoring and the extra columns; fails only out of memory. */
+/* The `inputs` cell: names between ';', blanks around each removed, kept
+ * joined by ';' (one shared copy per distinct list). A piece that is not a
+ * Lua identifier, or a name given twice, makes the KPI invalid. Returns -1
+ * only when out of memory. */
+static int declared_inputs(kpi_dataset *ds, struct kpi_indicator *k, const char *cell_text)
+{
+    const char *p = cell_text ? cell_text : "";
+    size_t len = strlen(p);
+    char *list = malloc(len + 1), *end = list;
+    int rc = 0;
+
+    if (!list)
+        return -1;
+    while (*p) {
+        const char *start, *stop;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        start = p;
+        while (*p && *p != ';')
+            p++;
+        stop = p;
+        while (stop > start && (stop[-1] == ' ' || stop[-1] == '\t' || stop[-1] == '\r' ||
+                                stop[-1] == '\n'))
+            stop--;
+        if (*p == ';')
+            p++;
+        if (stop == start)
+            continue;
+        char name[64], c[64];
+        size_t n = (size_t)(stop - start);
+        snprintf(name, sizeof name, "%.*s", (int)(n < 63 ? n : 63), start);
+        if (n >= sizeof name || !kpi_text_is_lua_name(name)) {
+            set_invalid(ds, k,
+                        INDICATORS ":%u: inputs: '%s' is not a name a formula can use (letters, "
+                        "digits and '_', not starting with a digit; names are separated by ';')",
+                        k->line, kpi_model_clip(name, c));
+            continue;
+        }
+        *end = '\0';
+        if (kpi_text_list_has(list, name)) {
+            set_invalid(ds, k, INDICATORS ":%u: inputs: '%s' is declared twice", k->line, name);
+            continue;
+        }
+        if (end > list)
+            *end++ = ';';
+        memcpy(end, name, n);
+        end += n;
+    }
+    *end = '\0';
+    if (end > list && !(k->declared = kpi_model_intern_text(ds, list)))
+        rc = -1;
+    free(list);
+    return rc;
+}
+
 static int rule_cells(kpi_dataset *ds, struct kpi_indicator *k,
                       const struct kpi_indicator_spec *spec)
 {
@@ -363,6 +418,8 @@ static int rule_cells(kpi_dataset *ds, struct kpi_indicator *k,
         if (kpi_model_intern_expression(ds, text, &k->scoring_id, &k->scoring_text))
             return -1;
     }
+    if (declared_inputs(ds, k, spec->inputs))
+        return -1;
     if (ds->n_extra_columns) {
         const char **extra = kpi_arena_alloc(&ds->arena, ds->n_extra_columns * sizeof *extra);
         if (!extra)
@@ -634,6 +691,12 @@ static void plan_checks(kpi_dataset *ds)
                            INDICATORS ":%u: '%s' has weight 0: it counts for nothing in its "
                            "department's achievement",
                            k->line, k->id);
+        for (unsigned a = 0; k->declared && a < k->n_inputs; a++)
+            if (!kpi_indicator_declares(k, k->inputs[a].name))
+                kpi_model_warn(ds,
+                               ACTUALS ":%u: input '%s' of '%s' is not among the inputs its row "
+                               "in " INDICATORS " declares (%s): a misspelt name, or add it there",
+                               k->inputs[a].line, k->inputs[a].name, k->id, k->declared);
         if (k->n_inputs == 0)
             kpi_model_warn(ds, INDICATORS ":%u: '%s' has no rows in " ACTUALS "%s%s%s", k->line,
                            k->id, ds->period ? " for period '" : "",

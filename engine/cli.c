@@ -12,6 +12,7 @@
 #include <lua.h>
 
 #include "kpieval/catalog.h"
+#include "kpieval/check.h"
 #include "kpieval/formula_test.h"
 #include "kpieval/generate.h"
 #include "kpieval/run.h"
@@ -500,9 +501,97 @@ static int cmd_run(struct cli *c)
     return evaluate(c, true);
 }
 
+/* One finding of check, as compilers print them:
+ *   FILE:LINE:COLUMN: error: MESSAGE
+ *       the formula's line
+ *       ^~~~~~~ under the spot
+ *       names there: ...          */
+static void print_diagnostic(void *ctx, const struct kpi_diagnostic *d)
+{
+    struct cli *c = ctx;
+    const char *sev = d->severity == KPI_SEVERITY_ERROR ? "error" : "warning";
+    const struct kpi_option *o = kpi_options_for_setting(d->setting);
+    char where[4400] = "kpieval: ", text[KPI_OPTIONS_EXPLAIN_MAX];
+    struct kpi_error e = {.setting = d->setting};
+
+    /* "(see --period)" after a message a setting would mend */
+    snprintf(e.message, sizeof e.message, "%s", d->message);
+    kpi_options_explain(c->cl.command, &e, text, sizeof text);
+
+    if (d->file && d->line && d->column)
+        snprintf(where, sizeof where, "%s:%u:%u: ", d->file, d->line, d->column);
+    else if (d->file && d->line)
+        snprintf(where, sizeof where, "%s:%u: ", d->file, d->line);
+    else if (d->file)
+        snprintf(where, sizeof where, "%s: ", d->file);
+    if (c->cl.log_json) {
+        log_begin(c, sev);
+        fputs(", \"message\": ", c->errs);
+        kpi_json_put_string(c->errs, text);
+        if (d->file) {
+            fputs(", \"file\": ", c->errs);
+            kpi_json_put_string(c->errs, d->file);
+        }
+        if (d->line)
+            fprintf(c->errs, ", \"line\": %u", d->line);
+        if (d->column)
+            fprintf(c->errs, ", \"column\": %u", d->column);
+        if (o)
+            fprintf(c->errs, ", \"option\": \"%s\"", o->name);
+        log_end(c);
+        return;
+    }
+    fputs(where, c->errs);
+    fprintf(c->errs, "%s: ", sev);
+    put_visible(c->errs, text);
+    putc('\n', c->errs);
+    if (d->source) {
+        char before[1024];
+        size_t at = d->span_at < sizeof before ? d->span_at : sizeof before - 1;
+        fputs("    ", c->errs);
+        put_visible(c->errs, d->source);
+        snprintf(before, sizeof before, "%.*s", (int)at, d->source);
+        fprintf(c->errs, "\n    %*s^", visible_width(before), "");
+        for (size_t i = 1; i < d->span_len; i++)
+            putc('~', c->errs);
+        putc('\n', c->errs);
+    }
+    if (d->names && *d->names) {
+        fputs("    names there: ", c->errs);
+        put_visible(c->errs, d->names);
+        putc('\n', c->errs);
+    }
+}
+
+/* kpieval check DATASET: what a run would reject or warn about, without
+ * evaluating; exit 0 clean, 1 warnings only, 2 errors. With --evaluate,
+ * then the evaluation as a run does it, writing nothing. */
 static int cmd_check(struct cli *c)
 {
-    return evaluate(c, false);
+    struct kpi_check_counts counts;
+    struct kpi_error err = {0};
+    int rc;
+
+    c->cl.run.dataset = c->cl.operands[0];
+    if (kpi_check(&c->cl.run, print_diagnostic, c, &counts, &err)) {
+        print_error(c, &err);
+        return KPI_EXIT_INPUT;
+    }
+    rc = counts.errors ? KPI_EXIT_INPUT : counts.warnings ? KPI_EXIT_KPIS : KPI_EXIT_OK;
+    if (!c->cl.quiet && !c->cl.log_json && counts.kpis)
+        print_line(c->out, "checked %zu KPIs (%zu distinct formulas) with %zu plugin files: "
+                           "%zu error%s, %zu warning%s",
+                   counts.kpis, counts.expressions, counts.plugins, counts.errors,
+                   counts.errors == 1 ? "" : "s", counts.warnings,
+                   counts.warnings == 1 ? "" : "s");
+    if (c->cl.evaluate) {
+        if (!c->cl.quiet && !c->cl.log_json)
+            putc('\n', c->out);
+        int erc = evaluate(c, false);
+        if (erc > rc)
+            rc = erc;
+    }
+    return rc;
 }
 
 /* kpieval merge OUT PART...: one report from the partial reports of a

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "text.h"
 
 /* ---- helpers shared with the builder ------------------------------------ */
 
@@ -289,6 +290,11 @@ void kpi_model_sort(kpi_dataset *ds)
     qsort(ds->indicators, ds->n_indicators, sizeof *ds->indicators, compare_tree_order);
     for (size_t i = 0; i < ds->n_indicators; i++)
         point_id(ds, ds->indicators[i].id, (unsigned)i);
+}
+
+bool kpi_indicator_declares(const struct kpi_indicator *k, const char *name)
+{
+    return k->declared && kpi_text_list_has(k->declared, name);
 }
 
 const struct kpi_indicator *kpi_dataset_find(const kpi_dataset *ds, const char *id)

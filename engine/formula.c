@@ -16,6 +16,8 @@
 
 #include "input_file.h"
 #include "kpieval/limits.h"
+#include "lua_names.h"
+#include "suggest.h"
 #include "text.h"
 
 enum mode { MODE_FORMULA, MODE_SCORING };
@@ -46,6 +48,9 @@ struct kpi_formulas {
     const struct kpi_indicator *current;
     enum mode mode;
     char missing[64];       /* first name found nowhere, or "" */
+    char unknown[64];       /* first name that cannot be an input, or "" */
+    bool unknown_call;      /* ... and it is called as a function */
+    char suggestion[64];    /* a name near missing or unknown, or "" */
 };
 
 /* ---- messages ----------------------------------------------------------- */
@@ -64,6 +69,34 @@ static void convert_message(const char *lua_msg, const struct kpi_indicator *k, 
         snprintf(out, size, "%s: %s:%s", k->id, what, lua_msg + 8);
     else
         snprintf(out, size, "%s: %s", k->id, lua_msg);
+}
+
+/* A formula that does not compile: Lua's "formula:LINE: ..." becomes
+ * "indicators.csv:ROW: 'K': ..." with ROW the file's line of that formula
+ * line (the row's first line plus the lines before it in the cell), when
+ * the dataset came from files; "K:LINE: ..." as for other messages when it
+ * was built in memory. */
+static void compile_message(const char *lua_msg, const kpi_dataset *ds,
+                            const struct kpi_indicator *k, const char *what, char *out,
+                            size_t size)
+{
+    unsigned long fline = 0;
+    const char *rest = NULL;
+
+    if (lua_msg && !strncmp(lua_msg, "formula:", 8)) {
+        char *end;
+        fline = strtoul(lua_msg + 8, &end, 10);
+        if (*end == ':')
+            rest = end + 1;
+    }
+    if (!kpi_dataset_dir(ds) || !rest || !fline || !strcmp(what, "scoring")) {
+        convert_message(lua_msg, k, what, out, size);
+        return;
+    }
+    while (*rest == ' ')
+        rest++;
+    snprintf(out, size, "indicators.csv:%lu: '%s': the formula does not compile: %s",
+             (unsigned long)k->line + fline - 1, k->id, rest);
 }
 
 /* A short description of the value at idx for "returned ..." messages. */
@@ -149,6 +182,78 @@ static const char *const forbidden_names[] = {
     "print", "rawset",        "require",   "setfenv", "warn",   NULL,
 };
 
+static bool is_forbidden(const char *name)
+{
+    for (const char *const *f = forbidden_names; *f; f++)
+        if (!strcmp(name, *f))
+            return true;
+    return false;
+}
+
+/* Offers the names of the library table at the top of the stack. */
+static void offer_library(lua_State *L, struct kpi_suggest *s)
+{
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) == LUA_TSTRING)
+            kpi_suggest_offer(s, lua_tostring(L, -1), 0);
+    }
+}
+
+/* Sets fe->suggestion to the name nearest to key that a formula of the
+ * current KPI could use: its inputs (data and declared), the plugins, the
+ * library and kpi; or to "" when none is near. For a scoring expression,
+ * what it sees instead of the inputs. Called only on the way to an error. */
+static void suggest_name(lua_State *L, kpi_formulas *fe, const char *key, bool scoring)
+{
+    const struct kpi_indicator *k = fe->current;
+    static const char *const scoring_names[] = {"actual", "target", "baseline", "kpi"};
+    struct kpi_suggest s;
+
+    kpi_suggest_init(&s, key, strlen(key), false);
+    if (scoring) {
+        for (size_t i = 0; i < sizeof scoring_names / sizeof scoring_names[0]; i++)
+            kpi_suggest_offer(&s, scoring_names[i], 0);
+    }
+    for (unsigned i = 0; !scoring && k && i < k->n_inputs; i++)
+        kpi_suggest_offer(&s, k->inputs[i].name, 0);
+    if (!scoring && k)
+        kpi_suggest_offer_list(&s, k->declared, ";");
+    for (size_t i = 0; i < fe->n_sources; i++)
+        kpi_suggest_offer(&s, fe->sources[i].name, 0);
+    if (!scoring)
+        kpi_suggest_offer(&s, "kpi", 0);
+    kpi_sandbox_push_library(fe->sb, L);
+    offer_library(L, &s);
+    lua_pop(L, 1);
+    const char *pick = kpi_suggest_pick(&s);
+    snprintf(fe->suggestion, sizeof fe->suggestion, "%s", pick ? pick : "");
+}
+
+/* A name a formula reads that is no input of this period, no plugin and
+ * not in the library. When the KPI declares its inputs (the `inputs`
+ * column), a declared name is `missing` (its data did not arrive) and any
+ * other is an error; without that column a called name is an error (an
+ * input is a number, never a function) and any other is `missing`. Either
+ * way a near name is suggested. */
+static int name_not_found(lua_State *L, kpi_formulas *fe, const char *key)
+{
+    const struct kpi_indicator *k = fe->current;
+    bool unknown, call = false;
+
+    if (k && k->declared)
+        unknown = !kpi_indicator_declares(k, key);
+    else
+        unknown = call = k && kpi_lua_name_is_called(k->formula, key);
+    if (!fe->missing[0] && !fe->unknown[0]) {
+        snprintf(unknown ? fe->unknown : fe->missing, sizeof fe->missing, "%s", key);
+        fe->unknown_call = call;
+        suggest_name(L, fe, key, false);
+    }
+    return luaL_error(L, unknown ? "unknown name '%s'" : "input '%s' missing", key);
+}
+
 /* __index of the environments: upvalue 1 is the kpi_formulas, upvalue 2
  * true for formula (and scoring) environments, false for plugins'. */
 static int resolve_name(lua_State *L)
@@ -180,18 +285,23 @@ static int resolve_name(lua_State *L)
     kpi_sandbox_push_library(fe->sb, L);
     if (lua_getfield(L, -1, key) != LUA_TNIL)          /* [env, key, lib, value] */
         return 1;
-    for (const char *const *f = forbidden_names; *f; f++) {
-        if (!strcmp(key, *f))
-            return luaL_error(L, "'%s' is not available to formulas (see docs/security.md)", key);
-    }
+    if (is_forbidden(key))
+        return luaL_error(L, "'%s' is not available to formulas (see docs/security.md)", key);
     if (!formula_env)
         return 0; /* plugins see nil, as ordinary Lua code would */
-    if (fe->mode == MODE_SCORING)
-        return luaL_error(L, "unknown name '%s' (scoring expressions see actual, target, "
-                             "baseline, kpi, plugins and the library)", key);
-    if (!fe->missing[0])
-        snprintf(fe->missing, sizeof fe->missing, "%s", key);
-    return luaL_error(L, "input '%s' missing", key);
+    if (fe->mode == MODE_SCORING) {
+        const struct kpi_indicator *k = fe->current;
+        if (!strcmp(key, "baseline"))
+            return luaL_error(L, "the scoring expression uses baseline, and '%s' has none "
+                                 "(its baseline cell is empty or '-')",
+                              k ? k->id : "?");
+        suggest_name(L, fe, key, true);
+        return luaL_error(L, "unknown name '%s' (a scoring expression sees actual, target, "
+                             "baseline, kpi, the plugins and the library)%s%s%s",
+                          key, fe->suggestion[0] ? "; did you mean '" : "", fe->suggestion,
+                          fe->suggestion[0] ? "'?" : "");
+    }
+    return name_not_found(L, fe, key);
 }
 
 /* input(name [, default]): the KPI's input, else default, else missing. */
@@ -211,8 +321,8 @@ static int input_function(lua_State *L)
         lua_settop(L, 2);
         return 1;
     }
-    if (fe->mode == MODE_FORMULA && !fe->missing[0])
-        snprintf(fe->missing, sizeof fe->missing, "%s", name);
+    if (fe->mode == MODE_FORMULA)
+        return name_not_found(L, fe, name);
     return luaL_error(L, "input '%s' missing", name);
 }
 
@@ -662,7 +772,7 @@ static enum kpi_status run_expression(kpi_formulas *fe, const struct kpi_indicat
             lua_settop(L, top);
             return KPI_STATUS_ERROR;
         }
-        convert_message(lua_tostring(L, -1), k, what, msg, KPI_MESSAGE_MAX);
+        compile_message(lua_tostring(L, -1), fe->ds, k, what, msg, KPI_MESSAGE_MAX);
         lua_settop(L, top);
         return KPI_STATUS_INVALID;
     }
@@ -670,7 +780,7 @@ static enum kpi_status run_expression(kpi_formulas *fe, const struct kpi_indicat
     lua_setupvalue(L, -2, 1);                          /* fn's _ENV = env; [fn] */
 
     fe->current = k;
-    fe->missing[0] = '\0';
+    fe->missing[0] = fe->unknown[0] = fe->suggestion[0] = '\0';
     rc = kpi_sandbox_call(fe->sb, 0, 1, &trip);        /* [result|err] */
     if (trip != KPI_TRIP_NONE)
         fe->tripped = true;
@@ -684,10 +794,27 @@ static enum kpi_status run_expression(kpi_formulas *fe, const struct kpi_indicat
     } else if (trip == KPI_TRIP_MEMORY) {
         snprintf(msg, KPI_MESSAGE_MAX, "%s: %s stopped: memory limit of %zu bytes exceeded",
                  k->id, what, lim->memory);
+    } else if (fe->unknown[0]) {
+        size_t len = (size_t)snprintf(
+            msg, KPI_MESSAGE_MAX, "%s: unknown %s '%s': ", k->id,
+            fe->unknown_call ? "function" : "name", fe->unknown);
+        if (k->declared)
+            snprintf(msg + len, KPI_MESSAGE_MAX - len,
+                     "not among the inputs the KPI declares (%s), a plugin or the library",
+                     k->declared);
+        else
+            snprintf(msg + len, KPI_MESSAGE_MAX - len, "no plugin or library function has "
+                                                       "that name");
+        len = strlen(msg);
+        if (fe->suggestion[0])
+            snprintf(msg + len, KPI_MESSAGE_MAX - len, "; did you mean '%s'?", fe->suggestion);
     } else if (fe->missing[0]) {
         const char *period = kpi_dataset_period(fe->ds);
-        snprintf(msg, KPI_MESSAGE_MAX, "input '%s' missing for '%s'%s%s%s", fe->missing, k->id,
-                 period ? " in period '" : "", period ? period : "", period ? "'" : "");
+        size_t len = (size_t)snprintf(msg, KPI_MESSAGE_MAX, "input '%s' missing for '%s'%s%s%s",
+                                      fe->missing, k->id, period ? " in period '" : "",
+                                      period ? period : "", period ? "'" : "");
+        if (fe->suggestion[0] && len < KPI_MESSAGE_MAX)
+            snprintf(msg + len, KPI_MESSAGE_MAX - len, "; did you mean '%s'?", fe->suggestion);
         status = KPI_STATUS_MISSING;
     } else if (rc != LUA_OK) {
         convert_message(lua_tostring(L, -1), k, what, msg, KPI_MESSAGE_MAX);
@@ -909,6 +1036,90 @@ static bool eval_guarded(kpi_formulas *fe, const struct kpi_indicator *k, struct
         return false;
     kpi_text_utf8_repair(msg); /* Lua strings may hold any bytes */
     return true;
+}
+
+bool kpi_formulas_compiles(kpi_formulas *fe, unsigned id, char msg[KPI_MESSAGE_MAX])
+{
+    lua_State *L = kpi_sandbox_state(fe->sb);
+    jmp_buf guard;
+    volatile bool ok = false;
+
+    if (setjmp(guard)) {
+        kpi_sandbox_guard(fe->sb, NULL);
+        fe->tripped = true;
+        snprintf(msg, KPI_MESSAGE_MAX, "out of memory compiling it");
+        return false;
+    }
+    kpi_sandbox_guard(fe->sb, &guard);
+    push_compiled(fe, id);
+    ok = lua_isfunction(L, -1);
+    if (!ok)
+        snprintf(msg, KPI_MESSAGE_MAX, "%s",
+                 fe->compile_oom ? "out of memory compiling it" : lua_tostring(L, -1));
+    lua_pop(L, 1);
+    kpi_sandbox_guard(fe->sb, NULL);
+    return ok;
+}
+
+enum kpi_name_kind kpi_formulas_name_kind(kpi_formulas *fe, const char *name)
+{
+    lua_State *L = kpi_sandbox_state(fe->sb);
+    volatile enum kpi_name_kind kind = KPI_NAME_UNKNOWN;
+    jmp_buf guard;
+
+    if (!strcmp(name, "kpi"))
+        return KPI_NAME_KPI;
+    if (setjmp(guard)) { /* out of memory: kpi_formulas_tripped() tells */
+        kpi_sandbox_guard(fe->sb, NULL);
+        fe->tripped = true;
+        return KPI_NAME_UNKNOWN;
+    }
+    kpi_sandbox_guard(fe->sb, &guard);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, fe->plugins_ref);
+    if (lua_getfield(L, -1, name) == LUA_TFUNCTION)
+        kind = KPI_NAME_PLUGIN;
+    lua_pop(L, 2);
+    if (!kind) {
+        kpi_sandbox_push_library(fe->sb, L);
+        if (lua_getfield(L, -1, name) != LUA_TNIL)
+            kind = KPI_NAME_LIBRARY;
+        lua_pop(L, 2);
+    }
+    kpi_sandbox_guard(fe->sb, NULL);
+    if (!kind && is_forbidden(name))
+        kind = KPI_NAME_FORBIDDEN;
+    return kind;
+}
+
+void kpi_formulas_offer_names(kpi_formulas *fe, struct kpi_suggest *s)
+{
+    lua_State *L = kpi_sandbox_state(fe->sb);
+
+    for (size_t i = 0; i < fe->n_sources; i++)
+        kpi_suggest_offer(s, fe->sources[i].name, 0);
+    kpi_sandbox_push_library(fe->sb, L);
+    offer_library(L, s);
+    lua_pop(L, 1);
+}
+
+void kpi_formulas_plugin_list(const kpi_formulas *fe, char *out, size_t size)
+{
+    size_t len = 0;
+    const char *last = "";
+
+    out[0] = '\0';
+    /* n_sources is small (files in a few folders): pick in byte order */
+    for (;;) {
+        const char *next = NULL;
+        for (size_t i = 0; i < fe->n_sources; i++)
+            if (strcmp(fe->sources[i].name, last) > 0 &&
+                (!next || strcmp(fe->sources[i].name, next) < 0))
+                next = fe->sources[i].name;
+        if (!next || len + strlen(next) + 3 >= size)
+            break;
+        len += (size_t)snprintf(out + len, size - len, "%s%s", len ? ", " : "", next);
+        last = next;
+    }
 }
 
 size_t kpi_formulas_memory_limit(const kpi_formulas *fe)

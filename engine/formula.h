@@ -63,6 +63,25 @@ int kpi_formulas_rebuild(kpi_formulas *fe, struct kpi_error *err);
 
 #define KPI_MESSAGE_MAX 512
 
+/* For `kpieval check`, which resolves names without running anything. */
+
+/* Compiles expression `id` (kpi_dataset_expressions()) as a run would:
+ * true when it compiles; else false and Lua's message ("formula:LINE:
+ * ...") in msg. */
+bool kpi_formulas_compiles(kpi_formulas *fe, unsigned id, char msg[KPI_MESSAGE_MAX]);
+
+/* What a formula's name resolves to, apart from the KPI's inputs. */
+enum kpi_name_kind { KPI_NAME_UNKNOWN, KPI_NAME_KPI, KPI_NAME_PLUGIN, KPI_NAME_LIBRARY,
+                     KPI_NAME_FORBIDDEN };
+enum kpi_name_kind kpi_formulas_name_kind(kpi_formulas *fe, const char *name);
+
+/* Offers every plugin and library name to s (struct kpi_suggest). */
+struct kpi_suggest;
+void kpi_formulas_offer_names(kpi_formulas *fe, struct kpi_suggest *s);
+
+/* The plugin names, "a, b, c" in byte order, into out (cut to size). */
+void kpi_formulas_plugin_list(const kpi_formulas *fe, char *out, size_t size);
+
 /* Runs k's formula. Returns the status; sets *actual when ok; otherwise
  * writes the reason into msg. A formula that does not compile gives
  * KPI_STATUS_INVALID. */

@@ -109,6 +109,7 @@ enum {
     COL_FORMULA,
     COL_WEIGHT,
     COL_SCORING,
+    COL_INPUTS,
     N_INDICATOR_COLUMNS
 };
 
@@ -123,6 +124,7 @@ static const struct column indicator_columns[N_INDICATOR_COLUMNS] = {
     [COL_FORMULA] = {"formula", true},
     [COL_WEIGHT] = {"weight", false},
     [COL_SCORING] = {"scoring", false},
+    [COL_INPUTS] = {"inputs", false},
 };
 
 struct indicator_reader {
@@ -180,6 +182,7 @@ static int on_indicator_row(void *ctx, const struct kpi_csv_row *row, struct kpi
         .formula = trim(row->fields[col[COL_FORMULA]]),
         .weight = trim(field(row, col[COL_WEIGHT])),
         .scoring = trim(field(row, col[COL_SCORING])),
+        .inputs = field(row, col[COL_INPUTS]),
         .extra = R->extra,
         .line = row->line,
     };

@@ -10,6 +10,7 @@
 #include "kpieval/rollup.h"
 #include "kpieval/score.h"
 #include "text.h"
+#include "suggest.h"
 #include "words.h"
 
 #define RUN      KPI_CMD_BIT(KPI_CMD_RUN)
@@ -22,16 +23,12 @@
 #define SANDBOX  (EVALUATE | EVAL | TEST) /* the commands that run formulas */
 #define EVERY    (KPI_CMD_BIT(KPI_CMD_COUNT) - 1)
 
-/* Names closer than this (Damerau-Levenshtein) to an unknown one are
- * offered as "did you mean"; longer names are not compared at all. */
-#define SUGGEST_DISTANCE 2
-#define SUGGEST_NAME_MAX 40
-
 static const struct kpi_command commands[KPI_CMD_COUNT] = {
     {KPI_CMD_RUN, "run", NULL, "DATASET", "evaluate DATASET and write the reports into DIR", 1, 1,
      "no dataset folder given"},
     {KPI_CMD_CHECK, "check", NULL, "DATASET",
-     "evaluate DATASET and print the summary; write nothing", 1, 1, "no dataset folder given"},
+     "report what a run of DATASET would reject or warn about; evaluate and write nothing", 1, 1,
+     "no dataset folder given"},
     {KPI_CMD_MERGE, "merge", NULL, "OUT PART...",
      "combine the partial reports of a sharded run into OUT", 2, SIZE_MAX,
      "merge needs an output folder and at least one part"},
@@ -218,6 +215,13 @@ static bool store_csv_bom(struct kpi_command_line *cl, const char *v, struct kpi
     return true;
 }
 
+static bool store_evaluate(struct kpi_command_line *cl, const char *v, struct kpi_error *err)
+{
+    (void)v, (void)err;
+    cl->evaluate = true;
+    return true;
+}
+
 static bool store_wait(struct kpi_command_line *cl, const char *v, struct kpi_error *err)
 {
     (void)v, (void)err;
@@ -338,6 +342,9 @@ static const struct kpi_option options[] = {
     {"--shard", NULL, "I/N", RUN, 0, store_shard, "expected I/N with 1 <= I <= N, e.g. 2/8",
      "only the top-level departments of shard I of N,\n"
      "as a partial report for `kpieval merge`"},
+    {"--evaluate", NULL, NULL, CHECK, 0, store_evaluate, NULL,
+     "then evaluate every KPI as a run does and print the\n"
+     "department table (still writing nothing)"},
     {"--wait", NULL, NULL, RUN, 0, store_wait, NULL,
      "wait while another run writes the same --out"},
     {"--max-errors", NULL, "N", EVALUATE, 0, store_max_errors, "expected a whole number >= 0",
@@ -396,82 +403,10 @@ void kpi_options_release(struct kpi_command_line *cl)
 
 /* ---- did you mean ------------------------------------------------------- */
 
-/* Damerau-Levenshtein distance (optimal string alignment) between a and b,
- * both at most SUGGEST_NAME_MAX bytes. */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    size_t d[SUGGEST_NAME_MAX + 1][SUGGEST_NAME_MAX + 1];
-
-    assert(la <= SUGGEST_NAME_MAX && lb <= SUGGEST_NAME_MAX);
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        for (size_t j = 1; j <= lb; j++) {
-            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            if (d[i - 1][j] + 1 < best)
-                best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best)
-                best = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    }
-    return d[la][lb];
-}
-
-/* Picks the candidate to offer for a mistyped name: the one it is a prefix
- * of, when there is exactly one; otherwise the nearest within
- * SUGGEST_DISTANCE edits that changes at most half of the typed letters
- * (so "--foo" is not taken for "--log"); on a tie the first in the table. */
-struct suggestion {
-    const char *typed;
-    size_t prefix_of, best_distance;
-    const char *prefix_name, *nearest;
-};
-
-static void suggestion_init(struct suggestion *s, const char *typed)
-{
-    s->typed = typed;
-    s->prefix_of = 0;
-    s->best_distance = SIZE_MAX;
-    s->prefix_name = s->nearest = NULL;
-}
-
-/* name is compared without its leading dashes, as typed is. */
-static void suggestion_consider(struct suggestion *s, const char *name)
-{
-    const char *bare = name + strspn(name, "-");
-    size_t len = strlen(s->typed);
-
-    if (!len || len > SUGGEST_NAME_MAX || strlen(bare) > SUGGEST_NAME_MAX)
-        return;
-    if (!strncmp(bare, s->typed, len)) {
-        s->prefix_of++;
-        s->prefix_name = name;
-    }
-    size_t d = edit_distance(s->typed, bare);
-    if (d <= SUGGEST_DISTANCE && 2 * d <= len && d < s->best_distance) {
-        s->best_distance = d;
-        s->nearest = name;
-    }
-}
-
-static const char *suggestion_pick(const struct suggestion *s)
-{
-    if (s->prefix_of == 1)
-        return s->prefix_name;
-    return s->prefix_of ? NULL : s->nearest;
-}
-
 /* Adds "; did you mean 'NAME'?" to err's message when there is a NAME. */
-static int with_suggestion(struct kpi_error *err, const struct suggestion *s)
+static int with_suggestion(struct kpi_error *err, const struct kpi_suggest *s)
 {
-    const char *pick = suggestion_pick(s);
+    const char *pick = kpi_suggest_pick(s);
     if (pick) {
         size_t used = strlen(err->message);
         snprintf(err->message + used, sizeof err->message - used, "; did you mean '%s'?", pick);
@@ -482,16 +417,16 @@ static int with_suggestion(struct kpi_error *err, const struct suggestion *s)
 int kpi_options_find_command(const char *name, const struct kpi_command **cmd,
                              struct kpi_error *err)
 {
-    struct suggestion s;
+    struct kpi_suggest s;
 
-    suggestion_init(&s, name);
+    kpi_suggest_init(&s, name, strlen(name), true);
     for (size_t i = 0; i < KPI_CMD_COUNT; i++) {
         if (!strcmp(name, commands[i].name) ||
             (commands[i].alias && !strcmp(name, commands[i].alias))) {
             *cmd = &commands[i];
             return 0;
         }
-        suggestion_consider(&s, commands[i].name);
+        kpi_suggest_offer(&s, commands[i].name, 0);
     }
     kpi_error_set(err, KPI_EUSAGE, "unknown command '%s'", name);
     return with_suggestion(err, &s);
@@ -561,17 +496,13 @@ static bool is_option(const char *arg)
 static int unknown_option(const struct kpi_command *cmd, const char *arg, size_t len,
                           struct kpi_error *err)
 {
-    struct suggestion s;
-    char typed[SUGGEST_NAME_MAX + 1] = "";
+    struct kpi_suggest s;
     const char *bare = arg + strspn(arg, "-");
-    size_t bare_len = len - (size_t)(bare - arg);
 
-    if (bare_len <= SUGGEST_NAME_MAX)
-        memcpy(typed, bare, bare_len), typed[bare_len] = '\0';
-    suggestion_init(&s, typed);
+    kpi_suggest_init(&s, bare, len - (size_t)(bare - arg), true);
     for (size_t i = 0; i < N_OPTIONS; i++)
         if (takes(&options[i], cmd))
-            suggestion_consider(&s, options[i].name);
+            kpi_suggest_offer(&s, options[i].name, strspn(options[i].name, "-"));
     kpi_error_set(err, KPI_EUSAGE, "unknown option '%.*s' for 'kpieval %s'", (int)len, arg,
                   cmd->name);
     return with_suggestion(err, &s);

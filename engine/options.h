@@ -85,6 +85,7 @@ struct kpi_command_line {
      * target NULL: not scored */
     const char *target, *direction, *scoring, *baseline;
     bool quiet, log_json;
+    bool evaluate;                     /* check --evaluate */
 };
 
 /* Fills cl with the defaults: no command, --cap 120, the default grades,

@@ -222,6 +222,19 @@ bool kpi_text_is_lua_name(const char *s)
     return true;
 }
 
+bool kpi_text_list_has(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p && *p;) {
+        const char *end = strchr(p, ';');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && !memcmp(p, name, n))
+            return true;
+        p = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
 bool kpi_text_is_kpi_id(const char *s)
 {
     if (!s || !*s)

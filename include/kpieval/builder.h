@@ -27,6 +27,8 @@ typedef struct kpi_builder kpi_builder;
 struct kpi_indicator_spec {
     const char *id, *name, *department, *unit, *direction;
     const char *baseline, *target, *formula, *weight, *scoring;
+    const char *inputs;       /* declared input names, ';' between them; NULL or
+                                 empty: none declared */
     const char *const *extra; /* a cell per kpi_builder_set_extra_columns()
                                  name, NULL cells empty; NULL: all empty */
     unsigned line;            /* its line in indicators.csv; 0: numbered as

@@ -60,6 +60,8 @@ struct kpi_indicator {
     const char *scoring_text; /* the expression when scoring is EXPRESSION */
     const char *const *extra; /* values of kpi_dataset_extra_columns() */
     const struct kpi_input *inputs; /* in display order: formula order, then by name */
+    const char *declared;     /* the `inputs` cell: input names joined by ';' without
+                                 blanks ("employed;eligible"), or NULL without one */
     const char *invalid;      /* why the KPI cannot be evaluated, or NULL */
     const struct kpi_bad_cells *bad; /* never NULL; all NULL when every cell was read */
     double baseline, target, weight;
@@ -105,6 +107,9 @@ void kpi_dataset_free(kpi_dataset *ds);
  * of a department and everything beneath it are one contiguous run. */
 const struct kpi_indicator *kpi_dataset_indicators(const kpi_dataset *ds, size_t *n);
 const struct kpi_department *kpi_dataset_departments(const kpi_dataset *ds, size_t *n);
+
+/* True when name is among k's declared inputs (the `inputs` column). */
+bool kpi_indicator_declares(const struct kpi_indicator *k, const char *name);
 
 /* The indicator with this id, among those kpi_dataset_indicators() lists
  * (a shard's dropped KPIs are not found), or NULL. One lookup, whatever

@@ -24,7 +24,11 @@ command -v iconv >/dev/null || { echo "iconv(1) not found"; exit 1; }
 cp -r "$src/datasets/seoul-2019" "$tmp/plan"
 run run "$tmp/plan" --out "$tmp/utf8" --quiet --jobs 2
 [ "$(rc)" = 0 ] || fail "UTF-8 run: exit $(rc): $(cat "$tmp/last.stderr")"
-run check "$tmp/plan" --quiet --jobs 2 && cp "$tmp/last.stdout" "$tmp/check.utf8"
+# check (and its evaluation): seoul-2019's four plan warnings, exit 1
+run check "$tmp/plan" --evaluate --jobs 2
+cp "$tmp/last.stdout" "$tmp/check.utf8"
+cp "$tmp/last.stderr" "$tmp/check.utf8.stderr"
+check_rc=$(rc)
 for f in indicators.csv actuals.csv; do
     iconv -f UTF-8 -t CP949 "$src/datasets/seoul-2019/$f" >"$tmp/plan/$f" ||
         fail "iconv could not convert $f"
@@ -55,10 +59,11 @@ else
             fail "provenance: $f's SHA-256 is not sha256sum's $sum"
     done
 fi
-run check "$tmp/plan" --quiet --jobs 2 --encoding=EUC-KR
-cmp -s "$tmp/check.utf8" "$tmp/last.stdout" && [ "$(rc)" = 0 ] &&
-    ok "check --encoding=EUC-KR prints the UTF-8 summary" ||
-    fail "check --encoding=EUC-KR: exit $(rc), stdout differs"
+run check "$tmp/plan" --evaluate --jobs 2 --encoding=EUC-KR
+cmp -s "$tmp/check.utf8" "$tmp/last.stdout" && cmp -s "$tmp/check.utf8.stderr" "$tmp/last.stderr" &&
+    [ "$(rc)" = 1 ] && [ "$check_rc" = 1 ] &&
+    ok "check --encoding=EUC-KR prints what it prints for the UTF-8 files" ||
+    fail "check --encoding=EUC-KR: exit $(rc) (UTF-8: $check_rc), output differs"
 
 # Read as UTF-8: named at its first Korean character, worked out here.
 where=$(python3 -c '

@@ -69,7 +69,7 @@ expect "eval: the caret under the token" 1 "" "kpieval: invalid: formula:1: unex
 
 run eval 'ratio(employed, eligble)' employed=1 eligible=2
 expect "eval: a name not given is missing, with the names given" 1 "" \
-"kpieval: missing: input 'eligble' missing for 'formula'
+"kpieval: missing: input 'eligble' missing for 'formula'; did you mean 'eligible'?
 kpieval: inputs given: employed, eligible
 "
 

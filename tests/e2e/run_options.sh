@@ -32,7 +32,7 @@ declare -A want=(
     [run]="usage: kpieval run DATASET --out DIR [options]
         --out --reports --lang --csv-bom --shard --wait $evaluate_options"
     [check]="usage: kpieval check DATASET [options]
-        $evaluate_options"
+        --evaluate $evaluate_options"
     [merge]="usage: kpieval merge OUT PART... [options]
         --quiet --help"
     [generate]="usage: kpieval generate N DIR [options]

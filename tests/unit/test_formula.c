@@ -34,6 +34,8 @@ static const char indicators[] = "id,name,department,target,formula,factor,scori
                                  "MISS,a,d,1,a + b,,,\n"
                                  "TYPO,a,d,1,maths.floor(a),,,\n"
                                  "SYNTAX,a,d,1,a +,,,\n"
+                                 "CALLTYPO,a,d,1,\"ratoi(a, 2)\",,,\n"
+                                 "NEARIN,a,d,1,emplyed + 1,,,\n"
                                  "STR,a,d,1,'abc',,,\n"
                                  "BOOL,a,d,1,1 > 0,,,\n"
                                  "TBL,a,d,1,{},,,\n"
@@ -80,6 +82,8 @@ static const char actuals[] = "indicator,input,value,period\n"
                               "COMMENT,x,4,2019\n"
                               "MISS,a,1,2019\n"
                               "TYPO,a,1,2019\n"
+                              "CALLTYPO,a,1,2019\n"
+                              "NEARIN,employed,1,2019\n"
                               "DIV0,a,1,2019\n"
                               "DIV0,z,0,2019\n"
                               "SHADOWIN,pick,5,2019\n"
@@ -224,6 +228,7 @@ static void test_formula_missing_input_names_input_kpi_and_period(void **state)
     /* A misspelt library name is a name found nowhere: missing too. */
     assert_int_equal(eval(&fx, "TYPO", &v, msg), KPI_STATUS_MISSING);
     assert_contains(msg, "'maths'");
+    assert_contains(msg, "did you mean 'math'?");
     close_fixture(&fx);
 }
 
@@ -234,8 +239,28 @@ static void test_formula_syntax_error_is_invalid(void **state)
     double v;
     (void)state;
     assert_int_equal(eval(&fx, "SYNTAX", &v, msg), KPI_STATUS_INVALID);
-    /* Where: the KPI id stands for the chunk name, then the line. */
-    assert_starts_with(msg, "SYNTAX:1:");
+    /* Where: the file's line of the row (the header is line 1, SYNTAX is
+     * the 9th row: line 10), then the KPI. */
+    assert_starts_with(msg, "indicators.csv:10: 'SYNTAX': the formula does not compile: ");
+    close_fixture(&fx);
+}
+
+/* A called name that is nothing is a misspelt function, never a missing
+ * input (an input is a number): an error with the near plugin or library
+ * name. A name near one of the KPI's inputs stays missing, with the
+ * suggestion. */
+static void test_formula_unknown_function_and_near_input(void **state)
+{
+    const char *dirs[] = {plugins_a};
+    struct fixture fx = open_fixture(dirs, 1, 0);
+    char msg[KPI_MESSAGE_MAX];
+    double v;
+    (void)state;
+    assert_int_equal(eval(&fx, "CALLTYPO", &v, msg), KPI_STATUS_ERROR);
+    assert_contains(msg, "unknown function 'ratoi'");
+    assert_int_equal(eval(&fx, "NEARIN", &v, msg), KPI_STATUS_MISSING);
+    assert_contains(msg, "input 'emplyed' missing");
+    assert_contains(msg, "did you mean 'employed'?");
     close_fixture(&fx);
 }
 
@@ -596,6 +621,7 @@ int main(void)
         cmocka_unit_test(test_formula_values),
         cmocka_unit_test(test_formula_missing_input_names_input_kpi_and_period),
         cmocka_unit_test(test_formula_syntax_error_is_invalid),
+        cmocka_unit_test(test_formula_unknown_function_and_near_input),
         cmocka_unit_test(test_formula_non_number_result_is_error),
         cmocka_unit_test(test_formula_non_finite_result_is_error),
         cmocka_unit_test(test_formula_runtime_error_message),

@@ -1,0 +1,616 @@
+#include "kpieval/check.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "formula.h"
+#include "input_file.h"
+#include "lua_names.h"
+#include "suggest.h"
+#include "text.h"
+#include "worker.h"
+
+/* The files of a dataset that messages name by their bare name. */
+static const char *const dataset_files[] = {"indicators.csv", "actuals.csv"};
+
+struct checker {
+    const struct kpi_run_options *opt;
+    kpi_dataset *ds;
+    kpi_formulas *fe;
+    void (*emit)(void *ctx, const struct kpi_diagnostic *d);
+    void *ctx;
+    struct kpi_check_counts *counts;
+    char *indicators;          /* the file's text, to place a formula's columns; NULL when
+                                  it cannot be read or is not UTF-8 */
+    int formula_field;         /* its column index, or -1 */
+    const struct kpi_indicator *k; /* the KPI whose names are being resolved */
+    unsigned *compile_line;    /* per expression: 0 compiles, else Lua's line (1-based) */
+    char **compile_msg;        /* per expression: Lua's message, or NULL */
+    size_t n_expr;
+    const char *what;          /* "formula" or "scoring expression" */
+    const char *text;          /* the text whose names are being resolved */
+    int rc;
+};
+
+static void emit(struct checker *c, struct kpi_diagnostic *d)
+{
+    if (d->severity == KPI_SEVERITY_ERROR)
+        c->counts->errors++;
+    else
+        c->counts->warnings++;
+    c->emit(c->ctx, d);
+}
+
+/* "DIR/NAME" for a bare dataset file name, into buf. */
+static const char *dataset_path(const struct checker *c, const char *name, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/%s", c->opt->dataset, name);
+    return buf;
+}
+
+/* A message "indicators.csv:LINE[:COL]: rest" (as the loader and builder
+ * write them) as a diagnostic at that place. */
+static void emit_located(struct checker *c, enum kpi_severity sev, const char *msg,
+                         const char *setting)
+{
+    struct kpi_diagnostic d = {.severity = sev, .message = msg, .setting = setting};
+    char path[4200];
+
+    for (size_t i = 0; i < sizeof dataset_files / sizeof dataset_files[0]; i++) {
+        size_t n = strlen(dataset_files[i]);
+        if (strncmp(msg, dataset_files[i], n) || msg[n] != ':')
+            continue;
+        char *end;
+        unsigned long line = strtoul(msg + n + 1, &end, 10), col = 0;
+        d.file = dataset_path(c, dataset_files[i], path, sizeof path);
+        if (end == msg + n + 1 || *end != ':') { /* "FILE: ...": the whole file */
+            d.message = msg + n + 1 + (msg[n + 1] == ' ');
+            break;
+        }
+        if (end[1] >= '0' && end[1] <= '9') {
+            char *end2;
+            col = strtoul(end + 1, &end2, 10);
+            if (*end2 == ':')
+                end = end2;
+            else
+                col = 0;
+        }
+        d.line = (unsigned)line;
+        d.column = (unsigned)col;
+        d.message = end + 1 + (end[1] == ' ');
+        break;
+    }
+    emit(c, &d);
+}
+
+/* ---- where a formula's byte is in indicators.csv ------------------------ */
+
+/* Reads indicators.csv whole when it is UTF-8, so that a formula's spot
+ * can be given as the file's line and column. */
+static void read_indicators(struct checker *c)
+{
+    char path[4200];
+    struct stat st;
+
+    c->formula_field = -1;
+    if (c->opt->encoding != KPI_ENCODING_UTF8)
+        return; /* columns of the converted text are not the file's */
+    dataset_path(c, "indicators.csv", path, sizeof path);
+    /* opened as the loader opens it: a regular file, no link */
+    int fd = kpi_input_open(path, path, KPI_EINPUT, &st, NULL);
+    if (fd < 0)
+        return;
+    if (st.st_size < 256 * 1024 * 1024 && (c->indicators = malloc((size_t)st.st_size + 1))) {
+        size_t got = 0;
+        ssize_t r;
+        while (got < (size_t)st.st_size &&
+               ((r = read(fd, c->indicators + got, (size_t)st.st_size - got)) > 0 ||
+                (r < 0 && errno == EINTR)))
+            got += r > 0 ? (size_t)r : 0;
+        c->indicators[got] = '\0';
+        if (strlen(c->indicators) != got) { /* a NUL: the loader refused it anyway */
+            free(c->indicators);
+            c->indicators = NULL;
+        }
+    }
+    close(fd);
+}
+
+/* Steps over one CSV field starting at p, calling back for each byte of its
+ * value (after an opening quote; a doubled quote is one byte). Returns the
+ * delimiter or line end after it. */
+static const char *skip_field(const char *p, const char **value_start, int *quoted)
+{
+    *quoted = *p == '"';
+    if (*quoted) {
+        p++;
+        *value_start = p;
+        while (*p && !(p[0] == '"' && p[1] != '"'))
+            p += p[0] == '"' ? 2 : 1;
+        if (*p == '"')
+            p++;
+        while (*p && *p != ',' && *p != '\n' && *p != '\r')
+            p++;
+        return p;
+    }
+    *value_start = p;
+    while (*p && *p != ',' && *p != '\n' && *p != '\r')
+        p++;
+    return p;
+}
+
+/* The start of line `line` (1-based) of text, or NULL. */
+static const char *line_start(const char *text, unsigned line)
+{
+    const char *p = text;
+    for (unsigned l = 1; p && l < line; l++)
+        if ((p = strchr(p, '\n')))
+            p++;
+    return p;
+}
+
+/* Finds the formula column once, from the header. */
+static void find_formula_field(struct checker *c)
+{
+    const char *p = c->indicators;
+    if (!p)
+        return;
+    if (!strncmp(p, "\xEF\xBB\xBF", 3))
+        p += 3;
+    for (int i = 0; *p && *p != '\n' && *p != '\r'; i++) {
+        const char *v;
+        int q;
+        const char *end = skip_field(p, &v, &q);
+        const char *ve = q && end > v && end[-1] == '"' ? end - 1 : end;
+        while (v < ve && (*v == ' ' || *v == '\t'))
+            v++;
+        while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+            ve--;
+        if (ve - v == 7 && !strncmp(v, "formula", 7)) {
+            c->formula_field = i;
+            return;
+        }
+        p = *end == ',' ? end + 1 : end;
+    }
+}
+
+/* The file line and column of byte `at` of k's formula (as trimmed), or
+ * false when the row cannot be matched to the text read. */
+static bool locate(const struct checker *c, const struct kpi_indicator *k, size_t at,
+                   unsigned *line, unsigned *column)
+{
+    const char *p = c->indicators ? line_start(c->indicators, k->line) : NULL;
+    const char *v = NULL;
+    int q = 0;
+
+    if (!p || c->formula_field < 0)
+        return false;
+    for (int i = 0; i <= c->formula_field; i++) {
+        const char *end = skip_field(p, &v, &q);
+        if (i < c->formula_field) {
+            if (*end != ',')
+                return false;
+            p = end + 1;
+        }
+    }
+    unsigned l = k->line, col = 1;
+    for (const char *s = line_start(c->indicators, k->line); s < v; s++)
+        l += *s == '\n'; /* an earlier cell of the row may hold line breaks */
+    /* columns count characters: those before v on its line */
+    const char *ls = v;
+    while (ls > c->indicators && ls[-1] != '\n')
+        ls--;
+    for (const char *s = ls; s < v; s++)
+        col += ((unsigned char)*s & 0xC0) != 0x80;
+    while (*v == ' ' || *v == '\t') /* the loader trims the cell */
+        v++, col++;
+    for (size_t b = 0; b < at && *v; b++) {
+        if (q && v[0] == '"' && v[1] == '"')
+            v++, col++;
+        if (*v == '\n')
+            l++, col = 1;
+        else if (((unsigned char)*v & 0xC0) != 0x80)
+            col++;
+        v++;
+    }
+    *line = l;
+    *column = col;
+    return true;
+}
+
+/* The line of text holding byte at: *start and its length. */
+static size_t source_line(const char *text, size_t at, const char **start)
+{
+    const char *s = text + at;
+    while (s > text && s[-1] != '\n')
+        s--;
+    *start = s;
+    return strcspn(s, "\r\n");
+}
+
+/* A diagnostic at byte `at` (span len) of the KPI's current text. */
+static void emit_at(struct checker *c, enum kpi_severity sev, size_t at, size_t len,
+                    const char *names, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static void emit_at(struct checker *c, enum kpi_severity sev, size_t at, size_t len,
+                    const char *names, const char *fmt, ...)
+{
+    const struct kpi_indicator *k = c->k;
+    char msg[1024], path[4200], shown[1024];
+    const char *ls;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    size_t n = source_line(c->text, at, &ls);
+    snprintf(shown, sizeof shown, "%.*s", (int)(n < sizeof shown ? n : sizeof shown - 1), ls);
+    struct kpi_diagnostic d = {
+        .severity = sev,
+        .file = dataset_path(c, "indicators.csv", path, sizeof path),
+        .line = k->line,
+        .message = msg,
+        .source = shown,
+        .span_at = (size_t)(c->text + at - ls),
+        .span_len = len,
+        .names = names,
+    };
+    if (d.span_at > strlen(shown))
+        d.span_at = strlen(shown);
+    if (c->text == k->formula)
+        locate(c, k, at, &d.line, &d.column);
+    if (!d.column) { /* the line within the text, at least */
+        for (const char *s = c->text; s < ls; s++)
+            d.line += *s == '\n';
+    }
+    emit(c, &d);
+}
+
+/* ---- names -------------------------------------------------------------- */
+
+static bool has_input(const struct kpi_indicator *k, const char *name)
+{
+    for (unsigned i = 0; i < k->n_inputs; i++)
+        if (!strcmp(k->inputs[i].name, name))
+            return true;
+    return false;
+}
+
+/* The KPI's inputs (those with data and those declared) as "a, b". */
+static void input_list(const struct kpi_indicator *k, char *out, size_t size)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (unsigned i = 0; i < k->n_inputs && len + 3 < size; i++)
+        len += (size_t)snprintf(out + len, size - len, "%s%s", len ? ", " : "",
+                                k->inputs[i].name);
+    for (const char *p = k->declared; p && *p && len + 3 < size;) {
+        size_t n = strcspn(p, ";");
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)(n < 63 ? n : 63), p);
+        if (!has_input(k, name))
+            len += (size_t)snprintf(out + len, size - len, "%s%s", len ? ", " : "", name);
+        p += n + (p[n] == ';');
+    }
+    if (len >= size)
+        out[size - 1] = '\0';
+}
+
+/* The near name to suggest for `name` in a formula of k, into out. */
+static const char *suggestion(struct checker *c, const char *name, bool scoring, char *out,
+                              size_t size)
+{
+    const struct kpi_indicator *k = c->k;
+    static const char *const scoring_names[] = {"actual", "target", "baseline", "kpi"};
+    struct kpi_suggest s;
+    char list[2048];
+
+    kpi_suggest_init(&s, name, strlen(name), false);
+    if (scoring) {
+        for (size_t i = 0; i < sizeof scoring_names / sizeof scoring_names[0]; i++)
+            kpi_suggest_offer(&s, scoring_names[i], 0);
+    } else {
+        input_list(k, list, sizeof list);
+        kpi_suggest_offer_list(&s, list, ", ");
+        kpi_suggest_offer(&s, "kpi", 0);
+    }
+    kpi_formulas_offer_names(c->fe, &s);
+    const char *pick = kpi_suggest_pick(&s);
+    snprintf(out, size, "%s", pick ? pick : "");
+    return out;
+}
+
+static void check_name(void *ctx, const struct kpi_lua_name *use)
+{
+    struct checker *c = ctx;
+    const struct kpi_indicator *k = c->k;
+    bool scoring = c->text != k->formula;
+    char near[64], dym[96], names[2048];
+    const char *period = kpi_dataset_period(c->ds);
+
+    /* each name once per text */
+    for (const char *p = strstr(c->text, use->name); p && (size_t)(p - c->text) < use->offset;
+         p = strstr(p + 1, use->name)) {
+        size_t at = (size_t)(p - c->text);
+        if ((at == 0 || !(p[-1] == '_' || (p[-1] >= '0' && p[-1] <= '9') ||
+                          ((p[-1] | 32) >= 'a' && (p[-1] | 32) <= 'z') || p[-1] == '.' ||
+                          p[-1] == ':')) &&
+            !(p[use->len] == '_' || (p[use->len] >= '0' && p[use->len] <= '9') ||
+              ((p[use->len] | 32) >= 'a' && (p[use->len] | 32) <= 'z')))
+            return; /* an earlier use was resolved already */
+    }
+    if (!scoring && has_input(k, use->name))
+        return;
+    if (scoring && (!strcmp(use->name, "actual") || !strcmp(use->name, "target")))
+        return;
+    if (scoring && !strcmp(use->name, "baseline")) {
+        if (!k->has_baseline)
+            emit_at(c, KPI_SEVERITY_ERROR, use->offset, use->len, NULL,
+                    "'%s': the scoring expression uses baseline, and the KPI has none (its "
+                    "baseline cell is empty or '-')",
+                    k->id);
+        return;
+    }
+    enum kpi_name_kind kind = kpi_formulas_name_kind(c->fe, use->name);
+    if (kind == KPI_NAME_FORBIDDEN) {
+        emit_at(c, KPI_SEVERITY_ERROR, use->offset, use->len, NULL,
+                "'%s': '%s' is not available to formulas (see docs/security.md)", k->id,
+                use->name);
+        return;
+    }
+    if (kind != KPI_NAME_UNKNOWN)
+        return;
+    suggestion(c, use->name, scoring, near, sizeof near);
+    if (*near)
+        snprintf(dym, sizeof dym, "; did you mean '%s'?", near);
+    else
+        dym[0] = '\0';
+    if (scoring) {
+        emit_at(c, KPI_SEVERITY_ERROR, use->offset, use->len, "actual, target, baseline, kpi",
+                "'%s': unknown name '%s' in the scoring expression (it sees actual, target, "
+                "baseline, kpi, the plugins and the library)%s",
+                k->id, use->name, dym);
+        return;
+    }
+    input_list(k, names, sizeof names);
+    if (k->declared && kpi_indicator_declares(k, use->name)) {
+        emit_at(c, KPI_SEVERITY_WARNING, use->offset, use->len, NULL,
+                "'%s': declared input '%s' has no value%s%s%s: the KPI will be missing", k->id,
+                use->name, period ? " in period '" : "", period ? period : "",
+                period ? "'" : "");
+    } else if (k->declared) {
+        emit_at(c, KPI_SEVERITY_ERROR, use->offset, use->len, names,
+                "'%s': unknown name '%s': not among the inputs the KPI declares, a plugin or "
+                "the library%s",
+                k->id, use->name, dym);
+    } else if (use->call) {
+        char plugins[1024];
+        kpi_formulas_plugin_list(c->fe, plugins, sizeof plugins);
+        emit_at(c, KPI_SEVERITY_ERROR, use->offset, use->len, plugins,
+                "'%s': unknown function '%s': no plugin or library function has that name%s",
+                k->id, use->name, dym);
+    } else {
+        emit_at(c, KPI_SEVERITY_WARNING, use->offset, use->len, *names ? names : NULL,
+                "'%s': '%s' has no value%s%s%s: the KPI will be missing%s%s", k->id, use->name,
+                period ? " in period '" : "", period ? period : "", period ? "'" : "",
+                *dym ? " (a misspelt input?)" : "", dym);
+    }
+}
+
+/* ---- syntax ------------------------------------------------------------- */
+
+/* Where in text a Lua syntax message "formula:LINE: ... near 'TOKEN'"
+ * points: the token when it occurs once on that line, the line's end for
+ * <eof>, else the line's start. */
+static size_t syntax_spot(const char *text, const char *msg, unsigned fline, size_t *len)
+{
+    const char *line = line_start(text, fline), *near = msg ? strstr(msg, " near ") : NULL;
+    *len = 0;
+    if (!line)
+        return 0;
+    size_t n = strcspn(line, "\r\n"), at = (size_t)(line - text);
+    if (!near)
+        return at;
+    near += 6;
+    if (!strncmp(near, "<eof>", 5))
+        return at + n;
+    if (*near != '\'')
+        return at;
+    const char *end = strrchr(near + 1, '\'');
+    size_t tlen = end ? (size_t)(end - near - 1) : 0, hits = 0, hit = 0;
+    for (size_t i = 0; tlen && i + tlen <= n; i++)
+        if (!strncmp(line + i, near + 1, tlen))
+            hits++, hit = i;
+    if (hits != 1)
+        return at;
+    *len = tlen;
+    return at + hit;
+}
+
+/* The mark of an expression that compiles. */
+static char compiles[] = "";
+
+static void check_compiles(struct checker *c, unsigned id, const char *what)
+{
+    const struct kpi_indicator *k = c->k;
+    char msg[KPI_MESSAGE_MAX];
+
+    if (c->compile_line[id] == 0 && !c->compile_msg[id]) {
+        if (kpi_formulas_compiles(c->fe, id, msg)) {
+            c->compile_line[id] = 0;
+            c->compile_msg[id] = compiles;
+        } else {
+            unsigned long fline = !strncmp(msg, "formula:", 8) ? strtoul(msg + 8, NULL, 10) : 0;
+            c->compile_line[id] = fline ? (unsigned)fline : 1;
+            c->compile_msg[id] = strdup(msg);
+            if (!c->compile_msg[id])
+                c->rc = KPI_ENOMEM;
+        }
+    }
+    if (!c->compile_msg[id] || !*c->compile_msg[id])
+        return;
+    const char *m = c->compile_msg[id], *colon = strchr(m + (strncmp(m, "formula:", 8) ? 0 : 8), ':');
+    const char *text = !strncmp(m, "formula:", 8) && colon ? colon + 1 + (colon[1] == ' ') : m;
+    size_t len, at = syntax_spot(c->text, m, c->compile_line[id], &len);
+    emit_at(c, KPI_SEVERITY_ERROR, at, len, NULL, "'%s': the %s does not compile: %s", k->id,
+            what, text);
+}
+
+/* ---- the whole check ---------------------------------------------------- */
+
+static void check_kpi(struct checker *c, const struct kpi_indicator *k)
+{
+    c->k = k;
+    if (k->invalid) {
+        emit_located(c, KPI_SEVERITY_ERROR, k->invalid, NULL);
+        return;
+    }
+    c->text = k->formula;
+    check_compiles(c, k->formula_id, "formula");
+    if (!*c->compile_msg[k->formula_id] && kpi_lua_names(k->formula, check_name, c))
+        c->rc = KPI_ENOMEM;
+    if (k->scoring == KPI_SCORING_EXPRESSION) {
+        c->text = k->scoring_text;
+        check_compiles(c, k->scoring_id, "scoring expression");
+        if (!*c->compile_msg[k->scoring_id] && kpi_lua_names(k->scoring_text, check_name, c))
+            c->rc = KPI_ENOMEM;
+    }
+}
+
+/* A load or plugin error as a diagnostic: at its file and line when the
+ * error names them. */
+static void emit_error(struct checker *c, const struct kpi_error *e)
+{
+    char path[4200];
+    const char *msg = e->message;
+    struct kpi_diagnostic d = {.severity = KPI_SEVERITY_ERROR, .message = msg,
+                               .setting = e->setting};
+
+    for (size_t i = 0; e->file[0] && i < sizeof dataset_files / sizeof dataset_files[0]; i++)
+        if (!strcmp(e->file, dataset_files[i])) {
+            emit_located(c, KPI_SEVERITY_ERROR, msg, e->setting);
+            return;
+        }
+    if (e->file[0]) {
+        size_t n = strlen(e->file);
+        d.file = e->file;
+        d.line = e->line;
+        d.column = e->column;
+        /* "PATH:LINE: rest" or "PATH: rest": keep the rest */
+        if (!strncmp(msg, e->file, n) && msg[n] == ':') {
+            const char *r = msg + n + 1;
+            while ((*r >= '0' && *r <= '9') || *r == ':')
+                r++;
+            d.message = r + (*r == ' ');
+        }
+    }
+    (void)path;
+    emit(c, &d);
+}
+
+int kpi_check(const struct kpi_run_options *opt,
+              void (*on_diagnostic)(void *ctx, const struct kpi_diagnostic *d), void *ctx,
+              struct kpi_check_counts *counts, struct kpi_error *err)
+{
+    struct kpi_load_options load = {opt->period, opt->encoding, NULL};
+    struct checker c = {.opt = opt, .emit = on_diagnostic, .ctx = ctx, .counts = counts};
+    struct kpi_error e = {0};
+    const char *dirs[2 + 64];
+    char dataset_formulas[4200];
+    size_t n_dirs = 0, n;
+    int rc = 0;
+
+    memset(counts, 0, sizeof *counts);
+    if (opt->stdlib_missing) {
+        kpi_error_set(&e, KPI_EPLUGIN, "%s", opt->stdlib_missing);
+        emit_error(&c, &e);
+        return 0;
+    }
+    if (kpi_dataset_load(opt->dataset, &load, &c.ds, &e)) {
+        if (e.code == KPI_ENOMEM)
+            return kpi_error_set(err, KPI_ENOMEM, "%s", e.message);
+        emit_error(&c, &e);
+        return 0;
+    }
+    const struct kpi_indicator *ks = kpi_dataset_indicators(c.ds, &counts->kpis);
+    kpi_dataset_expressions(c.ds, &c.n_expr);
+    counts->expressions = c.n_expr;
+
+    if (opt->stdlib_dir)
+        dirs[n_dirs++] = opt->stdlib_dir;
+    snprintf(dataset_formulas, sizeof dataset_formulas, "%s/formulas", opt->dataset);
+    dirs[n_dirs++] = dataset_formulas;
+    for (size_t i = 0; i < opt->n_formula_dirs && n_dirs < sizeof dirs / sizeof dirs[0]; i++)
+        dirs[n_dirs++] = opt->formula_dirs[i];
+    struct kpi_sandbox_limits limits = {opt->instruction_limit, opt->memory_limit,
+                                        opt->time_limit};
+    if ((rc = kpi_formulas_new(c.ds, &limits, dirs, n_dirs, &c.fe, &e)) ||
+        (rc = opt->in_process ? kpi_formulas_check_plugins(c.fe, NULL, NULL, &e)
+                              : kpi_workers_check_plugins(
+                                    c.fe, opt->time_limit > 0 ? opt->time_limit : KPI_DEFAULT_SECONDS,
+                                    &e))) {
+        if (e.code == KPI_ENOMEM) {
+            rc = kpi_error_set(err, KPI_ENOMEM, "%s", e.message);
+            goto out;
+        }
+        emit_error(&c, &e);
+        rc = 0;
+        goto warnings; /* names cannot be resolved without the plugins */
+    }
+    for (size_t i = 0; kpi_formulas_plugin_file(c.fe, i, &(const char *){0}, &n); i++)
+        counts->plugins++;
+
+    read_indicators(&c);
+    find_formula_field(&c);
+    c.compile_line = calloc(c.n_expr ? c.n_expr : 1, sizeof *c.compile_line);
+    c.compile_msg = calloc(c.n_expr ? c.n_expr : 1, sizeof *c.compile_msg);
+    if (!c.compile_line || !c.compile_msg) {
+        rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
+        goto out;
+    }
+    /* in file order, as the warnings are */
+    const struct kpi_indicator **order = malloc((counts->kpis ? counts->kpis : 1) * sizeof *order);
+    if (!order) {
+        rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < counts->kpis; i++)
+        order[i] = &ks[i];
+    for (size_t i = 1; i < counts->kpis; i++) { /* mostly in order already */
+        const struct kpi_indicator *x = order[i];
+        size_t j = i;
+        while (j > 0 && order[j - 1]->line > x->line)
+            order[j] = order[j - 1], j--;
+        order[j] = x;
+    }
+    for (size_t i = 0; i < counts->kpis && !c.rc; i++) {
+        check_kpi(&c, order[i]);
+        if (kpi_formulas_tripped(c.fe) && (c.rc = kpi_formulas_rebuild(c.fe, &e)))
+            break;
+    }
+    free(order);
+    if (c.rc) {
+        rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
+        goto out;
+    }
+warnings:;
+    size_t n_warn, total;
+    const char *const *w = kpi_dataset_warnings(c.ds, &n_warn, &total);
+    for (size_t i = 0; i < n_warn; i++)
+        emit_located(&c, KPI_SEVERITY_WARNING, w[i], NULL);
+    counts->warnings += total - n_warn;
+out:
+    for (size_t i = 0; c.compile_msg && i < c.n_expr; i++)
+        if (c.compile_msg[i] != compiles)
+            free(c.compile_msg[i]);
+    free(c.compile_msg);
+    free(c.compile_line);
+    free(c.indicators);
+    kpi_formulas_free(c.fe);
+    kpi_dataset_free(c.ds);
+    return rc;
+}
