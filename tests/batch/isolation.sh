@@ -29,7 +29,7 @@ mkdir -p "$T/ratchet"
 } > "$T/ratchet/indicators.csv"
 { echo 'indicator,period,input,value'; for i in 1 2 3 4 5; do echo "m$i,,x,1"; done; } > "$T/ratchet/actuals.csv"
 for mode in "--jobs 1" "--jobs 5" "--in-process"; do
-    run check "$T/ratchet" $mode > "$T/out.txt" 2>&1
+    run check "$T/ratchet" --evaluate $mode > "$T/out.txt" 2>&1
     ok=$(grep -c 'memory limit' "$T/out.txt")
     [ "$ok" = 4 ] || bad "ratchet $mode: $ok KPIs over the memory limit, want 4: $(head -c 600 "$T/out.txt")"
 done
@@ -66,7 +66,7 @@ mkdir -p "$T/busy"
 } > "$T/busy/indicators.csv"
 { echo 'indicator,period,input,value'; for i in $(seq 1 12); do echo "b$i,,x,1"; done; } > "$T/busy/actuals.csv"
 if [ -z "$WRAP" ]; then
-    run check "$T/busy" --jobs 12 --time-limit 1 --max-instructions 1000000000 > "$T/out.txt" 2>&1
+    run check "$T/busy" --evaluate --jobs 12 --time-limit 1 --max-instructions 1000000000 > "$T/out.txt" 2>&1
     n=$(grep -c 'time limit' "$T/out.txt")
     [ "$n" = 0 ] || bad "busy: $n ordinary KPIs failed the time limit: $(head -c 400 "$T/out.txt")"
 fi
