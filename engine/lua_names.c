@@ -189,8 +189,10 @@ static void mark_declarations(const char *text, const struct token *t, size_t n,
             for (; j < n && t[j].type == TOK_NAME; j++) {
                 decl[j] = true;
                 if (j + 3 < n && is_op(&t[j + 1], "<") && t[j + 2].type == TOK_NAME &&
-                    is_op(&t[j + 3], ">"))
-                    j += 3; /* an attribute: <const>, <close> */
+                    is_op(&t[j + 3], ">")) {
+                    decl[j + 2] = true; /* an attribute, <const> or <close>: no name */
+                    j += 3;
+                }
                 if (j + 1 < n && is_op(&t[j + 1], ","))
                     j++;
                 else
