@@ -740,6 +740,18 @@ static void push_compiled(kpi_formulas *fe, unsigned id)
             lua_pop(L, 1);                               /* [compiled, src, msg] */
     }
     lua_remove(L, -2);                                   /* [compiled, fn|msg] */
+    if (lua_type(L, -1) == LUA_TSTRING && strstr(lua_tostring(L, -1), "near ')'")) {
+        /* Maybe the ')' of the wrapping: without it Lua names the real
+         * spot ("a +": "unexpected symbol near <eof>"). */
+        lua_pushfstring(L, "return %s", text);           /* [compiled, msg, src3] */
+        src = lua_tolstring(L, -1, &m);
+        if (load_expression(fe, src, m) != LUA_OK) {     /* [compiled, msg, src3, msg3] */
+            lua_replace(L, -3);
+            lua_pop(L, 1);
+        } else {
+            lua_pop(L, 2);
+        }
+    }
     if (fe->compile_oom) {
         /* Out of memory is no property of the formula: not cached, and
          * the state is rebuilt before the next KPI. */
