@@ -27,6 +27,8 @@ struct checker {
     char *indicators;          /* the file's text, to place a formula's columns; NULL when
                                   it cannot be read or is not UTF-8 */
     int formula_field;         /* its column index, or -1 */
+    size_t *line_at;           /* offset of each line's start in it (line_at[0]: line 1) */
+    size_t n_lines;
     const struct kpi_indicator *k; /* the KPI whose names are being resolved */
     unsigned *compile_line;    /* per expression: 0 compiles, else Lua's line (1-based) */
     char **compile_msg;        /* per expression: Lua's message, or NULL */
@@ -153,6 +155,32 @@ static const char *line_start(const char *text, unsigned line)
     return p;
 }
 
+/* The start of line `line` of indicators.csv, or NULL: from the index of
+ * line starts, so that placing every finding of a large plan stays linear. */
+static const char *file_line(const struct checker *c, unsigned line)
+{
+    return c->line_at && line >= 1 && line <= c->n_lines ? c->indicators + c->line_at[line - 1]
+                                                         : NULL;
+}
+
+static void index_lines(struct checker *c)
+{
+    size_t n = 1;
+    if (!c->indicators)
+        return;
+    for (const char *p = c->indicators; (p = strchr(p, '\n')); p++)
+        n++;
+    if (!(c->line_at = malloc(n * sizeof *c->line_at))) {
+        free(c->indicators); /* no places then, only lines */
+        c->indicators = NULL;
+        return;
+    }
+    c->line_at[0] = 0;
+    c->n_lines = 1;
+    for (const char *p = c->indicators; (p = strchr(p, '\n')); p++)
+        c->line_at[c->n_lines++] = (size_t)(p + 1 - c->indicators);
+}
+
 /* Finds the formula column once, from the header. */
 static void find_formula_field(struct checker *c)
 {
@@ -183,10 +211,11 @@ static void find_formula_field(struct checker *c)
 static bool locate(const struct checker *c, const struct kpi_indicator *k, size_t at,
                    unsigned *line, unsigned *column)
 {
-    const char *p = c->indicators ? line_start(c->indicators, k->line) : NULL;
+    const char *p = file_line(c, k->line);
     const char *v = NULL;
     int q = 0;
 
+    const char *p0 = p;
     if (!p || c->formula_field < 0)
         return false;
     for (int i = 0; i <= c->formula_field; i++) {
@@ -198,7 +227,7 @@ static bool locate(const struct checker *c, const struct kpi_indicator *k, size_
         }
     }
     unsigned l = k->line, col = 1;
-    for (const char *s = line_start(c->indicators, k->line); s < v; s++)
+    for (const char *s = p0; s < v; s++)
         l += *s == '\n'; /* an earlier cell of the row may hold line breaks */
     /* columns count characters: those before v on its line */
     const char *ls = v;
@@ -512,6 +541,13 @@ static void emit_error(struct checker *c, const struct kpi_error *e)
     emit(c, &d);
 }
 
+static int by_line(const void *a, const void *b)
+{
+    const struct kpi_indicator *x = *(const struct kpi_indicator *const *)a;
+    const struct kpi_indicator *y = *(const struct kpi_indicator *const *)b;
+    return (x->line > y->line) - (x->line < y->line);
+}
+
 int kpi_check(const struct kpi_run_options *opt,
               void (*on_diagnostic)(void *ctx, const struct kpi_diagnostic *d), void *ctx,
               struct kpi_check_counts *counts, struct kpi_error *err)
@@ -565,6 +601,7 @@ int kpi_check(const struct kpi_run_options *opt,
         counts->plugins++;
 
     read_indicators(&c);
+    index_lines(&c);
     find_formula_field(&c);
     c.compile_line = calloc(c.n_expr ? c.n_expr : 1, sizeof *c.compile_line);
     c.compile_msg = calloc(c.n_expr ? c.n_expr : 1, sizeof *c.compile_msg);
@@ -580,13 +617,7 @@ int kpi_check(const struct kpi_run_options *opt,
     }
     for (size_t i = 0; i < counts->kpis; i++)
         order[i] = &ks[i];
-    for (size_t i = 1; i < counts->kpis; i++) { /* mostly in order already */
-        const struct kpi_indicator *x = order[i];
-        size_t j = i;
-        while (j > 0 && order[j - 1]->line > x->line)
-            order[j] = order[j - 1], j--;
-        order[j] = x;
-    }
+    qsort(order, counts->kpis, sizeof *order, by_line);
     for (size_t i = 0; i < counts->kpis && !c.rc; i++) {
         check_kpi(&c, order[i]);
         if (kpi_formulas_tripped(c.fe) && (c.rc = kpi_formulas_rebuild(c.fe, &e)))
@@ -610,6 +641,7 @@ out:
     free(c.compile_msg);
     free(c.compile_line);
     free(c.indicators);
+    free(c.line_at);
     kpi_formulas_free(c.fe);
     kpi_dataset_free(c.ds);
     return rc;

@@ -28,6 +28,8 @@
 #endif
 
 #define FAILURES_SHOWN 20
+/* Findings of `check` shown in full, of each severity (all are counted). */
+#define FINDINGS_SHOWN 100
 
 struct cli {
     FILE *out, *errs;
@@ -36,6 +38,7 @@ struct cli {
     bool bar;
     double started, last_bar;
     size_t last_done;
+    size_t shown[2];  /* check's findings printed, by enum kpi_severity */
 };
 
 /* ---- what people read ---------------------------------------------------
@@ -541,6 +544,8 @@ static void print_diagnostic(void *ctx, const struct kpi_diagnostic *d)
         log_end(c);
         return;
     }
+    if (c->shown[d->severity]++ >= FINDINGS_SHOWN)
+        return;
     fputs(where, c->errs);
     fprintf(c->errs, "%s: ", sev);
     put_visible(c->errs, text);
@@ -578,6 +583,10 @@ static int cmd_check(struct cli *c)
         return KPI_EXIT_INPUT;
     }
     rc = counts.errors ? KPI_EXIT_INPUT : counts.warnings ? KPI_EXIT_KPIS : KPI_EXIT_OK;
+    for (int sev = 0; sev < 2 && !c->cl.log_json; sev++)
+        if (c->shown[sev] > FINDINGS_SHOWN)
+            print_line(c->errs, "kpieval: ... and %zu more %s not shown (--log json lists all)",
+                       c->shown[sev] - FINDINGS_SHOWN, sev ? "warnings" : "errors");
     if (!c->cl.quiet && !c->cl.log_json && counts.kpis)
         print_line(c->out, "checked %zu KPIs (%zu distinct formulas) with %zu plugin files: "
                            "%zu error%s, %zu warning%s",
