@@ -16,8 +16,9 @@
 #       so `$ echo $?` shows an exit status.
 #   <!-- doc-test: file PATH -->    the next fenced block is written to PATH
 #   <!-- doc-test: append PATH -->  the next fenced block is added to PATH
-#   <!-- doc-test: pending -->      the next fenced block is not run: it shows
-#       a feature not merged yet; remove the marker once it is.
+#   <!-- doc-test: pending -->      the next fenced block is not run (nor
+#       written, when a file or append marker follows on the next line): it
+#       shows a feature not merged yet; remove the marker once it is.
 # Other fenced blocks (```sh, ```lua, ```csv) are text only.
 #
 # The standard library's folder, wherever this build finds it, is printed as
@@ -47,22 +48,34 @@ MARK = re.compile(r"^<!--\s*doc-test:\s*(pending|file|append)\s*(.*?)\s*-->\s*$"
 FENCE = re.compile(r"^(`{3,})\s*([\w-]*)")
 
 def parse(path):
-    """The steps of a guide: (kind, argument, body lines, line number);
-    kind is console, file, append or pending."""
+    """The steps of a guide: (kind, argument, body lines, line number, pending);
+    kind is console, file, append or text (a block only a pending marker
+    named)."""
     lines = open(path, encoding="utf-8").read().split("\n")
-    steps, mark, i = [], None, 0
+    steps, mark, pending, i = [], None, None, 0
+
+    def dangling(at):
+        fail("%s:%d: marker not followed by a fenced block" % (path, at))
+
     while i < len(lines):
         m, f = MARK.match(lines[i]), FENCE.match(lines[i])
+        if m and m.group(1) == "pending":
+            if pending or mark:
+                dangling((pending or mark)[-1])
+                mark = None
+            pending = (i + 1,)
+            i += 1
+            continue
         if m:
             if mark:
-                fail("%s:%d: marker not followed by a fenced block" % (path, mark[2]))
+                dangling(mark[2])
             mark = (m.group(1), m.group(2), i + 1)
             i += 1
             continue
         if not f:
-            if mark and lines[i].strip():
-                fail("%s:%d: marker not followed by a fenced block" % (path, mark[2]))
-                mark = None
+            if (mark or pending) and lines[i].strip():
+                dangling((mark or pending)[-1])
+                mark = pending = None
             i += 1
             continue
         fence, lang, at = f.group(1), f.group(2), i + 1
@@ -74,19 +87,19 @@ def parse(path):
         i += 1
         if mark:
             kind, arg = mark[0], mark[1]
-            if kind == "pending":
-                arg = lang
-            mark = None
         elif lang == "console":
             kind, arg = "console", ""
+        elif pending:
+            kind, arg = "text", lang
         else:
             continue
         if kind in ("file", "append") and not arg:
             fail("%s:%d: doc-test: %s needs a path" % (path, at, kind))
-            continue
-        steps.append((kind, arg, body, at))
-    if mark:
-        fail("%s:%d: marker not followed by a fenced block" % (path, mark[2]))
+        else:
+            steps.append((kind, arg, body, at, bool(pending)))
+        mark = pending = None
+    if mark or pending:
+        dangling((mark or pending)[-1])
     return steps
 
 def commands(body, where):
@@ -161,11 +174,11 @@ for doc in ("docs/formulas.md", "docs/formulas.ko.md"):
     for d in ("datasets", "examples"):
         shutil.copytree(os.path.join(src, d), os.path.join(work, d), symlinks=True)
     steps = parse(path)
-    shown[doc] = [(kind, arg, body) for kind, arg, body, _ in steps]
+    shown[doc] = [(kind, arg, body, pending) for kind, arg, body, _, pending in steps]
     n_run = n_pending = 0
-    for kind, arg, body, at in steps:
+    for kind, arg, body, at, pending in steps:
         where = "%s:%d" % (doc, at)
-        if kind == "pending":
+        if pending:
             n_pending += 1
             continue
         if kind in ("file", "append"):
