@@ -118,21 +118,29 @@ printf -- '-- ratio(a, b): a over b, not in percent\nreturn function(a, b) retur
     >"$tmp/plugins/ratio.lua"
 run formulas "$tmp/plugins"
 expect "formulas: the standard library, then DIR, with shadowing" 0 "$std (standard library)
-  growth(current, previous)   percent change from previous to current, (current - previous) / |previous| * 100
-  percent_of(value, percent)  value * percent / 100, e.g. a target set at 110% of last year's count
-  progress(actual, plan)      actual against plan in percent, actual / plan * 100; plan must be > 0
-  ratio(part, whole)          part as a percentage of whole, part / whole * 100
+  cap(x, hi)                          x, but at most hi, e.g. cap(ratio(enrolled, places), 100) for a rate that may not pass 100
+  clamp(x, lo, hi)                    x held within lo and hi, e.g. clamp(growth(sales, sales_2018), 0, 100)
+  count(x1, x2, ...)                  how many arguments are true or a number greater than 0, e.g. quarters that held an event
+  floor_at(x, lo)                     x, but at least lo, e.g. floor_at(growth(visitors, visitors_2018), 0) counts a fall as 0
+  growth(current, previous)           percent change from previous to current, (current - previous) / |previous| * 100
+  mean(x1, x2, ...)                   the average (평균) of one or more numbers, their sum divided by how many there are
+  per_capita(count, population, per)  count / population * per; per person (1인당) when per is left out, or per 1000, 100000 people
+  percent_of(value, percent)          value * percent / 100, e.g. a target set at 110% of last year's count
+  progress(actual, plan)              actual against plan in percent, actual / plan * 100; plan must be > 0
+  ratio(part, whole)                  part as a percentage of whole, part / whole * 100
     shadowed by $tmp/plugins/ratio.lua
-  sum(x1, x2, ...)            the total of one or more numbers, e.g. attendees of several programmes
+  reduction(current, previous)        percent decrease (감소율) from previous to current, (previous - current) / previous * 100
+  sum(x1, x2, ...)                    the total of one or more numbers, e.g. attendees of several programmes
+  weighted_mean(v1, w1, v2, w2, ...)  the average of values v weighted by w, sum(v * w) / sum(w); weights >= 0
 $tmp/plugins
-  ratio(a, b)                 a over b, not in percent
+  ratio(a, b)                         a over b, not in percent
     shadows $std/ratio.lua
 " ""
 
 run formulas "$src/examples/city-services"
 tail -2 "$tmp/last.stdout" >"$tmp/tail"
 printf '%s\n' "$src/examples/city-services/formulas" \
-    "  per_quarter(q1, q2, q3, q4)  the year's total of four quarterly counts" >"$tmp/want"
+    "  per_quarter(q1, q2, q3, q4)         the year's total of four quarterly counts" >"$tmp/want"
 [ "$(rc)" = 0 ] && cmp -s "$tmp/want" "$tmp/tail" &&
     ok "formulas: a dataset folder's formulas/" || fail "formulas DATASET: $(cat "$tmp/tail")"
 
