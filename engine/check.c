@@ -343,8 +343,17 @@ static const char *suggestion(struct checker *c, const char *name, bool scoring,
         for (size_t i = 0; i < sizeof scoring_names / sizeof scoring_names[0]; i++)
             kpi_suggest_offer(&s, scoring_names[i], 0);
     } else {
+        /* the inputs, but those the formula reads itself (suggest.h) */
         input_list(k, list, sizeof list);
-        kpi_suggest_offer_list(&s, list, ", ");
+        for (char *p = list; *p;) {
+            size_t n = strcspn(p, ",");
+            char save = p[n];
+            p[n] = '\0';
+            if (!kpi_text_has_word(k->formula, p))
+                kpi_suggest_offer_list(&s, p, " ");
+            p[n] = save;
+            p += n + strspn(p + n, ", ");
+        }
         kpi_suggest_offer(&s, "kpi", 0);
     }
     kpi_formulas_offer_names(c->fe, &s);

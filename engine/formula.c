@@ -216,10 +216,22 @@ static void suggest_name(lua_State *L, kpi_formulas *fe, const char *key, bool s
         for (size_t i = 0; i < sizeof scoring_names / sizeof scoring_names[0]; i++)
             kpi_suggest_offer(&s, scoring_names[i], 0);
     }
+    /* An input the formula reads itself is no misspelling of another it
+     * reads (events_q4 missing beside events_q1 is a gap in the data). */
     for (unsigned i = 0; !scoring && k && i < k->n_inputs; i++)
-        kpi_suggest_offer(&s, k->inputs[i].name, 0);
-    if (!scoring && k)
-        kpi_suggest_offer_list(&s, k->declared, ";");
+        if (!kpi_text_has_word(k->formula, k->inputs[i].name))
+            kpi_suggest_offer(&s, k->inputs[i].name, 0);
+    for (const char *p = !scoring && k ? k->declared : NULL; p && *p;) {
+        char name[KPI_SUGGEST_NAME_MAX + 1];
+        size_t n = strcspn(p, ";");
+        if (n < sizeof name) {
+            memcpy(name, p, n);
+            name[n] = '\0';
+            if (!kpi_text_has_word(k->formula, name))
+                kpi_suggest_offer_list(&s, name, ";");
+        }
+        p += n + (p[n] == ';');
+    }
     for (size_t i = 0; i < fe->n_sources; i++)
         kpi_suggest_offer(&s, fe->sources[i].name, 0);
     if (!scoring)

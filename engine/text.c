@@ -222,6 +222,20 @@ bool kpi_text_is_lua_name(const char *s)
     return true;
 }
 
+static bool word_char(char c)
+{
+    return c == '_' || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+bool kpi_text_has_word(const char *text, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = n ? strstr(text, word) : NULL; p; p = strstr(p + 1, word))
+        if ((p == text || !word_char(p[-1])) && !word_char(p[n]))
+            return true;
+    return false;
+}
+
 bool kpi_text_list_has(const char *list, const char *name)
 {
     size_t n = strlen(name);

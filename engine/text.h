@@ -70,6 +70,10 @@ bool kpi_text_cp949_verdict(const struct kpi_cp949_guess *g);
 /* True for [A-Za-z_][A-Za-z0-9_]* that is not a Lua keyword. */
 bool kpi_text_is_lua_name(const char *s);
 
+/* True when word occurs in text as a whole word: not inside a longer run
+ * of [A-Za-z0-9_]. */
+bool kpi_text_has_word(const char *text, const char *word);
+
 /* True when name is one of the entries of list, names joined by ';'. */
 bool kpi_text_list_has(const char *list, const char *name);
 
