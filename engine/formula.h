@@ -63,6 +63,12 @@ int kpi_formulas_rebuild(kpi_formulas *fe, struct kpi_error *err);
 
 #define KPI_MESSAGE_MAX 512
 
+/* The result rows of every KPI of the dataset (kpi_dataset_indicators()
+ * order), read-only, for kpi_value(): a composite KPI reads the actuals of
+ * KPIs of earlier levels of the plan there, and is `error` without running
+ * when one of them is not ok. Borrowed; NULL: no KPI's value is there. */
+void kpi_formulas_set_rows(kpi_formulas *fe, const struct kpi_result *rows);
+
 /* Runs k's formula. Returns the status; sets *actual when ok; otherwise
  * writes the reason into msg. A formula that does not compile gives
  * KPI_STATUS_INVALID. */

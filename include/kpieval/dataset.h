@@ -71,6 +71,13 @@ struct kpi_indicator {
     unsigned char direction;  /* enum kpi_direction */
     unsigned char scoring;    /* enum kpi_scoring */
     bool has_baseline;
+    /* Composite KPIs: the ids of the KPIs the formula reads with
+     * kpi_value("ID"), each once, in the order first read (found in the
+     * text when the dataset is built; docs/formats.md). KPIs of one
+     * formula text share the array. An `invalid` KPI reads nothing, but
+     * keeps the list for the reports. */
+    const char *const *deps;
+    unsigned n_deps;
 };
 
 /* A node of the department tree; nodes are in tree order (a department
