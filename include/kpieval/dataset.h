@@ -125,7 +125,12 @@ unsigned kpi_shard_of(const char *top_level, unsigned count);
 
 /* Keeps only the top-level departments of shard `index` of `count`, with
  * everything beneath them, and their KPIs; department numbers stay those
- * of the whole tree. Returns 0 or a negative KPI_E*. */
+ * of the whole tree. A composite KPI is kept with the KPIs it reads: top-
+ * level departments tied by a KPI under one reading a KPI under another
+ * (directly or through others) are one group, in the shard of the group's
+ * first name in byte order (kpi_shard_of of it), so a shard may hold a
+ * top-level department that kpi_shard_of alone would put elsewhere.
+ * Returns 0 or a negative KPI_E*. */
 int kpi_dataset_keep_shard(kpi_dataset *ds, unsigned index, unsigned count,
                            struct kpi_error *err);
 
