@@ -148,9 +148,10 @@ const char *kpi_column_dependency(const struct kpi_report *rep, size_t i, unsign
     if (r && r->status == KPI_STATUS_OK && r->has_actual)
         snprintf(buf, size, "kpi_value('%s')=%s", k->deps[j],
                  kpi_text_format_number(r->actual, num));
-    else
+    else /* the status as the status column shows it, in the report's language */
         snprintf(buf, size, "kpi_value('%s')=(%s)", k->deps[j],
-                 r ? kpi_status_name(r->status) : "not in this report");
+                 kpi_word(rep->params ? rep->params->lang : KPI_LANG_EN,
+                          r ? kpi_status_name(r->status) : "not in this report"));
     return buf;
 }
 

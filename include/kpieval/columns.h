@@ -77,7 +77,8 @@ const char *kpi_column_unreadable(const struct kpi_indicator *k, size_t i, const
  * shows it after its inputs: dependency j (below kpi->n_deps) of KPI row
  * i of rep, "kpi_value('ID')=VALUE", VALUE the actual in the number
  * format of the inputs (what the formula read), or the dependency's status
- * in parentheses when it has no value to read: "kpi_value('ID')=(missing)".
+ * in parentheses, in the report's language, when it has no value to read:
+ * "kpi_value('ID')=(missing)".
  * Written into buf (cut to size); returns buf. */
 #define KPI_DEPENDENCY_BUF 1024
 const char *kpi_column_dependency(const struct kpi_report *rep, size_t i, unsigned j, char *buf,
