@@ -232,6 +232,46 @@ static void test_plan_long_chain(void **state)
     free(formulas);
 }
 
+/* A shard keeps a composite KPI with what it reads, transitively: c reads
+ * b, which reads a, so a, b and c go to a's shard (the first name), d to
+ * its own; the shard's plan is the whole plan's three levels. */
+static void test_plan_shard_keeps_dependencies_together(void **state)
+{
+    static const struct row rows[] = {
+        {"KA", "a", "x"},
+        {"KB", "b/sub", "kpi_value('KA') + 1"},
+        {"KC", "c", "kpi_value('KB') * 2"},
+        {"KD", "d", "y"},
+    };
+    unsigned count = 2; /* a count that hashes a, b and c apart from each other's shard */
+    while (kpi_shard_of("a", count) == kpi_shard_of("b", count) ||
+           kpi_shard_of("a", count) == kpi_shard_of("c", count))
+        count++;
+    (void)state;
+    for (unsigned index = 1; index <= count; index++) {
+        kpi_dataset *ds = dataset_from(rows, sizeof rows / sizeof rows[0]);
+        struct kpi_error err = {0};
+        kpi_plan *plan = NULL;
+        size_t n;
+        char ids[32] = "";
+        assert_int_equal(kpi_dataset_keep_shard(ds, index, count, &err), 0);
+        const struct kpi_indicator *ks = kpi_dataset_indicators(ds, &n);
+        for (size_t i = 0; i < n; i++)
+            snprintf(ids + strlen(ids), sizeof ids - strlen(ids), "%s ", ks[i].id);
+        char expected[32] = "";
+        if (index == kpi_shard_of("a", count))
+            strcat(expected, "KA KB KC ");
+        if (index == kpi_shard_of("d", count))
+            strcat(expected, "KD ");
+        assert_string_equal(ids, expected);
+        assert_int_equal(kpi_plan_new(ds, &plan, &err), 0);
+        if (index == kpi_shard_of("a", count))
+            assert_int_equal(kpi_plan_levels(plan), 3);
+        kpi_plan_free(plan);
+        kpi_dataset_free(ds);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -240,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_plan_composites_in_levels),
         cmocka_unit_test(test_plan_cycles_read_nothing),
         cmocka_unit_test(test_plan_long_chain),
+        cmocka_unit_test(test_plan_shard_keeps_dependencies_together),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
