@@ -3,7 +3,8 @@
  * formulas, and evaluates one KPI at a time in a fresh environment.
  *
  * Provides kpi_formulas (opaque; _new/_free) over one kpi_sandbox: name
- * resolution (inputs, kpi, plugins, library), the `missing` rule, and the
+ * resolution (inputs, kpi, kpi_value, plugins, library), the `missing`
+ * rule, a composite KPI's reads of the rows of earlier levels, and the
  * conversion of Lua errors into messages that name the KPI. Relies on the
  * sandbox and the dataset model. Memory: messages are written into the
  * caller's buffer.
