@@ -33,7 +33,8 @@ static size_t assign_levels(const kpi_dataset *ds, unsigned *level)
     size_t n, n_edges = 0, head = 0, tail = 0, levels = 1;
     const struct kpi_indicator *ks = kpi_dataset_indicators(ds, &n);
     unsigned *waiting = calloc(n, sizeof *waiting); /* dependencies not yet placed */
-    unsigned *first = calloc(n + 1, sizeof *first); /* readers of j: readers[first[j]..first[j+1]) */
+    unsigned *first =
+        calloc(n + 1, sizeof *first); /* readers of j: readers[first[j]..first[j+1]) */
     unsigned *queue = malloc(n * sizeof *queue), *readers = NULL, j;
 
     if (!waiting || !first || !queue)

@@ -22,7 +22,7 @@ static int join(void *ctx, const char *id, size_t len)
 
 struct scan_case {
     const char *text;
-    const char *ids;     /* found, in text order, '|' between */
+    const char *ids; /* found, in text order, '|' between */
     size_t uses, not_literal;
 };
 
@@ -35,20 +35,20 @@ static const struct scan_case cases[] = {
     {"x --[==[ ]] kpi_value('A') ]==] + 1", "", 0, 0},
     {"'kpi_value(\"A\")' .. \"kpi_value('B')\" .. [[kpi_value('C')]]", "", 0, 0},
     {"\"a \\\" kpi_value('A')\" .. kpi_value('B')", "B", 1, 0},
-    {"\"x\" .. kpi_value('A')", "A", 1, 0},             /* after .., the function */
-    {"t.kpi_value('A') + t:kpi_value('B')", "", 0, 0},  /* fields, not the function */
+    {"\"x\" .. kpi_value('A')", "A", 1, 0},            /* after .., the function */
+    {"t.kpi_value('A') + t:kpi_value('B')", "", 0, 0}, /* fields, not the function */
     {"_ENV.kpi_value('A')", "", 0, 0},
-    {"my_kpi_value('A') + kpi_values('B')", "", 0, 0},  /* other names */
+    {"my_kpi_value('A') + kpi_values('B')", "", 0, 0}, /* other names */
     {"kpi_value(id)", "", 1, 1},
     {"kpi_value('A' .. 'B')", "", 1, 1},
     {"kpi_value(('A'))", "", 1, 1},
-    {"kpi_value('A\\x41')", "", 1, 1},                  /* an escape: not plain */
+    {"kpi_value('A\\x41')", "", 1, 1}, /* an escape: not plain */
     {"kpi_value([[A]])", "", 1, 1},
     {"local f = kpi_value; return f('A')", "", 1, 1},
     {"kpi_value", "", 1, 1},
     {"kpi_value('A', 'B')", "", 1, 1},
     {"kpi_value( -- the regular course\n 'A' )", "A", 1, 0},
-    {"kpi_value('A", "", 1, 1},                         /* unterminated */
+    {"kpi_value('A", "", 1, 1}, /* unterminated */
 };
 
 static void test_references_scan_cases(void **state)
@@ -60,9 +60,9 @@ static void test_references_scan_cases(void **state)
         assert_int_equal(kpi_refs_scan(cases[i].text, &found, join, ids), 0);
         if (strcmp(ids, cases[i].ids) || found.uses != cases[i].uses ||
             found.not_literal != cases[i].not_literal)
-            fail_msg("%s: ids '%s' uses %zu not literal %zu; expected '%s' %zu %zu",
-                     cases[i].text, ids, found.uses, found.not_literal, cases[i].ids,
-                     cases[i].uses, cases[i].not_literal);
+            fail_msg("%s: ids '%s' uses %zu not literal %zu; expected '%s' %zu %zu", cases[i].text,
+                     ids, found.uses, found.not_literal, cases[i].ids, cases[i].uses,
+                     cases[i].not_literal);
     }
 }
 
