@@ -615,12 +615,12 @@ out:
 /* What the text of one formula (or scoring expression) reads, found once
  * for every KPI that shares the text. */
 struct text_refs {
-    const char **ids;      /* the KPIs read, each once, in the order first read */
+    const char **ids; /* the KPIs read, each once, in the order first read */
     unsigned n;
     bool scanned;
-    size_t uses;           /* uses of kpi_value outside strings and comments */
+    size_t uses; /* uses of kpi_value outside strings and comments */
     size_t not_literal;
-    const char *unknown;   /* the first id that is no KPI, or NULL */
+    const char *unknown;    /* the first id that is no KPI, or NULL */
     const char *suggestion; /* the id nearest to it, or NULL */
 };
 
@@ -629,7 +629,7 @@ struct ref_collector {
     struct kpi_strmap seen; /* ids read so far in this text */
     const char **ids;
     size_t n, cap;
-    char *id;               /* the id being looked up, terminated */
+    char *id; /* the id being looked up, terminated */
     size_t cap_id;
     const char *unknown;
 };
@@ -723,12 +723,11 @@ static int find_dependencies(kpi_dataset *ds, struct kpi_error *err)
         if (r->not_literal)
             set_invalid(ds, k,
                         INDICATORS ":%u: " KPI_REF_FUNCTION " needs the KPI id as a quoted "
-                        "literal, so the plan can order it",
+                                   "literal, so the plan can order it",
                         k->line);
         if (r->unknown)
-            set_invalid(ds, k, INDICATORS ":%u: " KPI_REF_FUNCTION ": no KPI '%s'%s%s%s",
-                        k->line, kpi_model_clip(r->unknown, c),
-                        r->suggestion ? "; did you mean '" : "",
+            set_invalid(ds, k, INDICATORS ":%u: " KPI_REF_FUNCTION ": no KPI '%s'%s%s%s", k->line,
+                        kpi_model_clip(r->unknown, c), r->suggestion ? "; did you mean '" : "",
                         r->suggestion ? r->suggestion : "", r->suggestion ? "'?" : "");
         for (unsigned d = 0; d < k->n_deps; d++)
             if (k->deps[d] == k->id)
@@ -744,7 +743,7 @@ static int find_dependencies(kpi_dataset *ds, struct kpi_error *err)
         if (r->uses)
             set_invalid(ds, k,
                         INDICATORS ":%u: a scoring expression cannot call " KPI_REF_FUNCTION
-                        "; read the other KPI in the formula",
+                                   "; read the other KPI in the formula",
                         k->line);
     }
 out:

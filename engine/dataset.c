@@ -386,9 +386,9 @@ int kpi_dataset_keep_shard(kpi_dataset *ds, unsigned index, unsigned count,
     for (size_t d = 0; d < n_deps; d++) {
         struct kpi_department *dep = &ds->departments[d];
         if (dep->depth == 0)
-            keep = kpi_shard_of(ds->departments[composite ? group_root(group, (unsigned)d)
-                                                          : d].path,
-                                count) == index;
+            keep =
+                kpi_shard_of(ds->departments[composite ? group_root(group, (unsigned)d) : d].path,
+                             count) == index;
         new_id[d] = keep ? (unsigned)kept : KPI_NONE;
         if (!keep)
             continue;

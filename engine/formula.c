@@ -48,7 +48,7 @@ struct kpi_formulas {
 
     const struct kpi_indicator *current;
     enum mode mode;
-    char missing[64];       /* first name found nowhere, or "" */
+    char missing[64]; /* first name found nowhere, or "" */
 };
 
 /* ---- messages ----------------------------------------------------------- */
@@ -174,8 +174,9 @@ static int kpi_value_function(lua_State *L)
     while (k && d < k->n_deps && strcmp(k->deps[d], id))
         d++;
     if (!k || d == k->n_deps)
-        return luaL_error(L, KPI_REF_FUNCTION ": '%s' is not among the KPIs this formula "
-                             "names as a quoted literal",
+        return luaL_error(L,
+                          KPI_REF_FUNCTION ": '%s' is not among the KPIs this formula "
+                                           "names as a quoted literal",
                           id);
     const struct kpi_result *r = dependency_row(fe, id);
     if (!r || r->status != KPI_STATUS_OK)
@@ -187,9 +188,9 @@ static int kpi_value_function(lua_State *L)
 /* Standard Lua names left out of the sandbox on purpose: using one is an
  * error that says so, not a missing input. */
 static const char *const forbidden_names[] = {
-    "_G",   "collectgarbage", "coroutine", "debug",   "dofile", "getfenv", "io",
-    "load", "loadfile",       "loadstring", "module", "next",   "os",      "package",
-    "print", "rawset",        "require",   "setfenv", "warn",   NULL,
+    "_G",    "collectgarbage", "coroutine",  "debug",   "dofile", "getfenv", "io",
+    "load",  "loadfile",       "loadstring", "module",  "next",   "os",      "package",
+    "print", "rawset",         "require",    "setfenv", "warn",   NULL,
 };
 
 /* __index of the environments: upvalue 1 is the kpi_formulas, upvalue 2
@@ -220,11 +221,11 @@ static int resolve_name(lua_State *L)
         if (fe->mode == MODE_SCORING)
             return luaL_error(L, "'" KPI_REF_FUNCTION "' is not available to scoring "
                                  "expressions; read the other KPI in the formula");
-        lua_pushlightuserdata(L, fe);                  /* [env, key, fe] */
-        lua_pushcclosure(L, kpi_value_function, 1);    /* [env, key, fn] */
+        lua_pushlightuserdata(L, fe);               /* [env, key, fe] */
+        lua_pushcclosure(L, kpi_value_function, 1); /* [env, key, fn] */
         lua_pushvalue(L, 2);
         lua_pushvalue(L, -2);
-        lua_rawset(L, 1);                              /* env.kpi_value = fn */
+        lua_rawset(L, 1); /* env.kpi_value = fn */
         return 1;
     }
     lua_rawgeti(L, LUA_REGISTRYINDEX, fe->plugins_ref);
@@ -246,8 +247,10 @@ static int resolve_name(lua_State *L)
     if (!formula_env)
         return 0; /* plugins see nil, as ordinary Lua code would */
     if (fe->mode == MODE_SCORING)
-        return luaL_error(L, "unknown name '%s' (scoring expressions see actual, target, "
-                             "baseline, kpi, plugins and the library)", key);
+        return luaL_error(L,
+                          "unknown name '%s' (scoring expressions see actual, target, "
+                          "baseline, kpi, plugins and the library)",
+                          key);
     if (!fe->missing[0])
         snprintf(fe->missing, sizeof fe->missing, "%s", key);
     return luaL_error(L, "input '%s' missing", key);
@@ -688,7 +691,7 @@ static void push_compiled(kpi_formulas *fe, unsigned id)
         else
             lua_pop(L, 1);                               /* [compiled, src, msg] */
     }
-    lua_remove(L, -2);                                   /* [compiled, fn|msg] */
+    lua_remove(L, -2); /* [compiled, fn|msg] */
     if (fe->compile_oom) {
         /* Out of memory is no property of the formula: not cached, and
          * the state is rebuilt before the next KPI. */
@@ -741,8 +744,8 @@ static enum kpi_status run_expression(kpi_formulas *fe, const struct kpi_indicat
         snprintf(msg, KPI_MESSAGE_MAX, "%s: %s stopped: time limit of %g s exceeded", k->id, what,
                  lim->seconds);
     } else if (trip == KPI_TRIP_MEMORY) {
-        snprintf(msg, KPI_MESSAGE_MAX, "%s: %s stopped: memory limit of %zu bytes exceeded",
-                 k->id, what, lim->memory);
+        snprintf(msg, KPI_MESSAGE_MAX, "%s: %s stopped: memory limit of %zu bytes exceeded", k->id,
+                 what, lim->memory);
     } else if (fe->missing[0]) {
         const char *period = kpi_dataset_period(fe->ds);
         snprintf(msg, KPI_MESSAGE_MAX, "input '%s' missing for '%s'%s%s%s", fe->missing, k->id,
@@ -949,8 +952,8 @@ static bool dependency_failed(const kpi_formulas *fe, const struct kpi_indicator
         if (r->status == KPI_STATUS_OK)
             continue;
         /* Its own reason, short: the whole of it is on its own row. */
-        snprintf(msg, KPI_MESSAGE_MAX, "dependency '%s' %s: %.200s", k->deps[d],
-                 is[r->status], r->message ? r->message : kpi_status_name(r->status));
+        snprintf(msg, KPI_MESSAGE_MAX, "dependency '%s' %s: %.200s", k->deps[d], is[r->status],
+                 r->message ? r->message : kpi_status_name(r->status));
         return true;
     }
     return false;

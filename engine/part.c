@@ -804,8 +804,8 @@ int kpi_part_read(struct part *p, struct kpi_arena *a, struct kpi_error *err)
     if (ok && !ended)
         return kpi_error_at(err, KPI_EINPUT, path, 0, 0,
                             "%s: changed since its run wrote it (cut short)", path);
-    if (!ok || pending_inputs || pending_reads || !p->params.dataset || p->count < 1 || p->index < 1 ||
-        p->index > p->count || !p->grades.n)
+    if (!ok || pending_inputs || pending_reads || !p->params.dataset || p->count < 1 ||
+        p->index < 1 || p->index > p->count || !p->grades.n)
         return kpi_error_at(err, KPI_EINPUT, path, lineno <= UINT_MAX ? (unsigned)lineno : 0, 0,
                             "%s:%lu: not a kpieval shard model", path, lineno);
     p->params.grades = &p->grades;

@@ -19,21 +19,21 @@
 
 /* What a cell holds, and so how each format writes it. */
 enum kpi_cell_type {
-    KPI_CELL_ABSENT, /* nothing: JSON leaves the key out (CSV has no such column) */
-    KPI_CELL_NULL,   /* no value: CSV empty, JSON null */
-    KPI_CELL_TEXT,   /* text from the inputs: CSV in its visible form, JSON a string */
-    KPI_CELL_WORD,   /* a keyword of kpieval's own (status, direction, band): English,
-                        translated by the writers of reports people read (words.h) */
-    KPI_CELL_NUMBER, /* CSV the report number format, JSON exact */
+    KPI_CELL_ABSENT,  /* nothing: JSON leaves the key out (CSV has no such column) */
+    KPI_CELL_NULL,    /* no value: CSV empty, JSON null */
+    KPI_CELL_TEXT,    /* text from the inputs: CSV in its visible form, JSON a string */
+    KPI_CELL_WORD,    /* a keyword of kpieval's own (status, direction, band): English,
+                         translated by the writers of reports people read (words.h) */
+    KPI_CELL_NUMBER,  /* CSV the report number format, JSON exact */
     KPI_CELL_MEASURE, /* a measured value: CSV a whole number, or two decimals
                          like a rate; JSON exact */
-    KPI_CELL_RATE,   /* an achievement: CSV two decimals, JSON exact */
-    KPI_CELL_COUNT,  /* a whole number */
-    KPI_CELL_INPUTS, /* a KPI's inputs: CSV "a=1; b=2", JSON {"a": 1, "b": 2} */
-    KPI_CELL_LINES,  /* the input lines: JSON {"a": 14} */
-    KPI_CELL_CELLS,  /* the unreadable cells as written: JSON {"target": "x"} */
-    KPI_CELL_EXTRA,  /* the extra columns of indicators.csv: JSON {"owner": "kim"} */
-    KPI_CELL_DEPENDS /* the KPIs a composite KPI reads: JSON ["1-1.regular"] */
+    KPI_CELL_RATE,    /* an achievement: CSV two decimals, JSON exact */
+    KPI_CELL_COUNT,   /* a whole number */
+    KPI_CELL_INPUTS,  /* a KPI's inputs: CSV "a=1; b=2", JSON {"a": 1, "b": 2} */
+    KPI_CELL_LINES,   /* the input lines: JSON {"a": 14} */
+    KPI_CELL_CELLS,   /* the unreadable cells as written: JSON {"target": "x"} */
+    KPI_CELL_EXTRA,   /* the extra columns of indicators.csv: JSON {"owner": "kim"} */
+    KPI_CELL_DEPENDS  /* the KPIs a composite KPI reads: JSON ["1-1.regular"] */
 };
 
 /* Which formats show a column. KPI_COL_SPREAD: a KPI_CELL_EXTRA column is

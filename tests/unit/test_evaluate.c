@@ -195,14 +195,14 @@ static void test_evaluate_all_at_once(void **state)
 static const struct {
     const char *id, *target, *formula;
 } composites[] = {
-    {"C1", "65", "employed / eligible * 100"}, /* 1317 / 2000 * 100 = 65.85 */
-    {"C2", "100", "kpi_value(\"C1\") * 2"},     /* 131.7 */
+    {"C1", "65", "employed / eligible * 100"},           /* 1317 / 2000 * 100 = 65.85 */
+    {"C2", "100", "kpi_value(\"C1\") * 2"},              /* 131.7 */
     {"C3", "50", "kpi_value('C2') - kpi_value(\"C1\")"}, /* 131.7 - 65.85 = 65.85 */
-    {"C4", "1", "zz"},                          /* missing */
+    {"C4", "1", "zz"},                                   /* missing */
     {"C5", "1", "kpi_value('C4') + 1"},
     {"C6", "1", "kpi_value('C5')"},
-    {"C7", "1", "_ENV.kpi_value('C1')"},        /* not found by the scanner: no dependency */
-    {"C8", "-5", "1"},                          /* the ratio rule cannot score it */
+    {"C7", "1", "_ENV.kpi_value('C1')"}, /* not found by the scanner: no dependency */
+    {"C8", "-5", "1"},                   /* the ratio rule cannot score it */
     {"C9", "1", "kpi_value('C8')"},
 };
 
@@ -219,7 +219,9 @@ static void evaluate_composites(bool in_process)
 
     assert_int_equal(kpi_builder_new(NULL, &b, &err), 0);
     for (size_t i = 0; i < sizeof composites / sizeof composites[0]; i++) {
-        struct kpi_indicator_spec spec = {.id = composites[i].id, .name = "n", .department = "a",
+        struct kpi_indicator_spec spec = {.id = composites[i].id,
+                                          .name = "n",
+                                          .department = "a",
                                           .target = composites[i].target,
                                           .formula = composites[i].formula};
         assert_int_equal(kpi_builder_add_indicator(b, &spec, &err), 0);
@@ -255,8 +257,7 @@ static void evaluate_composites(bool in_process)
     assert_int_equal(rows[3].status, KPI_STATUS_MISSING);
     assert_int_equal(rows[4].status, KPI_STATUS_ERROR);
     assert_false(rows[4].has_actual);
-    assert_string_equal(rows[4].message,
-                        "dependency 'C4' is missing: input 'zz' missing for 'C4'");
+    assert_string_equal(rows[4].message, "dependency 'C4' is missing: input 'zz' missing for 'C4'");
     assert_int_equal(rows[5].status, KPI_STATUS_ERROR);
     assert_string_equal(rows[5].message, "dependency 'C5' is in error: dependency 'C4' is "
                                          "missing: input 'zz' missing for 'C4'");

@@ -115,8 +115,10 @@ static kpi_dataset *dataset_from(const struct row *rows, size_t n)
 
     assert_int_equal(kpi_builder_new(NULL, &b, &err), 0);
     for (size_t i = 0; i < n; i++) {
-        struct kpi_indicator_spec spec = {.id = rows[i].id, .name = "n",
-                                          .department = rows[i].department, .target = "1",
+        struct kpi_indicator_spec spec = {.id = rows[i].id,
+                                          .name = "n",
+                                          .department = rows[i].department,
+                                          .target = "1",
                                           .formula = rows[i].formula};
         if (kpi_builder_add_indicator(b, &spec, &err))
             fail_msg("%s", err.message);
@@ -202,7 +204,7 @@ static void test_plan_long_chain(void **state)
 {
     enum { N = 100000 };
     struct row *rows = calloc(N, sizeof *rows);
-    char (*ids)[16] = calloc(N, sizeof *ids), (*formulas)[40] = calloc(N, sizeof *formulas);
+    char(*ids)[16] = calloc(N, sizeof *ids), (*formulas)[40] = calloc(N, sizeof *formulas);
     (void)state;
 
     assert_true(rows && ids && formulas);
