@@ -120,9 +120,7 @@ static void put_cell(FILE *f, const struct kpi_report *rep, const struct kpi_cel
     case KPI_CELL_MEASURE: put_measure(f, c->number); break;
     case KPI_CELL_RATE: put_rate(f, c->number); break;
     case KPI_CELL_COUNT: kpi_out_u(f, c->count); break;
-    case KPI_CELL_INPUTS:
-        put_inputs(f, rep, c);
-        break;
+    case KPI_CELL_INPUTS: put_inputs(f, rep, c); break;
     case KPI_CELL_EXTRA: /* one field per extra column (KPI_COL_SPREAD) */
         for (size_t e = 0; e < rep->n_extra_columns; e++) {
             if (e)

@@ -50,10 +50,10 @@ struct placement {
 
 /* KPI columns not named here are details. */
 static const struct placement kpi_places[] = {
-    {"id", PLACE_MAIN},          {"name", PLACE_MAIN},     {"department", PLACE_OMIT},
-    {"unit", PLACE_MAIN},        {"baseline", PLACE_MAIN}, {"target", PLACE_MAIN},
-    {"input_lines", PLACE_OMIT}, {"actual", PLACE_MAIN},   {"achievement", PLACE_MAIN},
-    {"band", PLACE_MAIN},        {"weight", PLACE_MAIN},   {"depends_on", PLACE_OMIT},
+    {"id", PLACE_MAIN},          {"name", PLACE_MAIN},         {"department", PLACE_OMIT},
+    {"unit", PLACE_MAIN},        {"baseline", PLACE_MAIN},     {"target", PLACE_MAIN},
+    {"input_lines", PLACE_OMIT}, {"actual", PLACE_MAIN},       {"achievement", PLACE_MAIN},
+    {"band", PLACE_MAIN},        {"weight", PLACE_MAIN},       {"depends_on", PLACE_OMIT},
 };
 
 /* Department columns not named here are columns of the overview. */
@@ -395,9 +395,7 @@ static void put_cell(const struct html *h, const char *name, const struct kpi_ce
             kpi_out_s(f, "indicators.csv:");
         kpi_out_u(f, c->count);
         break;
-    case KPI_CELL_INPUTS:
-        put_inputs(h, c);
-        break;
+    case KPI_CELL_INPUTS: put_inputs(h, c); break;
     case KPI_CELL_CELLS: put_unreadable(h, c->kpi); break;
     default: kpi_out_s(f, "<span class=\"na\">\xE2\x80\x93</span>"); break; /* – */
     }
