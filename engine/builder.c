@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "model.h"
+#include "references.h"
+#include "suggest.h"
 #include "text.h"
 
 /* An actual row as added: 24 bytes, the size of the kpi_input it becomes
@@ -665,6 +667,356 @@ out:
     return rc;
 }
 
+/* ---- composite KPIs ----------------------------------------------------- */
+
+/* What the text of one formula (or scoring expression) reads, found once
+ * for every KPI that shares the text. */
+struct text_refs {
+    const char **ids; /* the KPIs read, each once, in the order first read */
+    unsigned n;
+    bool scanned;
+    size_t uses; /* uses of kpi_value outside strings and comments */
+    size_t not_literal;
+    const char *unknown;    /* the first id that is no KPI, or NULL */
+    const char *suggestion; /* the id nearest to it, or NULL */
+};
+
+struct ref_collector {
+    kpi_dataset *ds;
+    struct kpi_strmap seen; /* ids read so far in this text */
+    const char **ids;
+    size_t n, cap;
+    char *id; /* the id being looked up, terminated */
+    size_t cap_id;
+    const char *unknown;
+};
+
+static int collect_ref(void *ctx, const char *id, size_t len)
+{
+    struct ref_collector *c = ctx;
+    unsigned index;
+
+    if (kpi_model_grow((void **)&c->id, &c->cap_id, len + 1, 1))
+        return -1;
+    memcpy(c->id, id, len);
+    c->id[len] = '\0';
+    if (!kpi_strmap_get(&c->ds->ids, c->id, &index)) {
+        if (!c->unknown && !(c->unknown = kpi_arena_strndup(&c->ds->arena, id, len)))
+            return -1;
+        return 0;
+    }
+    const char *stored = c->ds->indicators[index].id;
+    int r = kpi_strmap_put(&c->seen, stored, 0, NULL, NULL);
+    if (r < 0 || (r == 1 && kpi_model_grow((void **)&c->ids, &c->cap, c->n + 1, sizeof *c->ids)))
+        return -1;
+    if (r == 1)
+        c->ids[c->n++] = stored;
+    return 0;
+}
+
+/* Scans expression `id` into *r (its ids in the arena). 0 or -1. */
+static int scan_text(kpi_dataset *ds, unsigned id, struct text_refs *r)
+{
+    struct ref_collector c = {.ds = ds};
+    struct kpi_refs_scan found;
+    int rc = 0;
+
+    r->scanned = true;
+    /* Most formulas never name it: no scan, no allocation. */
+    if (!strstr(ds->expressions[id], KPI_REF_FUNCTION))
+        return 0;
+    kpi_strmap_init(&c.seen);
+    if (kpi_refs_scan(ds->expressions[id], &found, collect_ref, &c)) {
+        rc = -1;
+        goto out;
+    }
+    r->uses = found.uses;
+    r->not_literal = found.not_literal;
+    r->unknown = c.unknown;
+    if (c.n && !(r->ids = kpi_arena_alloc(&ds->arena, c.n * sizeof *r->ids))) {
+        rc = -1;
+        goto out;
+    }
+    if (c.n)
+        memcpy(r->ids, c.ids, c.n * sizeof *r->ids);
+    r->n = (unsigned)c.n;
+    if (r->unknown) {
+        struct kpi_suggest sg;
+        kpi_suggest_init(&sg, r->unknown, strlen(r->unknown), false);
+        for (size_t i = 0; i < ds->n_indicators; i++)
+            kpi_suggest_offer(&sg, ds->indicators[i].id, 0);
+        r->suggestion = kpi_suggest_pick(&sg);
+    }
+out:
+    kpi_strmap_release(&c.seen);
+    free(c.ids);
+    free(c.id);
+    return rc;
+}
+
+/* Each KPI's deps, from the kpi_value("ID") calls of its formula; a call
+ * the plan cannot order (an id that is not a quoted literal, an id that
+ * is no KPI, the KPI itself, a call in a scoring expression) makes the
+ * KPI invalid. Each distinct text is scanned once. */
+static int find_dependencies(kpi_dataset *ds, struct kpi_error *err)
+{
+    struct text_refs *refs = calloc(ds->n_expressions ? ds->n_expressions : 1, sizeof *refs);
+    char c[64];
+    int rc = 0;
+
+    if (!refs)
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    for (size_t i = 0; i < ds->n_indicators; i++) {
+        struct kpi_indicator *k = &ds->indicators[i];
+        if (!*k->formula) /* empty: not interned, and invalid already */
+            continue;
+        struct text_refs *r = &refs[k->formula_id];
+        if (!r->scanned && scan_text(ds, k->formula_id, r)) {
+            rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
+            goto out;
+        }
+        k->deps = r->ids;
+        k->n_deps = r->n;
+        if (r->not_literal)
+            set_invalid(ds, k,
+                        INDICATORS ":%u: " KPI_REF_FUNCTION " needs the KPI id as a quoted "
+                                   "literal, so the plan can order it",
+                        k->line);
+        if (r->unknown)
+            set_invalid(ds, k, INDICATORS ":%u: " KPI_REF_FUNCTION ": no KPI '%s'%s%s%s", k->line,
+                        kpi_model_clip(r->unknown, c), r->suggestion ? "; did you mean '" : "",
+                        r->suggestion ? r->suggestion : "", r->suggestion ? "'?" : "");
+        for (unsigned d = 0; d < k->n_deps; d++)
+            if (k->deps[d] == k->id)
+                set_invalid(ds, k, INDICATORS ":%u: dependency cycle: %s -> %s", k->line, k->id,
+                            k->id);
+        if (k->scoring != KPI_SCORING_EXPRESSION)
+            continue;
+        r = &refs[k->scoring_id];
+        if (!r->scanned && scan_text(ds, k->scoring_id, r)) {
+            rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
+            goto out;
+        }
+        if (r->uses)
+            set_invalid(ds, k,
+                        INDICATORS ":%u: a scoring expression cannot call " KPI_REF_FUNCTION
+                                   "; read the other KPI in the formula",
+                        k->line);
+    }
+out:
+    free(refs);
+    return rc;
+}
+
+/* The KPIs each KPI reads, as indices into ds->indicators: the edges of the
+ * dependency graph between KPIs that are not invalid (an invalid KPI reads
+ * nothing), kpis i -> to[first[i] .. first[i + 1]). */
+struct dep_graph {
+    unsigned *first, *to;
+    size_t n;
+};
+
+static int build_graph(const kpi_dataset *ds, struct dep_graph *g)
+{
+    size_t n_edges = 0, e = 0;
+
+    g->n = ds->n_indicators;
+    for (size_t i = 0; i < g->n; i++)
+        if (!ds->indicators[i].invalid)
+            n_edges += ds->indicators[i].n_deps;
+    g->first = malloc((g->n + 1) * sizeof *g->first);
+    g->to = malloc((n_edges ? n_edges : 1) * sizeof *g->to);
+    if (!g->first || !g->to)
+        return -1;
+    for (size_t i = 0; i < g->n; i++) {
+        const struct kpi_indicator *k = &ds->indicators[i];
+        unsigned j;
+        g->first[i] = (unsigned)e;
+        for (unsigned d = 0; !k->invalid && d < k->n_deps; d++)
+            if (kpi_strmap_get(&ds->ids, k->deps[d], &j) && j != KPI_NONE &&
+                !ds->indicators[j].invalid)
+                g->to[e++] = j;
+    }
+    g->first[g->n] = (unsigned)e;
+    return 0;
+}
+
+/* Appends "A -> B -> ... -> A" for the cycle path[0..n) into buf, cut
+ * with "..." when it does not fit. */
+static void spell_cycle(const kpi_dataset *ds, const unsigned *path, size_t n, size_t start,
+                        char *buf, size_t size)
+{
+    size_t used = strlen(buf);
+    for (size_t i = 0; i <= n; i++) {
+        const char *id = ds->indicators[path[(start + i) % n]].id;
+        size_t need = strlen(id) + (i ? 4 : 0);
+        if (used + need + 4 >= size) {
+            memcpy(buf + used, " ...", 5);
+            return;
+        }
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? " -> " : "", id);
+    }
+}
+
+/* The shortest cycle through m within its component comp[m]: its KPIs
+ * from m on, in path (n of them). from and queue are scratch of g->n
+ * entries, from all KPI_NONE on entry and on return. */
+static size_t shortest_cycle(const struct dep_graph *g, const unsigned *comp, unsigned m,
+                             unsigned *from, unsigned *queue, unsigned *path)
+{
+    size_t head = 0, tail = 0, n = 0;
+    unsigned last = KPI_NONE;
+
+    queue[tail++] = m;
+    from[m] = m;
+    while (head < tail && last == KPI_NONE) {
+        unsigned v = queue[head++];
+        for (unsigned e = g->first[v]; e < g->first[v + 1]; e++) {
+            unsigned w = g->to[e];
+            if (w == m) {
+                last = v;
+                break;
+            }
+            if (comp[w] == comp[m] && from[w] == KPI_NONE) {
+                from[w] = v;
+                queue[tail++] = w;
+            }
+        }
+    }
+    assert(last != KPI_NONE); /* every KPI of a component is on a cycle */
+    for (unsigned v = last; v != m; v = from[v])
+        path[n++] = v;
+    path[n++] = m;
+    for (size_t i = 0; i < n / 2; i++) { /* m first */
+        unsigned t = path[i];
+        path[i] = path[n - 1 - i];
+        path[n - 1 - i] = t;
+    }
+    for (size_t i = 0; i < tail; i++)
+        from[queue[i]] = KPI_NONE;
+    return n;
+}
+
+/* Makes every KPI of a component of more than one KPI invalid, naming a
+ * cycle through it. The first KPI's cycle serves every KPI on it (turned
+ * to start there); another KPI of the component gets a search of its own. */
+static void report_component(kpi_dataset *ds, const struct dep_graph *g, const unsigned *comp,
+                             const unsigned *members, size_t n_members, unsigned *scratch)
+{
+    unsigned *from = scratch, *queue = scratch + g->n, *cycle = scratch + 2 * g->n,
+             *path = scratch + 3 * g->n, *place = scratch + 4 * g->n;
+    char buf[KPI_KPI_MESSAGE_MAX];
+    unsigned m0 = members[0];
+
+    /* By id, not by row: the cycles spelled do not depend on row order. */
+    for (size_t i = 1; i < n_members; i++)
+        if (strcmp(ds->indicators[members[i]].id, ds->indicators[m0].id) < 0)
+            m0 = members[i];
+    size_t n_cycle = shortest_cycle(g, comp, m0, from, queue, cycle);
+    for (size_t i = 0; i < n_cycle; i++)
+        place[cycle[i]] = (unsigned)i;
+    for (size_t i = 0; i < n_members; i++) {
+        unsigned m = members[i];
+        struct kpi_indicator *k = &ds->indicators[m];
+        memcpy(buf, "dependency cycle: ", sizeof "dependency cycle: ");
+        if (place[m] != KPI_NONE) {
+            spell_cycle(ds, cycle, n_cycle, place[m], buf, sizeof buf);
+        } else {
+            size_t n = shortest_cycle(g, comp, m, from, queue, path);
+            spell_cycle(ds, path, n, 0, buf, sizeof buf);
+        }
+        set_invalid(ds, k, INDICATORS ":%u: %s", k->line, buf);
+    }
+    for (size_t i = 0; i < n_cycle; i++)
+        place[cycle[i]] = KPI_NONE;
+}
+
+/* A frame of the depth-first search: a KPI and its next edge. */
+struct frame {
+    unsigned kpi, edge;
+};
+
+/* Finds the KPIs that read each other in a circle (Tarjan's strongly
+ * connected components, without recursion: a chain of a million KPIs is
+ * a million frames) and makes each invalid, so that the plan is built on
+ * a graph without cycles. O(KPIs + edges), and nothing when no KPI reads
+ * another. A KPI that reads itself was found by find_dependencies. */
+static int find_cycles(kpi_dataset *ds, struct kpi_error *err)
+{
+    struct dep_graph g = {0};
+    unsigned *order = NULL, *low = NULL, *stack = NULL, *comp = NULL, *scratch = NULL;
+    struct frame *frames = NULL;
+    size_t n = ds->n_indicators, sp = 0, fp = 0;
+    unsigned counter = 0, n_comp = 0;
+    bool any = false;
+    int rc = 0;
+
+    for (size_t i = 0; i < n && !any; i++)
+        any = ds->indicators[i].n_deps && !ds->indicators[i].invalid;
+    if (!any)
+        return 0;
+    order = calloc(n, sizeof *order); /* 0: not visited; else visit number + 1 */
+    low = malloc(n * sizeof *low);
+    stack = malloc(n * sizeof *stack);
+    comp = malloc(n * sizeof *comp);
+    frames = malloc(n * sizeof *frames);
+    scratch = malloc(5 * n * sizeof *scratch);
+    if (!order || !low || !stack || !comp || !frames || !scratch || build_graph(ds, &g)) {
+        rc = kpi_error_set(err, KPI_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        comp[i] = KPI_NONE;
+        scratch[i] = KPI_NONE;         /* from */
+        scratch[4 * n + i] = KPI_NONE; /* place */
+    }
+    for (unsigned root = 0; root < n; root++) {
+        if (order[root])
+            continue;
+        frames[fp++] = (struct frame){root, g.first[root]};
+        order[root] = low[root] = ++counter;
+        stack[sp++] = root;
+        while (fp) {
+            struct frame *f = &frames[fp - 1];
+            unsigned v = f->kpi;
+            if (f->edge < g.first[v + 1]) {
+                unsigned w = g.to[f->edge++];
+                if (!order[w]) {
+                    order[w] = low[w] = ++counter;
+                    stack[sp++] = w;
+                    frames[fp++] = (struct frame){w, g.first[w]};
+                } else if (comp[w] == KPI_NONE && order[w] < low[v]) {
+                    low[v] = order[w]; /* w is on the stack */
+                }
+                continue;
+            }
+            fp--;
+            if (fp && low[v] < low[frames[fp - 1].kpi])
+                low[frames[fp - 1].kpi] = low[v];
+            if (low[v] != order[v])
+                continue;
+            size_t base = sp;
+            do
+                comp[stack[--base]] = n_comp;
+            while (stack[base] != v);
+            if (sp - base > 1)
+                report_component(ds, &g, comp, stack + base, sp - base, scratch);
+            sp = base;
+            n_comp++;
+        }
+    }
+out:
+    free(g.first);
+    free(g.to);
+    free(order);
+    free(low);
+    free(stack);
+    free(comp);
+    free(frames);
+    free(scratch);
+    return rc;
+}
+
 /* The plan checks of docs/reports.md, as warnings in file order: what a
  * plan should not hold though a run can go on with it. */
 static void plan_checks(kpi_dataset *ds)
@@ -697,7 +1049,7 @@ static void plan_checks(kpi_dataset *ds)
                                ACTUALS ":%u: input '%s' of '%s' is not among the inputs its row "
                                "in " INDICATORS " declares (%s): a misspelt name, or add it there",
                                k->inputs[a].line, k->inputs[a].name, k->id, k->declared);
-        if (k->n_inputs == 0)
+        if (k->n_inputs == 0 && k->n_deps == 0)
             kpi_model_warn(ds, INDICATORS ":%u: '%s' has no rows in " ACTUALS "%s%s%s", k->line,
                            k->id, ds->period ? " for period '" : "",
                            ds->period ? ds->period : "", ds->period ? "'" : "");
@@ -724,6 +1076,8 @@ int kpi_builder_finish(kpi_builder *b, kpi_dataset **out, struct kpi_error *err)
     ds->inputs = (struct kpi_input *)(void *)b->rows; /* the rows are the inputs now */
     b->rows = NULL;
     b->n_rows = b->cap_rows = 0;
+    if ((rc = find_dependencies(ds, err)) || (rc = find_cycles(ds, err)))
+        return rc;
     plan_checks(ds);
     kpi_model_sort(ds);
     *out = ds;

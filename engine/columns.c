@@ -121,6 +121,40 @@ static void get_scoring_expression(const struct kpi_report *rep, size_t i, int a
         c->type = KPI_CELL_ABSENT;
 }
 
+static void get_inputs(const struct kpi_report *rep, size_t i, int arg, struct kpi_cell *c)
+{
+    (void)arg;
+    c->type = KPI_CELL_INPUTS;
+    c->kpi = kpi_at(rep, i);
+    c->row = i;
+}
+
+static void get_depends_on(const struct kpi_report *rep, size_t i, int arg, struct kpi_cell *c)
+{
+    (void)arg;
+    c->kpi = kpi_at(rep, i);
+    c->type = c->kpi->n_deps ? KPI_CELL_DEPENDS : KPI_CELL_ABSENT;
+}
+
+const char *kpi_column_dependency(const struct kpi_report *rep, size_t i, unsigned j, char *buf,
+                                  size_t size)
+{
+    const struct kpi_indicator *k = kpi_at(rep, i);
+    size_t at = rep->find ? rep->find(rep, k->deps[j]) : SIZE_MAX;
+    const struct kpi_result *r = at < rep->n_kpis ? &rep->rows[at] : NULL;
+    char num[KPI_NUMBER_BUF];
+
+    assert(j < k->n_deps);
+    if (r && r->status == KPI_STATUS_OK && r->has_actual)
+        snprintf(buf, size, "kpi_value('%s')=%s", k->deps[j],
+                 kpi_text_format_number(r->actual, num));
+    else /* the status as the status column shows it, in the report's language */
+        snprintf(buf, size, "kpi_value('%s')=(%s)", k->deps[j],
+                 kpi_word(rep->params ? rep->params->lang : KPI_LANG_EN,
+                          r ? kpi_status_name(r->status) : "not in this report"));
+    return buf;
+}
+
 /* The cells of kind `type` that carry the indicator itself. */
 static void whole_kpi(const struct kpi_report *rep, size_t i, int type, struct kpi_cell *c)
 {
@@ -245,8 +279,9 @@ static const struct kpi_column kpi_table[] = {
     {"formula", KPI_COL_CSV | KPI_COL_JSON, get_formula, 0, NULL},
     {"scoring", KPI_COL_JSON, get_scoring, 0, NULL},
     {"scoring_expression", KPI_COL_JSON, get_scoring_expression, 0, NULL},
-    {"inputs", KPI_COL_CSV | KPI_COL_JSON, whole_kpi, KPI_CELL_INPUTS, NULL},
+    {"inputs", KPI_COL_CSV | KPI_COL_JSON, get_inputs, 0, NULL},
     {"input_lines", KPI_COL_JSON, whole_kpi, KPI_CELL_LINES, NULL},
+    {"depends_on", KPI_COL_JSON, get_depends_on, 0, NULL},
     {"actual", KPI_COL_CSV | KPI_COL_JSON, get_actual, 0, NULL},
     {"achievement", KPI_COL_CSV | KPI_COL_JSON, get_achievement, 0, get_department_achievement},
     {"achievement_capped", KPI_COL_CSV | KPI_COL_JSON, get_achievement, 1,

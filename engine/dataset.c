@@ -316,25 +316,85 @@ unsigned kpi_shard_of(const char *top_level, unsigned count)
     return count ? (unsigned)(h % count) + 1 : 1;
 }
 
+/* The top-level department a department node is under (itself at the
+ * top); nodes are in tree order, a parent before its children. */
+static unsigned top_of(const kpi_dataset *ds, const unsigned *top, unsigned d)
+{
+    unsigned parent = ds->departments[d].parent;
+    return parent == KPI_NONE ? d : top[parent];
+}
+
+static unsigned group_root(unsigned *group, unsigned d)
+{
+    while (group[d] != d) {
+        group[d] = group[group[d]]; /* halves the path */
+        d = group[d];
+    }
+    return d;
+}
+
+/* group[d] for each top-level department d: the first top-level department
+ * (in tree order, which is the byte order of their names) of those tied to
+ * it by a KPI reading another (union-find). top is scratch, one per node.
+ * A group goes to the shard of that first name. */
+static void group_top_levels(const kpi_dataset *ds, unsigned *top, unsigned *group)
+{
+    for (size_t d = 0; d < ds->n_departments; d++) {
+        top[d] = top_of(ds, top, (unsigned)d);
+        group[d] = (unsigned)d;
+    }
+    for (size_t i = 0; i < ds->n_indicators; i++) {
+        const struct kpi_indicator *k = &ds->indicators[i];
+        for (unsigned j = 0; j < k->n_deps; j++) {
+            const struct kpi_indicator *dep = kpi_dataset_find(ds, k->deps[j]);
+            if (!dep)
+                continue;
+            unsigned a = group_root(group, top[k->department_id]);
+            unsigned b = group_root(group, top[dep->department_id]);
+            if (a < b)
+                group[b] = a;
+            else
+                group[a] = b;
+        }
+    }
+}
+
 int kpi_dataset_keep_shard(kpi_dataset *ds, unsigned index, unsigned count,
                            struct kpi_error *err)
 {
     size_t n_deps = ds->n_departments, kept = 0, kept_kpis = 0;
     unsigned *new_id = malloc((n_deps ? n_deps : 1) * sizeof *new_id);
-    bool keep = false;
+    unsigned *top = NULL, *group = NULL;
+    bool keep = false, composite = false;
 
     if (index < 1 || index > count) {
         free(new_id);
         kpi_error_set(err, KPI_EUSAGE, "shard %u of %u: expected 1 to %u", index, count, count);
         return kpi_error_setting(err, KPI_EUSAGE, KPI_SETTING_SHARD);
     }
-    if (!new_id)
+    for (size_t i = 0; i < ds->n_indicators && !composite; i++)
+        composite = ds->indicators[i].n_deps > 0;
+    if (composite) {
+        top = malloc((n_deps ? n_deps : 1) * sizeof *top);
+        group = malloc((n_deps ? n_deps : 1) * sizeof *group);
+    }
+    if (!new_id || (composite && (!top || !group))) {
+        free(new_id);
+        free(top);
+        free(group);
         return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    }
+    /* A KPI and the KPIs it reads stay in one shard: the top-level
+     * departments they are under go together. */
+    if (composite)
+        group_top_levels(ds, top, group);
     /* Tree order: a top-level department is followed by its subtree. */
     for (size_t d = 0; d < n_deps; d++) {
         struct kpi_department *dep = &ds->departments[d];
         if (dep->depth == 0)
-            keep = kpi_shard_of(dep->path, count) == index;
+            keep =
+                kpi_shard_of(ds->departments[composite ? group_root(group, (unsigned)d) : d].path,
+                             count) == index;
         new_id[d] = keep ? (unsigned)kept : KPI_NONE;
         if (!keep)
             continue;
@@ -356,6 +416,8 @@ int kpi_dataset_keep_shard(kpi_dataset *ds, unsigned index, unsigned count,
     }
     ds->n_indicators = kept_kpis;
     free(new_id);
+    free(top);
+    free(group);
     return 0;
 }
 

@@ -138,6 +138,9 @@ int kpi_evaluate_begin(const kpi_dataset *ds, const struct kpi_eval_options *opt
     }
     if (rc)
         goto out;
+    /* Workers are forked per call, after the rows of earlier calls are in:
+     * a composite KPI reads them in the worker's copy of this memory. */
+    kpi_formulas_set_rows(res->fe, res->rows);
     *out = res;
     res = NULL;
 out:

@@ -18,6 +18,7 @@
 #include "kpieval/limits.h"
 #include "lua_names.h"
 #include "suggest.h"
+#include "references.h"
 #include "text.h"
 
 enum mode { MODE_FORMULA, MODE_SCORING };
@@ -44,6 +45,8 @@ struct kpi_formulas {
     bool compile_oom;       /* the last compile ran out of memory (not cached) */
     int formula_mt_ref;     /* metatable of formula environments */
     int plugin_mt_ref;      /* metatable of plugin environments */
+
+    const struct kpi_result *rows; /* of every KPI, for kpi_value(); may be NULL */
 
     const struct kpi_indicator *current;
     enum mode mode;
@@ -174,12 +177,53 @@ static void instantiate_plugin(lua_State *L, kpi_formulas *fe, const char *name)
         luaL_error(L, "plugin '%s' did not return a function", name);
 }
 
+/* The row of dependency `id` of the KPI being evaluated, or NULL when it
+ * has none yet (rows not given, a KPI of another shard, or one not
+ * evaluated before this one: the plan prevents both). */
+static const struct kpi_result *dependency_row(const kpi_formulas *fe, const char *id)
+{
+    size_t n;
+    const struct kpi_indicator *base = kpi_dataset_indicators(fe->ds, &n);
+    const struct kpi_indicator *d = kpi_dataset_find(fe->ds, id);
+    if (!d || !fe->rows)
+        return NULL;
+    const struct kpi_result *r = &fe->rows[d - base];
+    /* Rows start zeroed (status ok, no actual); an evaluated ok row always
+     * has its actual. */
+    return r->status == KPI_STATUS_OK && !r->has_actual ? NULL : r;
+}
+
+/* kpi_value("ID"): the actual of KPI ID, one the formula names as a quoted
+ * literal (kpi_indicator.deps), which the plan evaluated before this one
+ * and found ok (kpi_formulas_eval_kpi checks that first). Anything else
+ * is an error, never a guess. */
+static int kpi_value_function(lua_State *L)
+{
+    kpi_formulas *fe = lua_touserdata(L, lua_upvalueindex(1));
+    const char *id = luaL_checkstring(L, 1);
+    const struct kpi_indicator *k = fe->current;
+    unsigned d = 0;
+
+    while (k && d < k->n_deps && strcmp(k->deps[d], id))
+        d++;
+    if (!k || d == k->n_deps)
+        return luaL_error(L,
+                          KPI_REF_FUNCTION ": '%s' is not among the KPIs this formula "
+                                           "names as a quoted literal",
+                          id);
+    const struct kpi_result *r = dependency_row(fe, id);
+    if (!r || r->status != KPI_STATUS_OK)
+        return luaL_error(L, KPI_REF_FUNCTION ": no value of '%s' here", id);
+    lua_pushnumber(L, r->actual);
+    return 1;
+}
+
 /* Standard Lua names left out of the sandbox on purpose: using one is an
  * error that says so, not a missing input. */
 static const char *const forbidden_names[] = {
-    "_G",   "collectgarbage", "coroutine", "debug",   "dofile", "getfenv", "io",
-    "load", "loadfile",       "loadstring", "module", "next",   "os",      "package",
-    "print", "rawset",        "require",   "setfenv", "warn",   NULL,
+    "_G",    "collectgarbage", "coroutine",  "debug",   "dofile", "getfenv", "io",
+    "load",  "loadfile",       "loadstring", "module",  "next",   "os",      "package",
+    "print", "rawset",         "require",    "setfenv", "warn",   NULL,
 };
 
 static bool is_forbidden(const char *name)
@@ -283,6 +327,22 @@ static int resolve_name(lua_State *L)
         lua_pushvalue(L, 2);
         lua_pushvalue(L, -2);
         lua_rawset(L, 1);                              /* env.kpi = kpi */
+        return 1;
+    }
+    if (!strcmp(key, KPI_REF_FUNCTION)) {
+        /* Only a formula reads other KPIs: the plan knows what it reads
+         * from its text alone (docs/formats.md). */
+        if (!formula_env)
+            return luaL_error(L, "'" KPI_REF_FUNCTION "' is not available to plugins; pass "
+                                 "the value in: f(" KPI_REF_FUNCTION "(\"ID\"))");
+        if (fe->mode == MODE_SCORING)
+            return luaL_error(L, "'" KPI_REF_FUNCTION "' is not available to scoring "
+                                 "expressions; read the other KPI in the formula");
+        lua_pushlightuserdata(L, fe);               /* [env, key, fe] */
+        lua_pushcclosure(L, kpi_value_function, 1); /* [env, key, fn] */
+        lua_pushvalue(L, 2);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, 1); /* env.kpi_value = fn */
         return 1;
     }
     lua_rawgeti(L, LUA_REGISTRYINDEX, fe->plugins_ref);
@@ -1014,6 +1074,40 @@ void kpi_formulas_free(kpi_formulas *fe)
 static bool eval_guarded(kpi_formulas *fe, const struct kpi_indicator *k, struct kpi_result *r,
                          char msg[KPI_MESSAGE_MAX]);
 
+void kpi_formulas_set_rows(kpi_formulas *fe, const struct kpi_result *rows)
+{
+    fe->rows = rows;
+}
+
+/* The first dependency of k that is not ok, named in msg: a composite KPI
+ * is not evaluated on a value that is not there. */
+static bool dependency_failed(const kpi_formulas *fe, const struct kpi_indicator *k,
+                              char msg[KPI_MESSAGE_MAX])
+{
+    static const char *const is[KPI_STATUS_COUNT] = {
+        [KPI_STATUS_OK] = "is ok",
+        [KPI_STATUS_MISSING] = "is missing",
+        [KPI_STATUS_ERROR] = "is in error",
+        [KPI_STATUS_INVALID] = "is invalid",
+    };
+    for (unsigned d = 0; d < k->n_deps; d++) {
+        const struct kpi_result *r = dependency_row(fe, k->deps[d]);
+        if (!r) {
+            snprintf(msg, KPI_MESSAGE_MAX,
+                     "dependency '%s' was not evaluated before '%s' in this run", k->deps[d],
+                     k->id);
+            return true;
+        }
+        if (r->status == KPI_STATUS_OK)
+            continue;
+        /* Its own reason, short: the whole of it is on its own row. */
+        snprintf(msg, KPI_MESSAGE_MAX, "dependency '%s' %s: %.200s", k->deps[d], is[r->status],
+                 r->message ? r->message : kpi_status_name(r->status));
+        return true;
+    }
+    return false;
+}
+
 bool kpi_formulas_eval_kpi(kpi_formulas *fe, const struct kpi_indicator *k, struct kpi_result *r,
                            char msg[KPI_MESSAGE_MAX])
 {
@@ -1024,6 +1118,11 @@ bool kpi_formulas_eval_kpi(kpi_formulas *fe, const struct kpi_indicator *k, stru
         r->status = KPI_STATUS_INVALID;
         r->message = k->invalid; /* lives in the dataset */
         return false;
+    }
+    if (k->n_deps && dependency_failed(fe, k, msg)) {
+        r->status = KPI_STATUS_ERROR;
+        kpi_text_utf8_repair(msg); /* the cut may split a character */
+        return true;
     }
     if (setjmp(guard)) {
         /* Out of memory in the host's own Lua calls: this KPI fails and
@@ -1091,8 +1190,8 @@ enum kpi_name_kind kpi_formulas_name_kind(kpi_formulas *fe, const char *name)
     volatile enum kpi_name_kind kind = KPI_NAME_UNKNOWN;
     jmp_buf guard;
 
-    if (!strcmp(name, "kpi"))
-        return KPI_NAME_KPI;
+    if (!strcmp(name, "kpi") || !strcmp(name, KPI_REF_FUNCTION))
+        return KPI_NAME_KPI; /* the builder checks kpi_value's ids */
     if (setjmp(guard)) { /* out of memory: kpi_formulas_tripped() tells */
         kpi_sandbox_guard(fe->sb, NULL);
         fe->tripped = true;

@@ -3,7 +3,8 @@
  * formulas, and evaluates one KPI at a time in a fresh environment.
  *
  * Provides kpi_formulas (opaque; _new/_free) over one kpi_sandbox: name
- * resolution (inputs, kpi, plugins, library), the `missing` rule, and the
+ * resolution (inputs, kpi, kpi_value, plugins, library), the `missing`
+ * rule, a composite KPI's reads of the rows of earlier levels, and the
  * conversion of Lua errors into messages that name the KPI. Relies on the
  * sandbox and the dataset model. Memory: messages are written into the
  * caller's buffer.
@@ -71,8 +72,8 @@ int kpi_formulas_rebuild(kpi_formulas *fe, struct kpi_error *err);
 bool kpi_formulas_compiles(kpi_formulas *fe, unsigned id, char msg[KPI_MESSAGE_MAX]);
 
 /* What a formula's name resolves to, apart from the KPI's inputs. */
-enum kpi_name_kind { KPI_NAME_UNKNOWN, KPI_NAME_KPI, KPI_NAME_PLUGIN, KPI_NAME_LIBRARY,
-                     KPI_NAME_FORBIDDEN };
+enum kpi_name_kind { KPI_NAME_UNKNOWN, KPI_NAME_KPI /* kpi and kpi_value */, KPI_NAME_PLUGIN,
+                     KPI_NAME_LIBRARY, KPI_NAME_FORBIDDEN };
 enum kpi_name_kind kpi_formulas_name_kind(kpi_formulas *fe, const char *name);
 
 /* Offers every plugin and library name to s (struct kpi_suggest). */
@@ -81,6 +82,11 @@ void kpi_formulas_offer_names(kpi_formulas *fe, struct kpi_suggest *s);
 
 /* The plugin names, "a, b, c" in byte order, into out (cut to size). */
 void kpi_formulas_plugin_list(const kpi_formulas *fe, char *out, size_t size);
+/* The result rows of every KPI of the dataset (kpi_dataset_indicators()
+ * order), read-only, for kpi_value(): a composite KPI reads the actuals of
+ * KPIs of earlier levels of the plan there, and is `error` without running
+ * when one of them is not ok. Borrowed; NULL: no KPI's value is there. */
+void kpi_formulas_set_rows(kpi_formulas *fe, const struct kpi_result *rows);
 
 /* Runs k's formula. Returns the status; sets *actual when ok; otherwise
  * writes the reason into msg. A formula that does not compile gives

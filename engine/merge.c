@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "part.h"
+#include "strmap.h"
 
 /* ---- merging ------------------------------------------------------------ */
 
@@ -168,6 +169,27 @@ static int merge_provenance(const struct part *parts, size_t n, struct kpi_prove
     return rc ? rc : kpi_provenance_now(prov->finished, err);
 }
 
+/* A KPI's row in the merged view, through the map of its ids. */
+static size_t find_merged(const struct kpi_report *rep, const char *id)
+{
+    unsigned i;
+    return kpi_strmap_get(rep->find_ctx, id, &i) ? i : SIZE_MAX;
+}
+
+/* Maps the merged KPIs' ids to their rows when one reads another (a shard
+ * keeps a KPI with what it reads, so the merged view holds both); else
+ * leaves the map empty. 0 or KPI_ENOMEM. */
+static int map_ids(const struct merged *m, struct kpi_strmap *ids, struct kpi_error *err)
+{
+    bool composite = false;
+    for (size_t i = 0; i < m->n_kpis && !composite; i++)
+        composite = m->kpis[i].n_deps > 0;
+    for (size_t i = 0; composite && i < m->n_kpis; i++)
+        if (kpi_strmap_put(ids, m->kpis[i].id, (unsigned)i, NULL, NULL) < 0)
+            return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    return 0;
+}
+
 int kpi_report_merge(const char *out_arg, const char *const *dirs, size_t n_dirs,
                      struct kpi_provenance *prov, struct kpi_grades *grades,
                      struct kpi_department_summary *overall, struct kpi_error *err)
@@ -176,11 +198,13 @@ int kpi_report_merge(const char *out_arg, const char *const *dirs, size_t n_dirs
     struct kpi_arena arena;
     struct part *parts = NULL;
     struct merged m = {0};
+    struct kpi_strmap ids;
     struct kpi_report rep;
     struct kpi_report_params params;
     char out[KPI_PATH_MAX];
     int rc = 0;
 
+    kpi_strmap_init(&ids);
     memset(overall, 0, sizeof *overall);
     memset(grades, 0, sizeof *grades);
     kpi_arena_init(&arena);
@@ -196,7 +220,8 @@ int kpi_report_merge(const char *out_arg, const char *const *dirs, size_t n_dirs
         parts[i].dir = dirs[i];
         rc = kpi_part_read(&parts[i], &arena, err);
     }
-    if (rc || (rc = check_parts(parts, n_dirs, err)) || (rc = gather(parts, n_dirs, &m, err)))
+    if (rc || (rc = check_parts(parts, n_dirs, err)) || (rc = gather(parts, n_dirs, &m, err)) ||
+        (rc = map_ids(&m, &ids, err)))
         goto out;
 
     *grades = parts[0].grades; /* the caller's: overall->grade points into it */
@@ -223,6 +248,8 @@ int kpi_report_merge(const char *out_arg, const char *const *dirs, size_t n_dirs
         .n_warnings = parts[0].n_warnings,
         .warnings_total = parts[0].warnings_total,
         .params = &params,
+        .find = find_merged,
+        .find_ctx = &ids,
     };
     if ((rc = kpi_outdir_lock(out, false, &lock, err)))
         goto out;
@@ -237,6 +264,7 @@ out:
     free(m.rows);
     free(m.deps);
     free(m.summaries);
+    kpi_strmap_release(&ids);
     kpi_arena_release(&arena);
     return rc;
 }

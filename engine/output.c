@@ -110,6 +110,13 @@ int kpi_report_select(const char *list, unsigned *mask, struct kpi_error *err)
     return kpi_error_setting(err, select_sinks(list, mask, err), KPI_SETTING_REPORTS);
 }
 
+/* A KPI's row in a view of a whole dataset: its place in the dataset. */
+static size_t find_in_dataset(const struct kpi_report *rep, const char *id)
+{
+    const struct kpi_indicator *k = kpi_dataset_find(rep->find_ctx, id);
+    return k ? (size_t)(k - rep->kpis) : SIZE_MAX;
+}
+
 void kpi_report_init(struct kpi_report *rep, const kpi_dataset *ds, const struct kpi_result *rows,
                      const struct kpi_department_summary *summaries,
                      const struct kpi_department_summary *overall,
@@ -125,6 +132,8 @@ void kpi_report_init(struct kpi_report *rep, const kpi_dataset *ds, const struct
     rep->extra_columns = kpi_dataset_extra_columns(ds, &rep->n_extra_columns);
     rep->warnings = kpi_dataset_warnings(ds, &rep->n_warnings, &rep->warnings_total);
     rep->params = params;
+    rep->find = find_in_dataset;
+    rep->find_ctx = ds;
 }
 
 /* The state of a one-file sink. */

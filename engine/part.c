@@ -31,6 +31,8 @@
  *       SCORING_TEXT BASELINE TARGET WEIGHT INVALID BAD_BASELINE BAD_TARGET
  *       BAD_WEIGHT BAD_DIRECTION STATUS ACTUAL ACHIEVEMENT CAPPED MESSAGE
  *       N_INPUTS EXTRA...         (then one `in NAME VALUE LINE` per input)
+ *   reads N                       (after a composite KPI and its inputs: then one
+ *                                  `read ID` per KPI it reads, kpi_indicator.deps)
  *   end CHECKSUM                  (of every byte before this line)
  */
 #include "part.h"
@@ -327,6 +329,16 @@ static void put_kpi(struct dump *d, const struct kpi_report *rep, size_t i)
         put_text(d, k->inputs[in].name);
         put_num(d, k->inputs[in].value);
         put_uint(d, k->inputs[in].line);
+        put_raw(d, "\n");
+    }
+    if (k->n_deps) {
+        put_raw(d, "reads");
+        put_uint(d, k->n_deps);
+        put_raw(d, "\n");
+    }
+    for (unsigned j = 0; j < k->n_deps; j++) {
+        put_raw(d, "read");
+        put_text(d, k->deps[j]);
         put_raw(d, "\n");
     }
 }
@@ -688,7 +700,7 @@ int kpi_part_read(struct part *p, struct kpi_arena *a, struct kpi_error *err)
     unsigned long lineno = 0;
     uint64_t sum = HASH_SEED;
     bool ok = true, ended = false;
-    unsigned pending_inputs = 0;
+    unsigned pending_inputs = 0, pending_reads = 0;
     struct fields fl;
     FILE *f;
     int fd;
@@ -743,6 +755,21 @@ int kpi_part_read(struct part *p, struct kpi_arena *a, struct kpi_error *err)
             in->line = (unsigned)uint_at(&fl, 3, UINT32_MAX, &ok);
             k->n_inputs++;
             pending_inputs--;
+        } else if (pending_reads) {
+            struct kpi_indicator *k = &p->kpis[p->n_kpis - 1];
+            const char *id;
+            ok = fl.n == 2 && !strcmp(fl.f[0], "read") && (id = text_req(a, &fl, 1, &ok)) &&
+                 kpi_text_is_kpi_id(id);
+            if (ok)
+                p->reading[k->n_deps++] = id;
+            pending_reads--;
+        } else if (!strcmp(fl.f[0], "reads")) {
+            struct kpi_indicator *k = p->n_kpis ? &p->kpis[p->n_kpis - 1] : NULL;
+            pending_reads = fl.n == 2 ? (unsigned)uint_at(&fl, 1, 1u << 24, &ok) : 0;
+            ok = ok && k && !k->n_deps && pending_reads &&
+                 (p->reading = kpi_arena_alloc(a, pending_reads * sizeof *p->reading));
+            if (ok)
+                k->deps = p->reading;
         } else if (!strcmp(fl.f[0], "dep")) {
             ok = !p->n_kpis && read_dep(p, a, &fl);
         } else if (!strcmp(fl.f[0], "kpi")) {
@@ -777,8 +804,8 @@ int kpi_part_read(struct part *p, struct kpi_arena *a, struct kpi_error *err)
     if (ok && !ended)
         return kpi_error_at(err, KPI_EINPUT, path, 0, 0,
                             "%s: changed since its run wrote it (cut short)", path);
-    if (!ok || pending_inputs || !p->params.dataset || p->count < 1 || p->index < 1 ||
-        p->index > p->count || !p->grades.n)
+    if (!ok || pending_inputs || pending_reads || !p->params.dataset || p->count < 1 ||
+        p->index < 1 || p->index > p->count || !p->grades.n)
         return kpi_error_at(err, KPI_EINPUT, path, lineno <= UINT_MAX ? (unsigned)lineno : 0, 0,
                             "%s:%lu: not a kpieval shard model", path, lineno);
     p->params.grades = &p->grades;

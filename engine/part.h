@@ -32,6 +32,7 @@ struct part {
     struct kpi_result *rows;
     size_t n_kpis, cap_kpis;
     struct kpi_input *filling; /* the inputs of the last KPI, being read */
+    const char **reading;      /* the KPIs the last KPI reads, being read */
     struct kpi_provenance provenance; /* the part's own (kpi_part_release frees it) */
     bool has_provenance;
 };

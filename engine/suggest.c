@@ -36,6 +36,7 @@ void kpi_suggest_init(struct kpi_suggest *s, const char *typed, size_t typed_len
     s->prefix_of = 0;
     s->best_distance = (size_t)-1;
     s->prefix_name = s->nearest = NULL;
+    s->nearest_skip = 0;
 }
 
 void kpi_suggest_offer(struct kpi_suggest *s, const char *candidate, size_t skip)
@@ -49,11 +50,19 @@ void kpi_suggest_offer(struct kpi_suggest *s, const char *candidate, size_t skip
         s->prefix_of++;
         s->prefix_name = candidate;
     }
+    /* the lengths alone bound the distance from below: most candidates
+     * of a large plan are passed over without the table */
+    if ((blen > len ? blen - len : len - blen) > KPI_SUGGEST_DISTANCE)
+        return;
     size_t d = kpi_suggest_distance(s->typed, len, bare, blen);
-    if (d <= KPI_SUGGEST_DISTANCE && 2 * d <= len && d < s->best_distance) {
-        s->best_distance = d;
-        s->nearest = candidate;
-    }
+    if (d > KPI_SUGGEST_DISTANCE || 2 * d > len || d > s->best_distance)
+        return;
+    /* a tie goes to the first in byte order, whatever the order offered */
+    if (d == s->best_distance && strcmp(bare, s->nearest + s->nearest_skip) >= 0)
+        return;
+    s->best_distance = d;
+    s->nearest = candidate;
+    s->nearest_skip = skip;
 }
 
 const char *kpi_suggest_pick(const struct kpi_suggest *s)
@@ -77,6 +86,7 @@ void kpi_suggest_offer_list(struct kpi_suggest *s, const char *list, const char 
             if (s->nearest == name) {
                 memcpy(s->kept, name, n + 1);
                 s->nearest = s->kept;
+                s->nearest_skip = 0;
             }
             if (s->prefix_name == name) {
                 memcpy(s->kept, name, n + 1);

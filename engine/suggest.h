@@ -7,7 +7,8 @@
  * ids alike): a candidate the typed name is a prefix of, when there is
  * exactly one; otherwise the nearest by Damerau-Levenshtein distance
  * (optimal string alignment) within KPI_SUGGEST_DISTANCE edits that change
- * at most half of the typed letters, the first offered on a tie. Names
+ * at most half of the typed letters, on a tie the first in byte order (so
+ * that no message depends on the order of rows or of a table). Names
  * longer than KPI_SUGGEST_NAME_MAX bytes are not compared. Relies on
  * nothing. Memory: keeps pointers to the candidates it was offered.
  */
@@ -26,6 +27,7 @@ struct kpi_suggest {
     bool prefixes;           /* a prefix match counts (options: --per for --period) */
     size_t prefix_of, best_distance;
     const char *prefix_name, *nearest;
+    size_t nearest_skip;    /* the bytes of nearest not compared */
     char kept[KPI_SUGGEST_NAME_MAX + 1]; /* a pick offered by kpi_suggest_offer_list */
 };
 

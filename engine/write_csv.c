@@ -85,17 +85,24 @@ static void put_measure(FILE *f, double x)
     kpi_out_s(f, kpi_text_format_measure(x, buf));
 }
 
-static void put_inputs(FILE *f, const struct kpi_indicator *k)
+static void put_inputs(FILE *f, const struct kpi_report *rep, const struct kpi_cell *c)
 {
-    char buf[KPI_NUMBER_BUF];
+    const struct kpi_indicator *k = c->kpi;
+    char buf[KPI_DEPENDENCY_BUF];
 
-    /* Names are identifiers and values numbers: nothing to quote. */
+    /* Names are identifiers, ids [A-Za-z0-9._-] and values numbers:
+     * nothing to quote. */
     for (unsigned i = 0; i < k->n_inputs; i++) {
         if (i)
             kpi_out_s(f, "; ");
         kpi_out_s(f, k->inputs[i].name);
         kpi_out_c(f, '=');
         kpi_out_s(f, kpi_text_format_number(k->inputs[i].value, buf));
+    }
+    for (unsigned j = 0; j < k->n_deps; j++) {
+        if (j || k->n_inputs)
+            kpi_out_s(f, "; ");
+        kpi_out_s(f, kpi_column_dependency(rep, c->row, j, buf, sizeof buf));
     }
 }
 
@@ -113,7 +120,7 @@ static void put_cell(FILE *f, const struct kpi_report *rep, const struct kpi_cel
     case KPI_CELL_MEASURE: put_measure(f, c->number); break;
     case KPI_CELL_RATE: put_rate(f, c->number); break;
     case KPI_CELL_COUNT: kpi_out_u(f, c->count); break;
-    case KPI_CELL_INPUTS: put_inputs(f, c->kpi); break;
+    case KPI_CELL_INPUTS: put_inputs(f, rep, c); break;
     case KPI_CELL_EXTRA: /* one field per extra column (KPI_COL_SPREAD) */
         for (size_t e = 0; e < rep->n_extra_columns; e++) {
             if (e)

@@ -53,7 +53,7 @@ static const struct placement kpi_places[] = {
     {"id", PLACE_MAIN},          {"name", PLACE_MAIN},         {"department", PLACE_OMIT},
     {"unit", PLACE_MAIN},        {"baseline", PLACE_MAIN},     {"target", PLACE_MAIN},
     {"input_lines", PLACE_OMIT}, {"actual", PLACE_MAIN},       {"achievement", PLACE_MAIN},
-    {"band", PLACE_MAIN},        {"weight", PLACE_MAIN},
+    {"band", PLACE_MAIN},        {"weight", PLACE_MAIN},       {"depends_on", PLACE_OMIT},
 };
 
 /* Department columns not named here are columns of the overview. */
@@ -324,9 +324,11 @@ static enum kpi_band band_named(const char *word)
 }
 
 /* A KPI's inputs: name = value (actuals.csv:LINE), the lines that made it. */
-static void put_inputs(FILE *f, const struct kpi_indicator *k)
+static void put_inputs(const struct html *h, const struct kpi_cell *c)
 {
-    char buf[KPI_NUMBER_BUF];
+    FILE *f = h->f;
+    const struct kpi_indicator *k = c->kpi;
+    char buf[KPI_NUMBER_BUF], read[KPI_DEPENDENCY_BUF];
     for (unsigned i = 0; i < k->n_inputs; i++) {
         kpi_out_s(f, i ? ", <code>" : "<code>");
         put_text(f, k->inputs[i].name);
@@ -335,6 +337,12 @@ static void put_inputs(FILE *f, const struct kpi_indicator *k)
         kpi_out_s(f, " <span class=\"na\">(actuals.csv:");
         kpi_out_u(f, k->inputs[i].line);
         kpi_out_s(f, ")</span>");
+    }
+    /* The KPIs a composite reads, with the values it read. */
+    for (unsigned j = 0; j < k->n_deps; j++) {
+        kpi_out_s(f, j || k->n_inputs ? ", <code>" : "<code>");
+        put_text(f, kpi_column_dependency(h->rep, c->row, j, read, sizeof read));
+        kpi_out_s(f, "</code>");
     }
 }
 
@@ -387,7 +395,7 @@ static void put_cell(const struct html *h, const char *name, const struct kpi_ce
             kpi_out_s(f, "indicators.csv:");
         kpi_out_u(f, c->count);
         break;
-    case KPI_CELL_INPUTS: put_inputs(f, c->kpi); break;
+    case KPI_CELL_INPUTS: put_inputs(h, c); break;
     case KPI_CELL_CELLS: put_unreadable(h, c->kpi); break;
     default: kpi_out_s(f, "<span class=\"na\">\xE2\x80\x93</span>"); break; /* – */
     }
@@ -684,7 +692,7 @@ static void put_kpi(const struct html *h, size_t i)
             }
             continue;
         }
-        if (cell.type == KPI_CELL_INPUTS && !k->n_inputs)
+        if (cell.type == KPI_CELL_INPUTS && !k->n_inputs && !k->n_deps)
             continue;
         kpi_out_s(f, "<div><dt>");
         put_header(f, rep, col);

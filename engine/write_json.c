@@ -162,6 +162,14 @@ static void put_cell(FILE *f, const struct kpi_report *rep, const struct kpi_cel
     case KPI_CELL_LINES:
     case KPI_CELL_CELLS:
     case KPI_CELL_EXTRA: put_kpi_object(f, rep, c); break;
+    case KPI_CELL_DEPENDS:
+        kpi_out_c(f, '[');
+        for (unsigned j = 0; j < c->kpi->n_deps; j++) {
+            kpi_out_s(f, j ? ", " : "");
+            put_string(f, c->kpi->deps[j]);
+        }
+        kpi_out_c(f, ']');
+        break;
     default: kpi_out_s(f, "null"); break;
     }
 }

@@ -214,8 +214,10 @@ static bool is_whole(double v)
 }
 
 /* "a=1; b=2", as kpis.csv shows a KPI's inputs, cut at Excel's limit. */
-static const char *inputs_text(struct xlsx *x, const struct kpi_indicator *k)
+static const char *inputs_text(struct xlsx *x, const struct kpi_report *rep,
+                               const struct kpi_cell *c)
 {
+    const struct kpi_indicator *k = c->kpi;
     size_t used = 0;
     x->text[0] = '\0';
     for (unsigned i = 0; i < k->n_inputs && used < sizeof x->text; i++) {
@@ -223,6 +225,13 @@ static const char *inputs_text(struct xlsx *x, const struct kpi_indicator *k)
         used += (size_t)snprintf(x->text + used, sizeof x->text - used, "%s%s=%s", i ? "; " : "",
                                  k->inputs[i].name,
                                  kpi_text_format_number(k->inputs[i].value, buf));
+    }
+    /* The KPIs a composite reads, as kpis.csv shows them. */
+    for (unsigned j = 0; j < k->n_deps && used < sizeof x->text; j++) {
+        char buf[KPI_DEPENDENCY_BUF];
+        used += (size_t)snprintf(x->text + used, sizeof x->text - used, "%s%s",
+                                 j || k->n_inputs ? "; " : "",
+                                 kpi_column_dependency(rep, c->row, j, buf, sizeof buf));
     }
     return x->text;
 }
@@ -255,7 +264,7 @@ static void put_cell(struct xlsx *x, const struct kpi_report *rep, lxw_worksheet
     case KPI_CELL_COUNT: put_number(x, ws, row, col, (double)c->count, x->whole, 0); break;
     case KPI_CELL_INPUTS:
         /* Names are identifiers and values numbers: nothing to guard. */
-        check(x, worksheet_write_string(ws, row, col, inputs_text(x, c->kpi), NULL));
+        check(x, worksheet_write_string(ws, row, col, inputs_text(x, rep, c), NULL));
         widen(x, col, text_width(x->text));
         break;
     case KPI_CELL_EXTRA: put_text(x, ws, row, col, c->kpi->extra[extra], NULL, x->guarded); break;

@@ -5,7 +5,10 @@
  * actual inputs, choose the period, and kpi_builder_finish() hands back
  * the kpi_dataset that kpi_dataset_load() makes of the same rows (the
  * loader goes through the builder): report order, department tree, each
- * KPI's `invalid` reason. The builder is the one place where the cells of
+ * KPI's `invalid` reason, each composite KPI's dependencies (the
+ * kpi_value("ID") calls of its formula) with the dependency cycles made
+ * `invalid`, so the plan is built on a graph without cycles. The builder
+ * is the one place where the cells of
  * an indicator and of an actual are read and checked (docs/formats.md), so
  * both ways in obey the same rules with the same messages.
  * Relies on the dataset model and the text rules.

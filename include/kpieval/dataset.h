@@ -73,6 +73,13 @@ struct kpi_indicator {
     unsigned char direction;  /* enum kpi_direction */
     unsigned char scoring;    /* enum kpi_scoring */
     bool has_baseline;
+    /* Composite KPIs: the ids of the KPIs the formula reads with
+     * kpi_value("ID"), each once, in the order first read (found in the
+     * text when the dataset is built; docs/formats.md). KPIs of one
+     * formula text share the array. An `invalid` KPI reads nothing, but
+     * keeps the list for the reports. */
+    const char *const *deps;
+    unsigned n_deps;
 };
 
 /* A node of the department tree; nodes are in tree order (a department
@@ -123,7 +130,12 @@ unsigned kpi_shard_of(const char *top_level, unsigned count);
 
 /* Keeps only the top-level departments of shard `index` of `count`, with
  * everything beneath them, and their KPIs; department numbers stay those
- * of the whole tree. Returns 0 or a negative KPI_E*. */
+ * of the whole tree. A composite KPI is kept with the KPIs it reads: top-
+ * level departments tied by a KPI under one reading a KPI under another
+ * (directly or through others) are one group, in the shard of the group's
+ * first name in byte order (kpi_shard_of of it), so a shard may hold a
+ * top-level department that kpi_shard_of alone would put elsewhere.
+ * Returns 0 or a negative KPI_E*. */
 int kpi_dataset_keep_shard(kpi_dataset *ds, unsigned index, unsigned count,
                            struct kpi_error *err);
 

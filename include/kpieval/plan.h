@@ -5,11 +5,15 @@
  * Provides kpi_plan (opaque; _new/_free): the KPIs of a dataset in levels,
  * every KPI in exactly one level. The run evaluates a level and scores
  * each of its KPIs before it starts the next, so a KPI may read the
- * achievements of any KPI in an earlier level. Today every KPI stands
- * alone: there is one level holding them all, in report order. Composite
- * KPIs (a formula over other KPIs) will put each KPI one level above the
- * highest level of the KPIs it reads, found through kpi_dataset_find().
- * Relies on the dataset model. Memory: the plan owns its index arrays.
+ * results of any KPI in an earlier level. A composite KPI (a formula that
+ * reads other KPIs with kpi_value(), kpi_indicator.deps) is one level
+ * above the highest level of the KPIs it reads, found through
+ * kpi_dataset_find(); every other KPI is in level 0, in report order, so a
+ * dataset without composites is one level. An invalid KPI reads nothing:
+ * the builder made every KPI of a dependency cycle invalid, so the levels
+ * are those of a graph without cycles (Kahn's algorithm, linear in KPIs
+ * and dependencies). Relies on the dataset model. Memory: the plan owns
+ * its index arrays.
  */
 #ifndef KPIEVAL_PLAN_H
 #define KPIEVAL_PLAN_H

@@ -64,9 +64,15 @@ struct kpi_report {
     const char *const *warnings;
     size_t n_warnings, warnings_total;
     const struct kpi_report_params *params;
+    /* The row of the KPI with this id in the view, or SIZE_MAX: how a sink
+     * finds the KPIs a composite KPI reads (kpi_indicator.deps), whose
+     * values the reports show beside its inputs. Called with find_ctx in
+     * reach through rep; NULL finds nothing. */
+    size_t (*find)(const struct kpi_report *rep, const char *id);
+    const void *find_ctx;
 };
 
-/* The view of a run over dataset ds. */
+/* The view of a run over dataset ds (which find looks ids up in). */
 void kpi_report_init(struct kpi_report *rep, const kpi_dataset *ds,
                      const struct kpi_result *rows,
                      const struct kpi_department_summary *summaries,

@@ -398,6 +398,97 @@ static void test_builder_find_by_id_after_sort_and_shard(void **state)
     kpi_dataset_free(ds);
 }
 
+/* ---- composite KPIs ------------------------------------------------------ */
+
+struct composite_row {
+    const char *id, *formula, *scoring;
+    const char *invalid; /* the reason expected, or NULL */
+    const char *deps;    /* the deps expected, joined by ' ' */
+};
+
+/* Worked out by hand from the formulas: which KPIs read each other in a
+ * circle (a 2-cycle, a 3-cycle, a KPI reading itself, three KPIs of which
+ * one is on the shortest cycle through the first only), and the calls the
+ * plan cannot order. Row i is line i + 2 of indicators.csv. */
+static const struct composite_row composite_rows[] = {
+    {"A", "x", NULL, NULL, ""},
+    {"P", "kpi_value(\"Q\")", NULL, "indicators.csv:3: dependency cycle: P -> Q -> P", "Q"},
+    {"Q", "kpi_value('P') + x", NULL, "indicators.csv:4: dependency cycle: Q -> P -> Q", "P"},
+    {"R", "kpi_value('S')", NULL, "indicators.csv:5: dependency cycle: R -> S -> T -> R", "S"},
+    {"S", "kpi_value('T')", NULL, "indicators.csv:6: dependency cycle: S -> T -> R -> S", "T"},
+    {"T", "kpi_value('R')", NULL, "indicators.csv:7: dependency cycle: T -> R -> S -> T", "R"},
+    {"U", "kpi_value('U')", NULL, "indicators.csv:8: dependency cycle: U -> U", "U"},
+    /* downstream of a cycle: valid here, `error` when it runs */
+    {"V", "kpi_value('P') * 2", NULL, NULL, "P"},
+    {"W", "kpi_value('AA')", NULL, "indicators.csv:10: kpi_value: no KPI 'AA'; did you mean 'A'?",
+     ""},
+    {"X", "kpi_value(id)", NULL,
+     "indicators.csv:11: kpi_value needs the KPI id as a quoted literal, so the plan can order it",
+     ""},
+    {"Y", "x -- kpi_value(\"Q\")", NULL, NULL, ""},
+    {"Z", "kpi_value(\"A\") + kpi_value('A') + kpi_value(\"V\")", NULL, NULL, "A V"},
+    {"SC", "x", "kpi_value('A')",
+     "indicators.csv:14: a scoring expression cannot call kpi_value; read the other KPI in the "
+     "formula",
+     ""},
+    {"N", "kpi_value('NOPE')", NULL, "indicators.csv:15: kpi_value: no KPI 'NOPE'", ""},
+    {"B1", "kpi_value('B2')", NULL, "indicators.csv:16: dependency cycle: B1 -> B2 -> B1", "B2"},
+    {"B2", "kpi_value('B1') + kpi_value('B3')", NULL,
+     "indicators.csv:17: dependency cycle: B2 -> B1 -> B2", "B1 B3"},
+    {"B3", "kpi_value('B2')", NULL, "indicators.csv:18: dependency cycle: B3 -> B2 -> B3", "B2"},
+};
+#define N_COMPOSITE (sizeof composite_rows / sizeof composite_rows[0])
+
+static kpi_dataset *build_composites(bool reversed)
+{
+    kpi_builder *b = builder_new();
+    for (size_t n = 0; n < N_COMPOSITE; n++) {
+        size_t i = reversed ? N_COMPOSITE - 1 - n : n;
+        const struct composite_row *row = &composite_rows[i];
+        add_indicator(b, &(struct kpi_indicator_spec){.id = row->id,
+                                                      .name = row->id,
+                                                      .department = i % 2 ? "d" : "e",
+                                                      .target = "1",
+                                                      .formula = row->formula,
+                                                      .scoring = row->scoring,
+                                                      .line = (unsigned)i + 2});
+    }
+    add_actual(b, "A", "x", "1");
+    return finish(b);
+}
+
+static void test_builder_composite_dependencies(void **state)
+{
+    (void)state;
+    for (int reversed = 0; reversed < 2; reversed++) { /* whatever the order of the rows */
+        kpi_dataset *ds = build_composites(reversed);
+        size_t n_warnings;
+        const char *const *warnings = kpi_dataset_warnings(ds, &n_warnings, NULL);
+        for (size_t i = 0; i < N_COMPOSITE; i++) {
+            const struct composite_row *row = &composite_rows[i];
+            const struct kpi_indicator *k = kpi_dataset_find(ds, row->id);
+            char deps[64] = "";
+            assert_non_null(k);
+            if ((row->invalid == NULL) != (k->invalid == NULL) ||
+                (row->invalid && strcmp(row->invalid, k->invalid)))
+                fail_msg("%s: invalid '%s', expected '%s'", row->id,
+                         k->invalid ? k->invalid : "(none)",
+                         row->invalid ? row->invalid : "(none)");
+            for (unsigned d = 0; d < k->n_deps; d++) {
+                size_t used = strlen(deps);
+                snprintf(deps + used, sizeof deps - used, "%s%s", d ? " " : "", k->deps[d]);
+                /* a dependency is the id of the KPI itself */
+                assert_ptr_equal(k->deps[d], kpi_dataset_find(ds, k->deps[d])->id);
+            }
+            assert_string_equal(deps, row->deps);
+        }
+        /* A KPI that reads others needs no rows of its own. */
+        for (size_t w = 0; w < n_warnings; w++)
+            assert_null(strstr(warnings[w], "'V' has no rows"));
+        kpi_dataset_free(ds);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_builder_duplicate_id_stops),
         cmocka_unit_test(test_builder_refuses_misuse),
         cmocka_unit_test(test_builder_find_by_id_after_sort_and_shard),
+        cmocka_unit_test(test_builder_composite_dependencies),
     };
     return cmocka_run_group_tests(tests, setup_tmp, NULL);
 }

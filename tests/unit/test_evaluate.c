@@ -14,6 +14,7 @@
 
 #include "kpieval/builder.h"
 #include "kpieval/evaluate.h"
+#include "kpieval/plan.h"
 #include "kpieval/score.h"
 #include "scratch.h"
 
@@ -189,12 +190,108 @@ static void test_evaluate_all_at_once(void **state)
     kpi_dataset_free(ds);
 }
 
+/* ---- composite KPIs ------------------------------------------------------ */
+
+static const struct {
+    const char *id, *target, *formula;
+} composites[] = {
+    {"C1", "65", "employed / eligible * 100"},           /* 1317 / 2000 * 100 = 65.85 */
+    {"C2", "100", "kpi_value(\"C1\") * 2"},              /* 131.7 */
+    {"C3", "50", "kpi_value('C2') - kpi_value(\"C1\")"}, /* 131.7 - 65.85 = 65.85 */
+    {"C4", "1", "zz"},                                   /* missing */
+    {"C5", "1", "kpi_value('C4') + 1"},
+    {"C6", "1", "kpi_value('C5')"},
+    {"C7", "1", "_ENV.kpi_value('C1')"}, /* not found by the scanner: no dependency */
+    {"C8", "-5", "1"},                   /* the ratio rule cannot score it */
+    {"C9", "1", "kpi_value('C8')"},
+};
+
+/* Walks the plan as run.c does: a level evaluated, then scored. */
+static void evaluate_composites(bool in_process)
+{
+    struct kpi_eval_options opt = {.in_process = in_process, .jobs = 2};
+    struct kpi_error err = {0};
+    kpi_builder *b = NULL;
+    kpi_dataset *ds = NULL;
+    kpi_results *res = NULL;
+    kpi_plan *plan = NULL;
+    size_t n;
+
+    assert_int_equal(kpi_builder_new(NULL, &b, &err), 0);
+    for (size_t i = 0; i < sizeof composites / sizeof composites[0]; i++) {
+        struct kpi_indicator_spec spec = {.id = composites[i].id,
+                                          .name = "n",
+                                          .department = "a",
+                                          .target = composites[i].target,
+                                          .formula = composites[i].formula};
+        assert_int_equal(kpi_builder_add_indicator(b, &spec, &err), 0);
+    }
+    struct kpi_actual_spec employed = {"C1", "employed", "1317", 0},
+                           eligible = {"C1", "eligible", "2000", 0};
+    assert_int_equal(kpi_builder_add_actual(b, &employed, &err), 0);
+    assert_int_equal(kpi_builder_add_actual(b, &eligible, &err), 0);
+    assert_int_equal(kpi_builder_finish(b, &ds, &err), 0);
+    kpi_builder_free(b);
+    const struct kpi_indicator *ks = kpi_dataset_indicators(ds, &n);
+
+    if (kpi_evaluate_begin(ds, &opt, &res, &err) || kpi_plan_new(ds, &plan, &err))
+        fail_msg("%s", err.message);
+    struct kpi_result *rows = kpi_results_rows(res, &n);
+    assert_int_equal(kpi_plan_levels(plan), 3); /* C1 C4 C7 C8 | C2 C5 C9 | C3 C6 */
+    for (size_t l = 0; l < kpi_plan_levels(plan); l++) {
+        size_t m;
+        const unsigned *kpis = kpi_plan_level(plan, l, &m);
+        assert_int_equal(kpi_evaluate_kpis(res, kpis, m, &err), 0);
+        for (size_t i = 0; i < m; i++)
+            kpi_score(&ks[kpis[i]], &rows[kpis[i]], CAP);
+    }
+    kpi_evaluate_end(res);
+
+    assert_int_equal(rows[0].status, KPI_STATUS_OK);
+    assert_near(rows[0].actual, 65.85, 1e-12);
+    assert_int_equal(rows[1].status, KPI_STATUS_OK);
+    assert_near(rows[1].actual, 131.7, 1e-12);
+    assert_near(rows[1].achievement, 131.7, 1e-9);
+    assert_int_equal(rows[2].status, KPI_STATUS_OK);
+    assert_near(rows[2].actual, 65.85, 1e-12);
+    assert_int_equal(rows[3].status, KPI_STATUS_MISSING);
+    assert_int_equal(rows[4].status, KPI_STATUS_ERROR);
+    assert_false(rows[4].has_actual);
+    assert_string_equal(rows[4].message, "dependency 'C4' is missing: input 'zz' missing for 'C4'");
+    assert_int_equal(rows[5].status, KPI_STATUS_ERROR);
+    assert_string_equal(rows[5].message, "dependency 'C5' is in error: dependency 'C4' is "
+                                         "missing: input 'zz' missing for 'C4'");
+    assert_int_equal(rows[6].status, KPI_STATUS_ERROR);
+    assert_non_null(strstr(rows[6].message, "kpi_value: 'C1' is not among the KPIs this "
+                                            "formula names as a quoted literal"));
+    assert_int_equal(rows[7].status, KPI_STATUS_ERROR); /* scored before C9 read it */
+    assert_int_equal(rows[8].status, KPI_STATUS_ERROR);
+    assert_non_null(strstr(rows[8].message, "dependency 'C8' is in error: cannot score"));
+    kpi_plan_free(plan);
+    kpi_results_free(res);
+    kpi_dataset_free(ds);
+}
+
+static void test_evaluate_composites_in_process(void **state)
+{
+    (void)state;
+    evaluate_composites(true);
+}
+
+static void test_evaluate_composites_in_workers(void **state)
+{
+    (void)state;
+    evaluate_composites(false);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_evaluate_levels_in_process),
         cmocka_unit_test(test_evaluate_levels_in_workers),
         cmocka_unit_test(test_evaluate_all_at_once),
+        cmocka_unit_test(test_evaluate_composites_in_process),
+        cmocka_unit_test(test_evaluate_composites_in_workers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

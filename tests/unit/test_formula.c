@@ -71,7 +71,10 @@ static const char indicators[] = "id,name,department,target,formula,factor,scori
                                  "FORBID1,a,d,1,os.time(),,,\n"
                                  "FORBID2,a,d,1,print(1),,,\n"
                                  "PEEK,a,d,1,peek(),,,\n"
-                                 "NESTED,a,d,1,double_pick(),,,\n";
+                                 "NESTED,a,d,1,double_pick(),,,\n"
+                                 "KVPLUG,a,d,1,read_other(),,,\n"
+                                 "KVROWS,a,d,1,kpi_value('OK1'),,,\n"
+                                 "KVHIDDEN,a,d,1,_ENV.kpi_value('OK1'),,,\n";
 
 static const char actuals[] = "indicator,input,value,period\n"
                               "OK1,employed,30,2019\n"
@@ -119,6 +122,9 @@ static int setup_files(void **state)
                      "return function() return (kpi == nil and employed == nil) and 1 or 0 end\n");
     /* Plugins see other plugins. */
     scratch_write_in(plugins_a, "double_pick.lua", "return function() return pick() * 2 end\n");
+    /* Plugins cannot read other KPIs: what a KPI reads is in its formula. */
+    scratch_write_in(plugins_a, "read_other.lua",
+                     "return function() return kpi_value('OK1') end\n");
     scratch_fresh_subdir(plugins_b, tmp, "plugins_b");
     scratch_write_in(plugins_b, "pick.lua", "return function() return 2 end\n");
     scratch_dataset(dir, tmp, "main", indicators, actuals);
@@ -492,6 +498,30 @@ static void test_formula_plugins_see_plugins_not_inputs(void **state)
     close_fixture(&fx);
 }
 
+/* kpi_value() is the formula's alone, reads only what the formula names as
+ * a literal, and only from rows it is given: anything else is an error,
+ * never a value. */
+static void test_formula_kpi_value_is_safe(void **state)
+{
+    const char *dirs[] = {plugins_a};
+    struct fixture fx = open_fixture(dirs, 1, 0);
+    char msg[KPI_MESSAGE_MAX];
+    double v;
+    (void)state;
+
+    assert_int_equal(eval(&fx, "KVPLUG", &v, msg), KPI_STATUS_ERROR);
+    assert_non_null(strstr(msg, "'kpi_value' is not available to plugins"));
+    /* No rows given (kpi_formulas_set_rows): OK1's value is not there. */
+    assert_int_equal(find(fx.ds, "KVROWS")->n_deps, 1);
+    assert_int_equal(eval(&fx, "KVROWS", &v, msg), KPI_STATUS_ERROR);
+    assert_string_equal(msg, "KVROWS:1: kpi_value: no value of 'OK1' here");
+    /* A call the scan does not see is no dependency, so no value. */
+    assert_int_equal(find(fx.ds, "KVHIDDEN")->n_deps, 0);
+    assert_int_equal(eval(&fx, "KVHIDDEN", &v, msg), KPI_STATUS_ERROR);
+    assert_non_null(strstr(msg, "kpi_value: 'OK1' is not among the KPIs this formula names"));
+    close_fixture(&fx);
+}
+
 /* ---- plugins that stop the run -------------------------------------------- */
 
 struct bytes {
@@ -626,6 +656,7 @@ int main(void)
         cmocka_unit_test(test_formula_non_finite_result_is_error),
         cmocka_unit_test(test_formula_runtime_error_message),
         cmocka_unit_test(test_formula_globals_do_not_leak_between_kpis),
+        cmocka_unit_test(test_formula_kpi_value_is_safe),
         cmocka_unit_test(test_formula_plugin_state_is_fresh_per_kpi),
         cmocka_unit_test(test_formula_plugin_shadowing_order),
         cmocka_unit_test(test_formula_name_resolution_order),
