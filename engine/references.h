@@ -2,9 +2,9 @@
  * references.h - the other KPIs a formula reads, found in its text without
  * running it: each call kpi_value("ID") or kpi_value('ID').
  *
- * Provides kpi_refs_scan(), a small Lua lexer that skips comments and
- * strings, so that the evaluation plan can order composite KPIs before any
- * formula runs (builder.c). Relies on the C library only; no allocation.
+ * Provides kpi_refs_scan(), over the names the formula reads (lua_names.h,
+ * which skips comments and strings), so that the evaluation plan can order
+ * composite KPIs before any formula runs (builder.c).
  */
 #ifndef KPIEVAL_REFERENCES_H
 #define KPIEVAL_REFERENCES_H
@@ -26,7 +26,7 @@ struct kpi_refs_scan {
  * the name that is not such a call (an id that is an expression, a
  * literal with an escape or a line break, the function passed as a value,
  * a field `t.kpi_value`) is counted in not_literal. Stops when each
- * returns nonzero, and returns that; else 0. */
+ * returns nonzero, and returns that; -1 when out of memory; else 0. */
 int kpi_refs_scan(const char *text, struct kpi_refs_scan *found,
                   int (*each)(void *ctx, const char *id, size_t len), void *ctx);
 
