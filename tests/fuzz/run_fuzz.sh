@@ -26,7 +26,7 @@ set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 fuzz_src="$root/tests/fuzz"
-all_targets=(csv numbers dataset formula)
+all_targets=(csv numbers dataset formula names)
 
 seconds=30
 targets=()
