@@ -120,6 +120,7 @@ for t in "${targets[@]}"; do
     touch "$work/.started"
     case "$t" in
     csv|dataset) dict=("-dict=$fuzz_src/csv.dict") ;;
+    names) dict=("-dict=$fuzz_src/formula.dict") ;;
     *) dict=("-dict=$fuzz_src/$t.dict") ;;
     esac
 
