@@ -10,12 +10,29 @@
 #include "formula.h"
 #include "input_file.h"
 #include "lua_names.h"
+#include "model.h"
+#include "strmap.h"
 #include "suggest.h"
 #include "text.h"
 #include "worker.h"
 
 /* The files of a dataset that messages name by their bare name. */
 static const char *const dataset_files[] = {"indicators.csv", "actuals.csv"};
+
+/* Where byte `at` of the current text is, kept from one finding to the
+ * next: the names of a text come in text order, so each finding moves on
+ * from the last one and a text of many findings is read once. */
+struct spot {
+    const struct kpi_indicator *k;
+    const char *text;
+    size_t at;
+    const char *ls;      /* the start of at's line in text */
+    unsigned text_line;  /* lines of text before ls */
+    bool in_file;        /* v, line, column below are known */
+    const char *v;       /* the file byte of at */
+    int q;               /* the cell is quoted */
+    unsigned line, column;
+};
 
 struct checker {
     const struct kpi_run_options *opt;
@@ -27,6 +44,7 @@ struct checker {
     char *indicators;          /* the file's text, to place a formula's columns; NULL when
                                   it cannot be read or is not UTF-8 */
     int formula_field;         /* its column index, or -1 */
+    int scoring_field;         /* the same for scoring */
     size_t *line_at;           /* offset of each line's start in it (line_at[0]: line 1) */
     size_t n_lines;
     const struct kpi_indicator *k; /* the KPI whose names are being resolved */
@@ -35,6 +53,10 @@ struct checker {
     size_t n_expr;
     const char *what;          /* "formula" or "scoring expression" */
     const char *text;          /* the text whose names are being resolved */
+    struct spot spot;          /* where the last finding was (emit_at) */
+    struct kpi_strmap seen;    /* the names of text met so far (copies in seen_names) */
+    char **seen_names;
+    size_t n_seen, cap_seen;
     int rc;
 };
 
@@ -57,10 +79,10 @@ static const char *dataset_path(const struct checker *c, const char *name, char 
 /* A message "indicators.csv:LINE[:COL]: rest" (as the loader and builder
  * write them) as a diagnostic at that place. */
 static void emit_located(struct checker *c, enum kpi_severity sev, const char *msg,
-                         const char *setting)
+                         const char *setting, const char *kpi)
 {
     struct kpi_diagnostic d = {.severity = sev, .message = msg, .setting = setting};
-    char path[4200];
+    char path[4200], named[1200];
 
     for (size_t i = 0; i < sizeof dataset_files / sizeof dataset_files[0]; i++) {
         size_t n = strlen(dataset_files[i]);
@@ -85,6 +107,14 @@ static void emit_located(struct checker *c, enum kpi_severity sev, const char *m
         d.column = (unsigned)col;
         d.message = end + 1 + (end[1] == ' ');
         break;
+    }
+    if (kpi) { /* a finding about one KPI names it, as every other does */
+        char quoted[300];
+        snprintf(quoted, sizeof quoted, "'%s'", kpi);
+        if (!strstr(d.message, quoted)) {
+            snprintf(named, sizeof named, "%s: %s", quoted, d.message);
+            d.message = named;
+        }
     }
     emit(c, &d);
 }
@@ -181,12 +211,13 @@ static void index_lines(struct checker *c)
         c->line_at[c->n_lines++] = (size_t)(p + 1 - c->indicators);
 }
 
-/* Finds the formula column once, from the header. */
-static void find_formula_field(struct checker *c)
+/* The index of column `name` in the header, or -1. */
+static int find_field(const struct checker *c, const char *name)
 {
     const char *p = c->indicators;
+    size_t n = strlen(name);
     if (!p)
-        return;
+        return -1;
     if (!strncmp(p, "\xEF\xBB\xBF", 3))
         p += 3;
     for (int i = 0; *p && *p != '\n' && *p != '\r'; i++) {
@@ -198,68 +229,67 @@ static void find_formula_field(struct checker *c)
             v++;
         while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
             ve--;
-        if (ve - v == 7 && !strncmp(v, "formula", 7)) {
-            c->formula_field = i;
-            return;
-        }
+        if ((size_t)(ve - v) == n && !strncmp(v, name, n))
+            return i;
         p = *end == ',' ? end + 1 : end;
     }
+    return -1;
 }
 
-/* The file line and column of byte `at` of k's formula (as trimmed), or
- * false when the row cannot be matched to the text read. */
-static bool locate(const struct checker *c, const struct kpi_indicator *k, size_t at,
-                   unsigned *line, unsigned *column)
+/* Starts s at byte 0 of c->text, k's cell in column `field`. */
+static void spot_start(const struct checker *c, const struct kpi_indicator *k, int field,
+                       struct spot *s)
 {
-    const char *p = file_line(c, k->line);
-    const char *v = NULL;
-    int q = 0;
+    const char *p = file_line(c, k->line), *p0 = p, *v = NULL;
 
-    const char *p0 = p;
-    if (!p || c->formula_field < 0)
-        return false;
-    for (int i = 0; i <= c->formula_field; i++) {
-        const char *end = skip_field(p, &v, &q);
-        if (i < c->formula_field) {
+    *s = (struct spot){.k = k, .text = c->text, .ls = c->text};
+    if (!p || field < 0)
+        return;
+    for (int i = 0; i <= field; i++) {
+        const char *end = skip_field(p, &v, &s->q);
+        if (i < field) {
             if (*end != ',')
-                return false;
+                return;
             p = end + 1;
         }
     }
-    unsigned l = k->line, col = 1;
-    for (const char *s = p0; s < v; s++)
-        l += *s == '\n'; /* an earlier cell of the row may hold line breaks */
+    s->line = k->line;
+    for (const char *b = p0; b < v; b++)
+        s->line += *b == '\n'; /* an earlier cell of the row may hold line breaks */
     /* columns count characters: those before v on its line */
     const char *ls = v;
     while (ls > c->indicators && ls[-1] != '\n')
         ls--;
-    for (const char *s = ls; s < v; s++)
-        col += ((unsigned char)*s & 0xC0) != 0x80;
+    s->column = 1;
+    for (const char *b = ls; b < v; b++)
+        s->column += ((unsigned char)*b & 0xC0) != 0x80;
     while (*v == ' ' || *v == '\t') /* the loader trims the cell */
-        v++, col++;
-    for (size_t b = 0; b < at && *v; b++) {
-        if (q && v[0] == '"' && v[1] == '"')
-            v++, col++;
-        if (*v == '\n')
-            l++, col = 1;
-        else if (((unsigned char)*v & 0xC0) != 0x80)
-            col++;
-        v++;
-    }
-    *line = l;
-    *column = col;
-    return true;
+        v++, s->column++;
+    s->v = v;
+    s->in_file = true;
 }
 
-/* The line of text holding byte at: *start and its length. */
-static size_t source_line(const char *text, size_t at, const char **start)
+/* Moves s on to byte `at` of its text. */
+static void spot_advance(struct spot *s, size_t at)
 {
-    const char *s = text + at;
-    while (s > text && s[-1] != '\n')
-        s--;
-    *start = s;
-    return strcspn(s, "\r\n");
+    for (; s->at < at && s->text[s->at]; s->at++) {
+        if (s->text[s->at] == '\n')
+            s->ls = s->text + s->at + 1, s->text_line++;
+        if (!s->in_file || !*s->v)
+            continue;
+        if (s->q && s->v[0] == '"' && s->v[1] == '"')
+            s->v++, s->column++;
+        if (*s->v == '\n')
+            s->line++, s->column = 1;
+        else if (((unsigned char)*s->v & 0xC0) != 0x80)
+            s->column++;
+        s->v++;
+    }
 }
+
+/* The shown part of a long line: this many bytes around the spot. */
+#define SHOWN_BEFORE 60
+#define SHOWN_AFTER 100
 
 /* A diagnostic at byte `at` (span len) of the KPI's current text. */
 static void emit_at(struct checker *c, enum kpi_severity sev, size_t at, size_t len,
@@ -269,33 +299,44 @@ static void emit_at(struct checker *c, enum kpi_severity sev, size_t at, size_t 
                     const char *names, const char *fmt, ...)
 {
     const struct kpi_indicator *k = c->k;
-    char msg[1024], path[4200], shown[1024];
-    const char *ls;
+    struct spot *sp = &c->spot;
+    char msg[1024], path[4200], shown[SHOWN_BEFORE + SHOWN_AFTER + 16];
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    size_t n = source_line(c->text, at, &ls);
-    snprintf(shown, sizeof shown, "%.*s", (int)(n < sizeof shown ? n : sizeof shown - 1), ls);
+    if (sp->k != k || sp->text != c->text || sp->at > at)
+        spot_start(c, k, c->text == k->formula ? c->formula_field : c->scoring_field, sp);
+    spot_advance(sp, at);
+    /* the line, or a window of it around the spot, cut at characters */
+    const char *from = sp->ls, *to = sp->ls + strcspn(sp->ls, "\r\n");
+    bool cut_before = c->text + at - from > SHOWN_BEFORE;
+    if (cut_before) {
+        from = c->text + at - SHOWN_BEFORE;
+        while (((unsigned char)*from & 0xC0) == 0x80)
+            from++;
+    }
+    if (to - (c->text + at) > SHOWN_AFTER) {
+        to = c->text + at + SHOWN_AFTER;
+        while (to > from && ((unsigned char)*to & 0xC0) == 0x80)
+            to--;
+    }
+    snprintf(shown, sizeof shown, "%s%.*s%s", cut_before ? "..." : "", (int)(to - from), from,
+             *to && *to != '\r' && *to != '\n' ? "..." : "");
     struct kpi_diagnostic d = {
         .severity = sev,
         .file = dataset_path(c, "indicators.csv", path, sizeof path),
-        .line = k->line,
+        .line = sp->in_file ? sp->line : k->line + sp->text_line,
+        .column = sp->in_file ? sp->column : 0,
         .message = msg,
         .source = shown,
-        .span_at = (size_t)(c->text + at - ls),
+        .span_at = (size_t)(c->text + at - from) + (cut_before ? 3 : 0),
         .span_len = len,
         .names = names,
     };
     if (d.span_at > strlen(shown))
         d.span_at = strlen(shown);
-    if (c->text == k->formula)
-        locate(c, k, at, &d.line, &d.column);
-    if (!d.column) { /* the line within the text, at least */
-        for (const char *s = c->text; s < ls; s++)
-            d.line += *s == '\n';
-    }
     emit(c, &d);
 }
 
@@ -349,7 +390,7 @@ static const char *suggestion(struct checker *c, const char *name, bool scoring,
             size_t n = strcspn(p, ",");
             char save = p[n];
             p[n] = '\0';
-            if (!kpi_text_has_word(k->formula, p))
+            if (kpi_suggest_near(&s, p) && !kpi_text_has_word(k->formula, p))
                 kpi_suggest_offer_list(&s, p, " ");
             p[n] = save;
             p += n + strspn(p + n, ", ");
@@ -370,17 +411,19 @@ static void check_name(void *ctx, const struct kpi_lua_name *use)
     char near[64], dym[96], names[2048];
     const char *period = kpi_dataset_period(c->ds);
 
-    /* each name once per text */
-    for (const char *p = strstr(c->text, use->name); p && (size_t)(p - c->text) < use->offset;
-         p = strstr(p + 1, use->name)) {
-        size_t at = (size_t)(p - c->text);
-        if ((at == 0 || !(p[-1] == '_' || (p[-1] >= '0' && p[-1] <= '9') ||
-                          ((p[-1] | 32) >= 'a' && (p[-1] | 32) <= 'z') || p[-1] == '.' ||
-                          p[-1] == ':')) &&
-            !(p[use->len] == '_' || (p[use->len] >= '0' && p[use->len] <= '9') ||
-              ((p[use->len] | 32) >= 'a' && (p[use->len] | 32) <= 'z')))
-            return; /* an earlier use was resolved already */
+    /* each name once per text: a set of those met, so that a text of
+     * many uses stays linear */
+    if (kpi_strmap_find(&c->seen, use->name, NULL))
+        return;
+    char *copy = strdup(use->name);
+    if (!copy || kpi_strmap_put(&c->seen, copy, 0, NULL, NULL) < 0 ||
+        kpi_model_grow((void **)&c->seen_names, &c->cap_seen, c->n_seen + 1,
+                       sizeof *c->seen_names)) {
+        free(copy);
+        c->rc = KPI_ENOMEM;
+        return;
     }
+    c->seen_names[c->n_seen++] = copy;
     if (!scoring && has_input(k, use->name))
         return;
     if (scoring && (!strcmp(use->name, "actual") || !strcmp(use->name, "target")))
@@ -408,7 +451,8 @@ static void check_name(void *ctx, const struct kpi_lua_name *use)
     else
         dym[0] = '\0';
     if (scoring) {
-        emit_at(c, KPI_SEVERITY_ERROR, use->offset, use->len, "actual, target, baseline, kpi",
+        emit_at(c, KPI_SEVERITY_ERROR, use->offset, use->len,
+                k->has_baseline ? "actual, target, baseline, kpi" : "actual, target, kpi",
                 "'%s': unknown name '%s' in the scoring expression (it sees actual, target, "
                 "baseline, kpi, the plugins and the library)%s",
                 k->id, use->name, dym);
@@ -500,22 +544,48 @@ static void check_compiles(struct checker *c, unsigned id, const char *what)
 
 /* ---- the whole check ---------------------------------------------------- */
 
+/* Resolves the names of text (k's formula or scoring expression). */
+static void check_names(struct checker *c, const char *text)
+{
+    c->text = text;
+    kpi_strmap_init(&c->seen);
+    if (kpi_lua_names(text, check_name, c))
+        c->rc = KPI_ENOMEM;
+    kpi_strmap_release(&c->seen);
+    for (size_t i = 0; i < c->n_seen; i++)
+        free(c->seen_names[i]);
+    c->n_seen = 0;
+}
+
 static void check_kpi(struct checker *c, const struct kpi_indicator *k)
 {
     c->k = k;
     if (k->invalid) {
-        emit_located(c, KPI_SEVERITY_ERROR, k->invalid, NULL);
+        emit_located(c, KPI_SEVERITY_ERROR, k->invalid, NULL, k->id);
         return;
+    }
+    for (unsigned i = 0; i < k->n_deps; i++) {
+        const struct kpi_indicator *dep = kpi_dataset_find(c->ds, k->deps[i]);
+        if (dep && dep->invalid) {
+            char path[4200];
+            char msg[600];
+            snprintf(msg, sizeof msg, "'%s' reads '%s', which is invalid: the KPI will be in error",
+                     k->id, dep->id);
+            struct kpi_diagnostic d = {.severity = KPI_SEVERITY_ERROR, .message = msg,
+                                       .file = dataset_path(c, "indicators.csv", path, sizeof path),
+                                       .line = k->line};
+            emit(c, &d);
+        }
     }
     c->text = k->formula;
     check_compiles(c, k->formula_id, "formula");
-    if (!*c->compile_msg[k->formula_id] && kpi_lua_names(k->formula, check_name, c))
-        c->rc = KPI_ENOMEM;
+    if (!*c->compile_msg[k->formula_id])
+        check_names(c, k->formula);
     if (k->scoring == KPI_SCORING_EXPRESSION) {
         c->text = k->scoring_text;
         check_compiles(c, k->scoring_id, "scoring expression");
-        if (!*c->compile_msg[k->scoring_id] && kpi_lua_names(k->scoring_text, check_name, c))
-            c->rc = KPI_ENOMEM;
+        if (!*c->compile_msg[k->scoring_id])
+            check_names(c, k->scoring_text);
     }
 }
 
@@ -530,7 +600,7 @@ static void emit_error(struct checker *c, const struct kpi_error *e)
 
     for (size_t i = 0; e->file[0] && i < sizeof dataset_files / sizeof dataset_files[0]; i++)
         if (!strcmp(e->file, dataset_files[i])) {
-            emit_located(c, KPI_SEVERITY_ERROR, msg, e->setting);
+            emit_located(c, KPI_SEVERITY_ERROR, msg, e->setting, NULL);
             return;
         }
     if (e->file[0]) {
@@ -611,7 +681,8 @@ int kpi_check(const struct kpi_run_options *opt,
 
     read_indicators(&c);
     index_lines(&c);
-    find_formula_field(&c);
+    c.formula_field = find_field(&c, "formula");
+    c.scoring_field = find_field(&c, "scoring");
     c.compile_line = calloc(c.n_expr ? c.n_expr : 1, sizeof *c.compile_line);
     c.compile_msg = calloc(c.n_expr ? c.n_expr : 1, sizeof *c.compile_msg);
     if (!c.compile_line || !c.compile_msg) {
@@ -641,7 +712,7 @@ warnings:;
     size_t n_warn, total;
     const char *const *w = kpi_dataset_warnings(c.ds, &n_warn, &total);
     for (size_t i = 0; i < n_warn; i++)
-        emit_located(&c, KPI_SEVERITY_WARNING, w[i], NULL);
+        emit_located(&c, KPI_SEVERITY_WARNING, w[i], NULL, NULL);
     counts->warnings += total - n_warn;
 out:
     for (size_t i = 0; c.compile_msg && i < c.n_expr; i++)
@@ -651,6 +722,7 @@ out:
     free(c.compile_line);
     free(c.indicators);
     free(c.line_at);
+    free(c.seen_names);
     kpi_formulas_free(c.fe);
     kpi_dataset_free(c.ds);
     return rc;

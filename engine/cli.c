@@ -461,7 +461,8 @@ static int evaluate(struct cli *c, bool write)
         kpi_run_release(&run);
         return KPI_EXIT_INPUT;
     }
-    print_warnings(c, &run);
+    if (write) /* check --evaluate printed them as findings already */
+        print_warnings(c, &run);
     print_failures(c, &run);
     if (rc) /* too many errors: the failures are shown, nothing written */
         print_error(c, &err);
@@ -502,6 +503,11 @@ static int evaluate(struct cli *c, bool write)
 static int cmd_run(struct cli *c)
 {
     return evaluate(c, true);
+}
+
+static const char *plural(size_t n)
+{
+    return n == 1 ? "" : "s";
 }
 
 /* One finding of check, as compilers print them:
@@ -588,11 +594,12 @@ static int cmd_check(struct cli *c)
             print_line(c->errs, "kpieval: ... and %zu more %s not shown (--log json lists all)",
                        c->shown[sev] - FINDINGS_SHOWN, sev ? "warnings" : "errors");
     if (!c->cl.quiet && !c->cl.log_json && counts.kpis)
-        print_line(c->out, "checked %zu KPIs (%zu distinct formulas) with %zu plugin files: "
+        print_line(c->out, "checked %zu KPI%s, %zu distinct expression%s, %zu plugin file%s: "
                            "%zu error%s, %zu warning%s",
-                   counts.kpis, counts.expressions, counts.plugins, counts.errors,
-                   counts.errors == 1 ? "" : "s", counts.warnings,
-                   counts.warnings == 1 ? "" : "s");
+                   counts.kpis, plural(counts.kpis), counts.expressions,
+                   plural(counts.expressions), counts.plugins, plural(counts.plugins),
+                   counts.errors, plural(counts.errors), counts.warnings,
+                   plural(counts.warnings));
     if (c->cl.evaluate) {
         if (!c->cl.quiet && !c->cl.log_json)
             putc('\n', c->out);

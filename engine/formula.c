@@ -92,14 +92,15 @@ static void compile_message(const char *lua_msg, const kpi_dataset *ds,
         if (*end == ':')
             rest = end + 1;
     }
-    if (!kpi_dataset_dir(ds) || !rest || !fline || !strcmp(what, "scoring")) {
+    if (!kpi_dataset_dir(ds) || !rest || !fline) {
         convert_message(lua_msg, k, what, out, size);
         return;
     }
     while (*rest == ' ')
         rest++;
-    snprintf(out, size, "indicators.csv:%lu: '%s': the formula does not compile: %s",
-             (unsigned long)k->line + fline - 1, k->id, rest);
+    snprintf(out, size, "indicators.csv:%lu: '%s': the %s does not compile: %s",
+             (unsigned long)k->line + fline - 1, k->id,
+             strcmp(what, "scoring") ? what : "scoring expression", rest);
 }
 
 /* A short description of the value at idx for "returned ..." messages. */
@@ -263,7 +264,8 @@ static void suggest_name(lua_State *L, kpi_formulas *fe, const char *key, bool s
     /* An input the formula reads itself is no misspelling of another it
      * reads (events_q4 missing beside events_q1 is a gap in the data). */
     for (unsigned i = 0; !scoring && k && i < k->n_inputs; i++)
-        if (!kpi_text_has_word(k->formula, k->inputs[i].name))
+        if (kpi_suggest_near(&s, k->inputs[i].name) &&
+            !kpi_text_has_word(k->formula, k->inputs[i].name))
             kpi_suggest_offer(&s, k->inputs[i].name, 0);
     for (const char *p = !scoring && k ? k->declared : NULL; p && *p;) {
         char name[KPI_SUGGEST_NAME_MAX + 1];
@@ -271,7 +273,7 @@ static void suggest_name(lua_State *L, kpi_formulas *fe, const char *key, bool s
         if (n < sizeof name) {
             memcpy(name, p, n);
             name[n] = '\0';
-            if (!kpi_text_has_word(k->formula, name))
+            if (kpi_suggest_near(&s, name) && !kpi_text_has_word(k->formula, name))
                 kpi_suggest_offer_list(&s, name, ";");
         }
         p += n + (p[n] == ';');
@@ -936,7 +938,7 @@ enum kpi_status kpi_formulas_eval(kpi_formulas *fe, const struct kpi_indicator *
             return KPI_STATUS_ERROR;
         }
         if (!lua_isfunction(L, -1)) {
-            convert_message(lua_tostring(L, -1), k, "scoring", msg, KPI_MESSAGE_MAX);
+            compile_message(lua_tostring(L, -1), fe->ds, k, "scoring", msg, KPI_MESSAGE_MAX);
             lua_pop(L, 1);
             return KPI_STATUS_INVALID;
         }

@@ -353,7 +353,8 @@ static const struct kpi_option options[] = {
      "json: events as JSON lines on stderr, for log collectors;\n"
      "text: for people (default)"},
     {"--quiet", NULL, NULL, EVALUATE | MERGE, 0, store_quiet, NULL,
-     "print only errors (and no progress bar)"},
+     "print only errors, warnings and the KPIs not ok:\n"
+     "no summary, no progress bar"},
     {"--seed", NULL, "S", GENERATE, 0, store_seed, "expected a whole number",
      "random seed (default 2019); the same N and S, the same plan"},
     {"--target", NULL, "T", EVAL, 0, store_target, "expected a number",

@@ -65,6 +65,17 @@ void kpi_suggest_offer(struct kpi_suggest *s, const char *candidate, size_t skip
     s->nearest_skip = skip;
 }
 
+bool kpi_suggest_near(const struct kpi_suggest *s, const char *candidate)
+{
+    size_t len = s->typed_len, blen = strlen(candidate);
+
+    if (!len || len > KPI_SUGGEST_NAME_MAX || blen > KPI_SUGGEST_NAME_MAX ||
+        (blen > len ? blen - len : len - blen) > KPI_SUGGEST_DISTANCE)
+        return false;
+    size_t d = kpi_suggest_distance(s->typed, len, candidate, blen);
+    return d <= KPI_SUGGEST_DISTANCE && 2 * d <= len;
+}
+
 const char *kpi_suggest_pick(const struct kpi_suggest *s)
 {
     if (s->prefix_of == 1)

@@ -42,6 +42,10 @@ void kpi_suggest_offer(struct kpi_suggest *s, const char *candidate, size_t skip
  * ("a;b", "a, b"); a pick among them is kept in s. */
 void kpi_suggest_offer_list(struct kpi_suggest *s, const char *list, const char *seps);
 
+/* True when candidate is near enough to be offered at all (whatever was
+ * offered before): a cheap test before a costlier one of the caller's. */
+bool kpi_suggest_near(const struct kpi_suggest *s, const char *candidate);
+
 /* The candidate to offer, or NULL. */
 const char *kpi_suggest_pick(const struct kpi_suggest *s);
 

@@ -26,7 +26,7 @@ run check "$plan"
 plugins=$(cd "$src/formulas" && ls -- *.lua | sed 's/\.lua$//' | LC_ALL=C sort)
 n_plugins=$(echo "$plugins" | wc -l)
 plugin_list=$(echo "$plugins" | paste -sd, | sed 's/,/, /g')
-grep -qx "checked 16 KPIs (12 distinct formulas) with $n_plugins plugin files: 0 errors, 4 warnings" \
+grep -qx "checked 16 KPIs, 12 distinct expressions, $n_plugins plugin files: 0 errors, 4 warnings" \
     "$tmp/last.stdout" && ok "the summary counts" || fail "summary: $(cat "$tmp/last.stdout")"
 
 # The mistakes; each KPI's file line and the column of the spot, counted in

@@ -99,7 +99,7 @@ for form in help --help -h; do
 done
 grep -qx "options of run, check and merge:" "$tmp/last.stdout" &&
     grep -qx "options of run, check, eval and test:" "$tmp/last.stdout" &&
-    grep -qx "  --quiet               print only errors (and no progress bar)" "$tmp/last.stdout" &&
+    grep -qx "  --quiet               print only errors, warnings and the KPIs not ok:" "$tmp/last.stdout" &&
     ok "usage groups --quiet under run, check and merge, the limits under run, check, eval and test" ||
     fail "usage does not group --quiet under run, check and merge, or the limits under run, check, eval and test"
 

@@ -449,7 +449,8 @@ static void test_options_help_text(void **state)
                               "combine the partial reports of a sharded run into OUT\n"
                               "\n"
                               "options:\n"
-                              "  --quiet     print only errors (and no progress bar)\n"
+                              "  --quiet     print only errors, warnings and the KPIs not ok:\n"
+                              "              no summary, no progress bar\n"
                               "  -h, --help  show this help and exit\n");
     free(text);
 
