@@ -320,7 +320,7 @@ static void print_summary(struct cli *c, const struct kpi_run *run)
     const struct kpi_department_summary *all = &run->overall;
     const char *period = kpi_dataset_period(run->ds);
     char rate[KPI_RATE_BUF];
-    int name_w = (int)strlen("department");
+    int name_w = (int)strlen("(all departments)"); /* the last row's label */
 
     for (size_t d = 0; d < n_deps; d++) {
         int w = 2 * (int)deps[d].depth + visible_width(deps[d].name);
