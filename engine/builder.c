@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "missing.h"
 #include "model.h"
 #include "text.h"
 
@@ -399,6 +400,12 @@ int kpi_builder_add_indicator(kpi_builder *b, const struct kpi_indicator_spec *s
     number_cells(ds, k, spec);
     if (rule_cells(ds, k, spec))
         return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    enum kpi_if_missing policy = KPI_IF_MISSING_MISSING;
+    char c[64];
+    if (kpi_missing_parse(cell(spec->if_missing), &policy))
+        set_invalid(ds, k, INDICATORS ":%u: if_missing '%s' is not " KPI_IF_MISSING_ACCEPTED,
+                    k->line, kpi_model_clip(cell(spec->if_missing), c));
+    k->if_missing = (unsigned char)policy;
     ds->n_indicators++;
     return 0;
 }
@@ -425,6 +432,13 @@ static unsigned input_name(kpi_builder *b, const char *name, bool *oom)
     }
     b->name_list[b->n_names++] = (struct name_state){copy, KPI_NONE, 0, KPI_NONE, 0};
     return number;
+}
+
+int kpi_builder_note_input(kpi_builder *b, const char *name, struct kpi_error *err)
+{
+    bool oom = false;
+    input_name(b, cell(name), &oom);
+    return oom ? kpi_error_set(err, KPI_ENOMEM, "out of memory") : 0;
 }
 
 int kpi_builder_add_actual(kpi_builder *b, const struct kpi_actual_spec *spec,
@@ -641,6 +655,19 @@ static void plan_checks(kpi_dataset *ds)
     }
 }
 
+/* The one rule of which names if_missing zero may fill: a known input
+ * name, one that actuals.csv has as an input of any KPI in any period
+ * (the loader notes those of other periods). A declared input of k will
+ * be one too, once indicators.csv declares them. Returns the interned
+ * name, or NULL. */
+static const char *known_input(void *ctx, const struct kpi_indicator *k, const char *name)
+{
+    kpi_builder *b = ctx;
+    unsigned number;
+    (void)k;
+    return kpi_strmap_find(&b->names, name, &number) ? b->name_list[number].name : NULL;
+}
+
 int kpi_builder_finish(kpi_builder *b, kpi_dataset **out, struct kpi_error *err)
 {
     kpi_dataset *ds = b->ds;
@@ -662,6 +689,9 @@ int kpi_builder_finish(kpi_builder *b, kpi_dataset **out, struct kpi_error *err)
     b->rows = NULL;
     b->n_rows = b->cap_rows = 0;
     plan_checks(ds);
+    for (size_t i = 0; i < ds->n_indicators; i++)
+        if (kpi_missing_fill(&ds->arena, &ds->indicators[i], known_input, b))
+            return kpi_error_set(err, KPI_ENOMEM, "out of memory");
     kpi_model_sort(ds);
     *out = ds;
     b->ds = NULL;

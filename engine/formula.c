@@ -15,6 +15,7 @@
 #include <lauxlib.h>
 
 #include "input_file.h"
+#include "missing.h"
 #include "kpieval/limits.h"
 #include "text.h"
 
@@ -186,6 +187,10 @@ static int resolve_name(lua_State *L)
     }
     if (!formula_env)
         return 0; /* plugins see nil, as ordinary Lua code would */
+    if (fe->mode == MODE_FORMULA && fe->current && kpi_missing_filled(fe->current, key)) {
+        lua_pushnumber(L, 0); /* if_missing zero: after plugins and the library */
+        return 1;
+    }
     if (fe->mode == MODE_SCORING)
         return luaL_error(L, "unknown name '%s' (scoring expressions see actual, target, "
                              "baseline, kpi, plugins and the library)", key);
@@ -735,6 +740,8 @@ enum kpi_status kpi_formulas_eval(kpi_formulas *fe, const struct kpi_indicator *
     /* A fresh environment: the inputs, then names resolved on demand. */
     lua_createtable(L, 0, (int)k->n_inputs);
     for (unsigned i = 0; i < k->n_inputs; i++) {
+        if (kpi_input_is_filled(&k->inputs[i]))
+            continue; /* resolve_name's, so that it never hides a plugin */
         lua_pushnumber(L, k->inputs[i].value);
         lua_setfield(L, -2, k->inputs[i].name);
     }

@@ -109,6 +109,7 @@ enum {
     COL_FORMULA,
     COL_WEIGHT,
     COL_SCORING,
+    COL_IF_MISSING,
     N_INDICATOR_COLUMNS
 };
 
@@ -123,6 +124,7 @@ static const struct column indicator_columns[N_INDICATOR_COLUMNS] = {
     [COL_FORMULA] = {"formula", true},
     [COL_WEIGHT] = {"weight", false},
     [COL_SCORING] = {"scoring", false},
+    [COL_IF_MISSING] = {"if_missing", false},
 };
 
 struct indicator_reader {
@@ -180,6 +182,7 @@ static int on_indicator_row(void *ctx, const struct kpi_csv_row *row, struct kpi
         .formula = trim(row->fields[col[COL_FORMULA]]),
         .weight = trim(field(row, col[COL_WEIGHT])),
         .scoring = trim(field(row, col[COL_SCORING])),
+        .if_missing = trim(field(row, col[COL_IF_MISSING])),
         .extra = R->extra,
         .line = row->line,
     };
@@ -243,8 +246,10 @@ static int on_actual_row(void *ctx, const struct kpi_csv_row *row, struct kpi_er
     if (row->index == 0)
         return map_header(row, actual_columns, N_ACTUAL_COLUMNS, R->col, R->is_extra, err);
     R->rows_read++;
-    if ((rc = select_period(R, trim(field(row, R->col[COL_PERIOD])), &wanted, err)) || !wanted)
+    if ((rc = select_period(R, trim(field(row, R->col[COL_PERIOD])), &wanted, err)))
         return rc;
+    if (!wanted) /* its input name is still a known one (if_missing) */
+        return kpi_builder_note_input(R->b, trim(row->fields[R->col[COL_INPUT]]), err);
     struct kpi_actual_spec spec = {
         .indicator = trim(row->fields[R->col[COL_INDICATOR]]),
         .input = trim(row->fields[R->col[COL_INPUT]]),

@@ -96,6 +96,8 @@ static void put_inputs(FILE *f, const struct kpi_indicator *k)
         kpi_out_s(f, k->inputs[i].name);
         kpi_out_c(f, '=');
         kpi_out_s(f, kpi_text_format_number(k->inputs[i].value, buf));
+        if (kpi_input_is_filled(&k->inputs[i]))
+            kpi_out_s(f, " (absent)");
     }
 }
 

@@ -52,7 +52,7 @@ struct placement {
 static const struct placement kpi_places[] = {
     {"id", PLACE_MAIN},          {"name", PLACE_MAIN},         {"department", PLACE_OMIT},
     {"unit", PLACE_MAIN},        {"baseline", PLACE_MAIN},     {"target", PLACE_MAIN},
-    {"input_lines", PLACE_OMIT}, {"actual", PLACE_MAIN},       {"achievement", PLACE_MAIN},
+    {"input_lines", PLACE_OMIT}, {"filled", PLACE_OMIT}, {"actual", PLACE_MAIN},       {"achievement", PLACE_MAIN},
     {"band", PLACE_MAIN},        {"weight", PLACE_MAIN},
 };
 
@@ -323,8 +323,9 @@ static enum kpi_band band_named(const char *word)
     return KPI_BAND_ERROR;
 }
 
-/* A KPI's inputs: name = value (actuals.csv:LINE), the lines that made it. */
-static void put_inputs(FILE *f, const struct kpi_indicator *k)
+/* A KPI's inputs: name = value (actuals.csv:LINE), the lines that made it;
+ * an input if_missing zero filled says so instead of a line. */
+static void put_inputs(const struct html *h, FILE *f, const struct kpi_indicator *k)
 {
     char buf[KPI_NUMBER_BUF];
     for (unsigned i = 0; i < k->n_inputs; i++) {
@@ -332,6 +333,12 @@ static void put_inputs(FILE *f, const struct kpi_indicator *k)
         put_text(f, k->inputs[i].name);
         kpi_out_s(f, "</code> = ");
         kpi_out_s(f, kpi_text_format_number(k->inputs[i].value, buf));
+        if (kpi_input_is_filled(&k->inputs[i])) {
+            kpi_out_s(f, " <span class=\"na\">(");
+            put_word(h, "absent, counted as 0");
+            kpi_out_s(f, ")</span>");
+            continue;
+        }
         kpi_out_s(f, " <span class=\"na\">(actuals.csv:");
         kpi_out_u(f, k->inputs[i].line);
         kpi_out_s(f, ")</span>");
@@ -387,7 +394,7 @@ static void put_cell(const struct html *h, const char *name, const struct kpi_ce
             kpi_out_s(f, "indicators.csv:");
         kpi_out_u(f, c->count);
         break;
-    case KPI_CELL_INPUTS: put_inputs(f, c->kpi); break;
+    case KPI_CELL_INPUTS: put_inputs(h, f, c->kpi); break;
     case KPI_CELL_CELLS: put_unreadable(h, c->kpi); break;
     default: kpi_out_s(f, "<span class=\"na\">\xE2\x80\x93</span>"); break; /* – */
     }

@@ -32,7 +32,8 @@ enum kpi_cell_type {
     KPI_CELL_INPUTS, /* a KPI's inputs: CSV "a=1; b=2", JSON {"a": 1, "b": 2} */
     KPI_CELL_LINES,  /* the input lines: JSON {"a": 14} */
     KPI_CELL_CELLS,  /* the unreadable cells as written: JSON {"target": "x"} */
-    KPI_CELL_EXTRA   /* the extra columns of indicators.csv: JSON {"owner": "kim"} */
+    KPI_CELL_EXTRA,  /* the extra columns of indicators.csv: JSON {"owner": "kim"} */
+    KPI_CELL_FILLED  /* the inputs if_missing zero filled: JSON ["a", "b"] */
 };
 
 /* Which formats show a column. KPI_COL_SPREAD: a KPI_CELL_EXTRA column is
