@@ -421,3 +421,12 @@ const char *kpi_dataset_dir(const kpi_dataset *ds)
 {
     return ds->dir;
 }
+
+int kpi_dataset_add_warning(kpi_dataset *ds, const char *text, struct kpi_error *err)
+{
+    size_t kept = ds->n_warnings;
+    kpi_model_warn(ds, "%s", text);
+    if (ds->n_warnings == kept && kept < KPI_WARNINGS_KEPT)
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    return 0;
+}

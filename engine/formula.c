@@ -1,5 +1,6 @@
 #include "formula.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -26,8 +27,10 @@ enum mode { MODE_FORMULA, MODE_SCORING };
 struct plugin_source {
     char *name;   /* what formulas call it */
     char *path;   /* for messages */
-    char *text;   /* plugin_prefix + the file */
+    char *text;   /* plugin_prefix + the file; NULL when it was refused */
     size_t len;
+    char *broken; /* why it failed to load, "PATH[:LINE]: ...", or NULL */
+    unsigned broken_line; /* the line of that, or 0 */
 };
 
 struct kpi_formulas {
@@ -170,7 +173,10 @@ static int resolve_name(lua_State *L)
         return 1;
     }
     lua_rawgeti(L, LUA_REGISTRYINDEX, fe->plugins_ref);
-    if (lua_getfield(L, -1, key) == LUA_TFUNCTION) {   /* [env, key, plugins, chunk] */
+    int kind = lua_getfield(L, -1, key);               /* [env, key, plugins, chunk|msg] */
+    if (kind == LUA_TSTRING) /* a broken plugin: it costs the KPIs that call it */
+        return luaL_error(L, "plugin '%s' failed to load: %s", key, lua_tostring(L, -1));
+    if (kind == LUA_TFUNCTION) {                       /* [env, key, plugins, chunk] */
         instantiate_plugin(L, fe, key);                /* [env, key, plugins, fn] */
         lua_pushvalue(L, 2);
         lua_pushvalue(L, -2);
@@ -326,6 +332,8 @@ static int read_plugin_file(kpi_formulas *fe, const char *path, const char *name
     src->path = strdup(path);
     src->text = text;
     src->len = len;
+    src->broken = NULL;
+    src->broken_line = 0;
     if (!src->name || !src->path) {
         free(src->name);
         free(src->path);
@@ -365,27 +373,70 @@ static unsigned lua_message_line(const char *msg, const char *path)
     return 0;
 }
 
-/* A plugin that does not compile: Lua's message, "PATH:LINE: ...", popped. */
-static int plugin_lua_error(lua_State *L, const struct plugin_source *src, struct kpi_error *err)
+/* Records that src failed to load: message names the file first (Lua's
+ * own "PATH:LINE: ..." is kept; a message without the file, such as the
+ * parser's bare "C stack overflow", gets "PATH: " before its first line).
+ * Registers it as broken in the current state, if any. Returns 0 or
+ * KPI_ENOMEM. */
+static int mark_broken(kpi_formulas *fe, struct plugin_source *src, unsigned line,
+                       const char *message, struct kpi_error *err)
 {
-    const char *msg = lua_tostring(L, -1);
-    int rc = kpi_error_at(err, KPI_EPLUGIN, src->path, lua_message_line(msg, src->path), 0, "%s",
-                          msg ? msg : "error");
-    lua_pop(L, 1);
-    return rc;
+    char text[KPI_ERROR_MESSAGE_MAX];
+    size_t path_len = strlen(src->path);
+
+    if (!message)
+        message = "error";
+    if (!line)
+        line = lua_message_line(message, src->path);
+    char at_line[16];
+    const char *rest = NULL;
+    snprintf(at_line, sizeof at_line, ":%u:", line);
+    if (line && !strncmp(message, "...", 3))
+        rest = strstr(message, at_line); /* Lua cut the path: the whole one instead */
+    if (rest)
+        snprintf(text, sizeof text, "%s%s", src->path, rest);
+    else if (line || !strncmp(message, src->path, path_len))
+        snprintf(text, sizeof text, "%s", message);
+    else
+        snprintf(text, sizeof text, "%s: %.*s", src->path, (int)strcspn(message, "\n"),
+                 message);
+    free(src->broken);
+    if (!(src->broken = strdup(text)))
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    src->broken_line = line;
+    if (fe->sb) {
+        lua_State *L = kpi_sandbox_state(fe->sb);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, fe->plugins_ref);
+        lua_pushstring(L, src->broken);
+        lua_setfield(L, -2, src->name);                /* plugins[name] = message */
+        lua_pop(L, 1);
+    }
+    return 0;
 }
 
 /* Compiles a plugin and registers it (a later source of the same name
- * replaces an earlier one). Running it is kpi_formulas_check_plugins'. */
-static int install_plugin(kpi_formulas *fe, const struct plugin_source *src,
-                          struct kpi_error *err)
+ * replaces an earlier one, broken or not: the analyst meant the later
+ * one). A plugin that does not compile is registered as broken. Running
+ * it is check_plugin's. Fails only out of memory. */
+static int install_plugin(kpi_formulas *fe, struct plugin_source *src, struct kpi_error *err)
 {
     lua_State *L = kpi_sandbox_state(fe->sb);
     char chunkname[4200];
 
+    if (src->broken)
+        return mark_broken(fe, src, src->broken_line, src->broken, err);
     snprintf(chunkname, sizeof chunkname, "@%s", src->path);
-    if (kpi_sandbox_load(fe->sb, src->text, src->len, chunkname) != LUA_OK)
-        return plugin_lua_error(L, src, err);
+    int rc = kpi_sandbox_load(fe->sb, src->text, src->len, chunkname);
+    if (rc == LUA_ERRMEM) {
+        lua_pop(L, 1);
+        return kpi_error_set(err, KPI_ENOMEM, "%s: out of memory compiling", src->path);
+    }
+    if (rc != LUA_OK) {
+        char msg[KPI_ERROR_MESSAGE_MAX];
+        snprintf(msg, sizeof msg, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
+        lua_pop(L, 1);
+        return mark_broken(fe, src, 0, msg, err);
+    }
     lua_rawgeti(L, LUA_REGISTRYINDEX, fe->plugins_ref);
     lua_insert(L, -2);                                 /* [plugins, chunk] */
     lua_setfield(L, -2, src->name);                    /* plugins[name] = chunk */
@@ -394,16 +445,24 @@ static int install_plugin(kpi_formulas *fe, const struct plugin_source *src,
 }
 
 /* Runs one plugin's top level under the limits and checks that it returns
- * a function. */
+ * a function: 0, or KPI_EPLUGIN with err naming the file when it is
+ * broken (then the caller marks it). */
 static int check_plugin(kpi_formulas *fe, const struct plugin_source *src, struct kpi_error *err)
 {
     lua_State *L = kpi_sandbox_state(fe->sb);
     char chunkname[4200];
     enum kpi_sandbox_trip trip;
 
+    if (src->broken)
+        return kpi_error_at(err, KPI_EPLUGIN, src->path, src->broken_line, 0, "%s", src->broken);
     snprintf(chunkname, sizeof chunkname, "@%s", src->path);
-    if (kpi_sandbox_load(fe->sb, src->text, src->len, chunkname) != LUA_OK)
-        return plugin_lua_error(L, src, err);
+    if (kpi_sandbox_load(fe->sb, src->text, src->len, chunkname) != LUA_OK) {
+        const char *msg = lua_tostring(L, -1);
+        int rc = kpi_error_at(err, KPI_EPLUGIN, src->path, lua_message_line(msg, src->path), 0,
+                              "%s", msg ? msg : "error");
+        lua_pop(L, 1);
+        return rc;
+    }
     push_plugin_env(L, fe);                            /* [chunk, env] */
     if (kpi_sandbox_call(fe->sb, 1, 1, &trip) != LUA_OK) {
         const struct kpi_sandbox_limits *lim = kpi_sandbox_limits(fe->sb);
@@ -417,13 +476,20 @@ static int check_plugin(kpi_formulas *fe, const struct plugin_source *src, struc
         else if (trip == KPI_TRIP_TIME)
             snprintf(why, sizeof why, "time limit of %g s exceeded", lim->seconds);
         else {
-            snprintf(why, sizeof why, "%.120s",
-                     lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
-            line = lua_message_line(lua_tostring(L, -1), src->path);
+            const char *m = lua_tostring(L, -1) ? lua_tostring(L, -1) : "error", *rest;
+            char at[16];
+            line = lua_message_line(m, src->path);
+            snprintf(at, sizeof at, ":%u: ", line);
+            if (line && (rest = strstr(m, at))) /* the place once, as PATH:LINE */
+                m = rest + strlen(at);
+            snprintf(why, sizeof why, "%.120s", m);
         }
         lua_pop(L, 1);
         if (trip != KPI_TRIP_NONE)
             kpi_formulas_rebuild(fe, NULL);
+        if (line)
+            return kpi_error_at(err, KPI_EPLUGIN, src->path, line, 0, "%s:%u: loading failed: %s",
+                                src->path, line, why);
         return kpi_error_at(err, KPI_EPLUGIN, src->path, line, 0, "%s: loading failed: %s",
                             src->path, why);
     }
@@ -439,28 +505,54 @@ static int check_plugin(kpi_formulas *fe, const struct plugin_source *src, struc
     return 0;
 }
 
-int kpi_formulas_check_plugins(kpi_formulas *fe, void (*progress)(void *ctx, const char *path),
-                               void *ctx, struct kpi_error *err)
+int kpi_formulas_check_plugin(kpi_formulas *fe, size_t i, struct kpi_error *err)
 {
     jmp_buf guard;
-    volatile size_t i;
 
+    assert(i < fe->n_sources);
     if (setjmp(guard)) {
         kpi_sandbox_guard(fe->sb, NULL);
         fe->tripped = true;
         return kpi_error_set(err, KPI_ENOMEM, "out of memory checking the plugins");
     }
-    for (i = 0; i < fe->n_sources; i++) {
-        if (progress)
-            progress(ctx, fe->sources[i].path);
-        kpi_sandbox_guard(fe->sb, &guard);
-        int rc = check_plugin(fe, &fe->sources[i], err);
-        if (fe->sb)
-            kpi_sandbox_guard(fe->sb, NULL);
+    kpi_sandbox_guard(fe->sb, &guard);
+    int rc = check_plugin(fe, &fe->sources[i], err);
+    if (fe->sb)
+        kpi_sandbox_guard(fe->sb, NULL);
+    return rc;
+}
+
+int kpi_formulas_check_plugins(kpi_formulas *fe, struct kpi_error *err)
+{
+    for (size_t i = 0; i < fe->n_sources; i++) {
+        struct kpi_error why = {0};
+        int rc = kpi_formulas_check_plugin(fe, i, &why);
+        if (rc == KPI_EPLUGIN)
+            rc = mark_broken(fe, &fe->sources[i], why.line, why.message, err);
+        else if (rc)
+            return kpi_error_set(err, rc, "%s", why.message);
         if (rc)
             return rc;
     }
     return 0;
+}
+
+size_t kpi_formulas_plugin_count(const kpi_formulas *fe)
+{
+    return fe->n_sources;
+}
+
+const char *kpi_formulas_plugin_broken(const kpi_formulas *fe, size_t i)
+{
+    assert(i < fe->n_sources);
+    return fe->sources[i].broken;
+}
+
+int kpi_formulas_mark_broken(kpi_formulas *fe, size_t i, unsigned line, const char *message,
+                             struct kpi_error *err)
+{
+    assert(i < fe->n_sources);
+    return mark_broken(fe, &fe->sources[i], line, message, err);
 }
 
 const char *kpi_formulas_plugin_file(const kpi_formulas *fe, size_t i, const char **bytes,
@@ -468,6 +560,11 @@ const char *kpi_formulas_plugin_file(const kpi_formulas *fe, size_t i, const cha
 {
     if (i >= fe->n_sources)
         return NULL;
+    if (!fe->sources[i].text) { /* refused unread: nothing of it ran */
+        *bytes = NULL;
+        *len = 0;
+        return fe->sources[i].path;
+    }
     *bytes = fe->sources[i].text + sizeof plugin_prefix - 1;
     *len = fe->sources[i].len - (sizeof plugin_prefix - 1);
     return fe->sources[i].path;
@@ -524,6 +621,30 @@ out:
     return 0;
 }
 
+/* A plugin file refused before it was compiled (a link, not a regular
+ * file, too big, binary, a name no formula could call): kept, unread, as
+ * broken, so that it costs only the KPIs that call it. */
+static int add_refused(kpi_formulas *fe, const char *path, const char *name,
+                       const struct kpi_error *why, struct kpi_error *err)
+{
+    if (fe->n_sources == fe->cap_sources) {
+        size_t ncap = fe->cap_sources ? fe->cap_sources * 2 : 16;
+        struct plugin_source *ns = realloc(fe->sources, ncap * sizeof *ns);
+        if (!ns)
+            return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+        fe->sources = ns;
+        fe->cap_sources = ncap;
+    }
+    struct plugin_source *src = &fe->sources[fe->n_sources];
+    memset(src, 0, sizeof *src);
+    if (!(src->name = strdup(name)) || !(src->path = strdup(path))) {
+        free(src->name);
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    }
+    fe->n_sources++;
+    return mark_broken(fe, src, why->line, why->message, err);
+}
+
 static int load_plugin_dir(kpi_formulas *fe, const char *dir, struct kpi_error *err)
 {
     char **names;
@@ -532,14 +653,19 @@ static int load_plugin_dir(kpi_formulas *fe, const char *dir, struct kpi_error *
 
     for (size_t i = 0; i < n && !rc; i++) {
         char path[4096];
+        struct kpi_error why = {0};
         snprintf(path, sizeof path, "%s/%s.lua", dir, names[i]);
         if (!kpi_text_is_lua_name(names[i]))
-            rc = kpi_error_at(err, KPI_EPLUGIN, path, 0, 0,
+            rc = kpi_error_at(&why, KPI_EPLUGIN, path, 0, 0,
                               "%s: plugin name '%s' is not a Lua identifier, so no formula "
                               "could call it",
                               path, names[i]);
         else
-            rc = read_plugin_file(fe, path, names[i], err);
+            rc = read_plugin_file(fe, path, names[i], &why);
+        if (rc == KPI_EPLUGIN)
+            rc = add_refused(fe, path, names[i], &why, err);
+        else if (rc && err)
+            *err = why;
     }
     kpi_formulas_free_names(names, n);
     return rc;
@@ -862,6 +988,7 @@ void kpi_formulas_free(kpi_formulas *fe)
         free(fe->sources[i].name);
         free(fe->sources[i].path);
         free(fe->sources[i].text);
+        free(fe->sources[i].broken);
     }
     free(fe->sources);
     free(fe);

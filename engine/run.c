@@ -121,6 +121,19 @@ static int evaluate_plan(struct kpi_run *run, double cap, double *score_seconds,
     return rc;
 }
 
+/* The evaluation's warnings (broken plugins) after the dataset's, so the
+ * reports and the printed warnings carry them. */
+static int add_evaluation_warnings(struct kpi_run *run, struct kpi_error *err)
+{
+    size_t n;
+    const char *const *w = kpi_results_warnings(run->results, &n);
+    int rc = 0;
+
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = kpi_dataset_add_warning(run->ds, w[i], err);
+    return rc;
+}
+
 /* The settings that change a number in the report, at their effective
  * values (defaults included), into the provenance: a new such setting is
  * one more line here. Named as the settings of error.h are. */
@@ -236,7 +249,8 @@ int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, stru
     };
     stage_start(&st, KPI_PHASE_EVALUATE);
     if ((rc = kpi_evaluate_begin(run->ds, &eval, &run->results, err)) ||
-        (rc = evaluate_plan(run, opt->cap, &score_seconds, err)))
+        (rc = evaluate_plan(run, opt->cap, &score_seconds, err)) ||
+        (rc = add_evaluation_warnings(run, err)))
         goto out;
     kpi_evaluate_end(run->results);
     stage_end_after(&st, n_kpis, seconds_now() - st.started - score_seconds);
