@@ -46,6 +46,9 @@ static int evaluate_in_process(kpi_results *res, const unsigned *kpis, size_t n,
             if (!r->message)
                 return kpi_error_set(err, KPI_ENOMEM, "out of memory");
         }
+        const char *note = kpi_formulas_note(res->fe);
+        if (note && !(r->note = kpi_arena_strndup(&res->arena, note, strlen(note))))
+            return kpi_error_set(err, KPI_ENOMEM, "out of memory");
         if (kpi_formulas_tripped(res->fe)) {
             int rc = kpi_formulas_rebuild(res->fe, err);
             if (rc)
@@ -130,6 +133,8 @@ int kpi_evaluate_begin(const kpi_dataset *ds, const struct kpi_eval_options *opt
     /* Plugins are read and compiled here, before any worker starts; the
      * workers inherit this state. */
     rc = kpi_formulas_new(ds, &limits, opt->plugin_dirs, opt->n_plugin_dirs, &res->fe, err);
+    if (!rc)
+        rc = kpi_formulas_set_rules(res->fe, opt->rules, err);
     if (rc)
         goto out;
     const char *path, *bytes;

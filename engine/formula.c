@@ -20,7 +20,7 @@
 #include "kpieval/limits.h"
 #include "text.h"
 
-enum mode { MODE_FORMULA, MODE_SCORING };
+enum mode { MODE_FORMULA, MODE_SCORING, MODE_RULE };
 
 /* A plugin file read once, so the sandbox can be rebuilt from memory
  * (workers cannot open files). */
@@ -50,6 +50,10 @@ struct kpi_formulas {
     const struct kpi_indicator *current;
     enum mode mode;
     char missing[64];       /* first name found nowhere, or "" */
+
+    const kpi_rules *rules; /* validation rules, or NULL */
+    int rules_ref;          /* rule index + 1 -> compiled check */
+    char note[KPI_MESSAGE_MAX]; /* the last KPI's rule warnings, or "" */
 };
 
 /* ---- messages ----------------------------------------------------------- */
@@ -193,7 +197,7 @@ static int resolve_name(lua_State *L)
     }
     if (!formula_env)
         return 0; /* plugins see nil, as ordinary Lua code would */
-    if (fe->mode == MODE_FORMULA && fe->current && kpi_missing_filled(fe->current, key)) {
+    if (fe->mode != MODE_SCORING && fe->current && kpi_missing_filled(fe->current, key)) {
         lua_pushnumber(L, 0); /* if_missing zero: after plugins and the library */
         return 1;
     }
@@ -222,7 +226,7 @@ static int input_function(lua_State *L)
         lua_settop(L, 2);
         return 1;
     }
-    if (fe->mode == MODE_FORMULA && !fe->missing[0])
+    if (fe->mode != MODE_SCORING && !fe->missing[0])
         snprintf(fe->missing, sizeof fe->missing, "%s", name);
     return luaL_error(L, "input '%s' missing", name);
 }
@@ -841,6 +845,175 @@ static enum kpi_status run_expression(kpi_formulas *fe, const struct kpi_indicat
     return status;
 }
 
+/* Pushes a fresh environment for k: the inputs, then names resolved on
+ * demand. [-0, +1] */
+static void push_formula_env(kpi_formulas *fe, const struct kpi_indicator *k)
+{
+    lua_State *L = kpi_sandbox_state(fe->sb);
+
+    lua_createtable(L, 0, (int)k->n_inputs);
+    for (unsigned i = 0; i < k->n_inputs; i++) {
+        if (kpi_input_is_filled(&k->inputs[i]))
+            continue; /* resolve_name's, so that it never hides a plugin */
+        lua_pushnumber(L, k->inputs[i].value);
+        lua_setfield(L, -2, k->inputs[i].name);
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, fe->formula_mt_ref);
+    lua_setmetatable(L, -2);                           /* [env] */
+}
+
+/* ---- validation rules --------------------------------------------------- */
+
+/* Compiles each rule's check into fe->rules_ref, as an expression like a
+ * formula, with the chunk name "rule ID" for its messages. Returns 0, or
+ * KPI_EINPUT naming rules.csv and the line. */
+static int compile_rules(kpi_formulas *fe, struct kpi_error *err)
+{
+    lua_State *L = kpi_sandbox_state(fe->sb);
+    size_t n;
+    const struct kpi_rule *rules = kpi_rules_list(fe->rules, &n);
+
+    lua_newtable(L);                                   /* [checks] */
+    for (size_t i = 0; i < n; i++) {
+        char chunkname[96];
+        snprintf(chunkname, sizeof chunkname, "=rule %.80s", rules[i].id);
+        lua_pushfstring(L, "return (%s)", rules[i].check); /* [checks, src] */
+        int rc = kpi_sandbox_load(fe->sb, lua_tostring(L, -1), lua_rawlen(L, -1), chunkname);
+        if (rc != LUA_OK && rc != LUA_ERRMEM) {        /* a trailing -- comment */
+            lua_pop(L, 1);
+            lua_pushfstring(L, "return (%s\n)", rules[i].check);
+            lua_replace(L, -3);
+            rc = kpi_sandbox_load(fe->sb, lua_tostring(L, -2), lua_rawlen(L, -2), chunkname);
+        }
+        if (rc == LUA_ERRMEM) {
+            lua_pop(L, 3);
+            return kpi_error_set(err, KPI_ENOMEM, "out of memory compiling the rules");
+        }
+        if (rc != LUA_OK) {                            /* [checks, src, msg] */
+            kpi_error_at(err, KPI_EINPUT, "rules.csv", rules[i].line, 0,
+                         "rules.csv:%u: the check of rule '%s' does not compile: %s",
+                         rules[i].line, rules[i].id,
+                         lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
+            lua_pop(L, 3);
+            return KPI_EINPUT;
+        }
+        lua_remove(L, -2);                             /* [checks, fn] */
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    fe->rules_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+int kpi_formulas_set_rules(kpi_formulas *fe, const kpi_rules *rules, struct kpi_error *err)
+{
+    jmp_buf guard;
+    size_t n;
+
+    fe->rules = NULL;
+    kpi_rules_list(rules, &n);
+    if (!n)
+        return 0;
+    if (setjmp(guard)) {
+        kpi_sandbox_guard(fe->sb, NULL);
+        fe->tripped = true;
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory compiling the rules");
+    }
+    kpi_sandbox_guard(fe->sb, &guard);
+    fe->rules = rules;
+    int rc = compile_rules(fe, err);
+    kpi_sandbox_guard(fe->sb, NULL);
+    if (rc)
+        fe->rules = NULL;
+    return rc;
+}
+
+const char *kpi_formulas_note(const kpi_formulas *fe)
+{
+    return fe->note[0] ? fe->note : NULL;
+}
+
+_Static_assert(KPI_RULE_NOTE_MAX == KPI_MESSAGE_MAX, "a note travels in a message's room");
+
+/* Adds a line to fe->note; lines that do not fit whole are left out. */
+static void add_note(kpi_formulas *fe, const char *line)
+{
+    size_t used = strlen(fe->note), n = strlen(line);
+    if (used + (used ? 1 : 0) + n + 1 > sizeof fe->note)
+        return;
+    if (used)
+        fe->note[used++] = '\n';
+    memcpy(fe->note + used, line, n + 1);
+}
+
+/* Runs the rules that apply to k, in file order, before its formula. A
+ * failed `error` rule, or a check stopped by a limit, makes k `error`
+ * (msg); a failed `warning` rule adds a line to fe->note. A check that
+ * uses a name k lacks is skipped; one that raises an error or gives no
+ * boolean fails, with the reason. */
+static enum kpi_status run_rules(kpi_formulas *fe, const struct kpi_indicator *k,
+                                 char msg[KPI_MESSAGE_MAX])
+{
+    lua_State *L = kpi_sandbox_state(fe->sb);
+    size_t n;
+    const struct kpi_rule *rules = kpi_rules_list(fe->rules, &n);
+    for (size_t i = 0; i < n; i++) {
+        const struct kpi_rule *rule = &rules[i];
+        enum kpi_sandbox_trip trip;
+        char why[200], text[KPI_MESSAGE_MAX];
+        const char *reason = NULL;
+        bool failed = true;
+        int top = lua_gettop(L);
+
+        if (!kpi_rule_applies(rule, k))
+            continue;
+        push_formula_env(fe, k);                       /* [env] */
+        lua_rawgeti(L, LUA_REGISTRYINDEX, fe->rules_ref);
+        lua_rawgeti(L, -1, (lua_Integer)i + 1);        /* [env, checks, fn] */
+        lua_remove(L, -2);
+        lua_insert(L, -2);                             /* [fn, env] */
+        lua_setupvalue(L, -2, 1);                      /* fn's _ENV = env; [fn] */
+        fe->current = k;
+        fe->missing[0] = '\0';
+        fe->mode = MODE_RULE;
+        int rc = kpi_sandbox_call(fe->sb, 0, 1, &trip); /* [result|err] */
+        fe->mode = MODE_FORMULA;
+        fe->current = NULL;
+        if (trip != KPI_TRIP_NONE) {
+            fe->tripped = true;
+            snprintf(why, sizeof why, "stopped: %s limit exceeded",
+                     trip == KPI_TRIP_INSTRUCTIONS ? "instruction"
+                     : trip == KPI_TRIP_MEMORY     ? "memory"
+                                                   : "time");
+            reason = why;
+        } else if (fe->missing[0]) {
+            failed = false; /* the check is not about this KPI */
+        } else if (rc != LUA_OK) {
+            snprintf(why, sizeof why, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
+            reason = why;
+        } else if (!lua_isboolean(L, -1)) {
+            char desc[80];
+            describe_value(L, -1, desc, sizeof desc);
+            snprintf(why, sizeof why, "the check gave %s, not true or false", desc);
+            reason = why;
+        } else {
+            failed = !lua_toboolean(L, -1);
+        }
+        lua_settop(L, top);
+        if (!failed)
+            continue;
+        if (rule->severity == KPI_RULE_ERROR || trip != KPI_TRIP_NONE) {
+            int at = snprintf(msg, KPI_MESSAGE_MAX, "%s: ", k->id);
+            if (at < 0 || at > KPI_MESSAGE_MAX - 1)
+                at = KPI_MESSAGE_MAX - 1;
+            kpi_rule_describe(rule, k, reason, false, msg + at, KPI_MESSAGE_MAX - (size_t)at);
+            return KPI_STATUS_ERROR;
+        }
+        kpi_rule_describe(rule, k, reason, true, text, sizeof text);
+        add_note(fe, text);
+    }
+    return KPI_STATUS_OK;
+}
+
 enum kpi_status kpi_formulas_eval(kpi_formulas *fe, const struct kpi_indicator *k, double *actual,
                                   char msg[KPI_MESSAGE_MAX])
 {
@@ -863,16 +1036,7 @@ enum kpi_status kpi_formulas_eval(kpi_formulas *fe, const struct kpi_indicator *
         lua_pop(L, 1);
     }
 
-    /* A fresh environment: the inputs, then names resolved on demand. */
-    lua_createtable(L, 0, (int)k->n_inputs);
-    for (unsigned i = 0; i < k->n_inputs; i++) {
-        if (kpi_input_is_filled(&k->inputs[i]))
-            continue; /* resolve_name's, so that it never hides a plugin */
-        lua_pushnumber(L, k->inputs[i].value);
-        lua_setfield(L, -2, k->inputs[i].name);
-    }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, fe->formula_mt_ref);
-    lua_setmetatable(L, -2);                           /* [env] */
+    push_formula_env(fe, k);                           /* [env] */
     fe->mode = MODE_FORMULA;
     return run_expression(fe, k, k->formula_id, "formula", actual, msg);
 }
@@ -937,6 +1101,8 @@ static int build_state(kpi_formulas *fe, struct kpi_error *err)
 
     for (size_t i = 0; i < fe->n_sources && !rc; i++)
         rc = install_plugin(fe, &fe->sources[i], err);
+    if (!rc && fe->rules)
+        rc = compile_rules(fe, err);
     kpi_sandbox_guard(fe->sb, NULL);
     fe->tripped = false;
     return rc;
@@ -1003,6 +1169,7 @@ bool kpi_formulas_eval_kpi(kpi_formulas *fe, const struct kpi_indicator *k, stru
     jmp_buf guard;
 
     memset(r, 0, sizeof *r);
+    fe->note[0] = '\0';
     if (k->invalid) {
         r->status = KPI_STATUS_INVALID;
         r->message = k->invalid; /* lives in the dataset */
@@ -1028,8 +1195,13 @@ bool kpi_formulas_eval_kpi(kpi_formulas *fe, const struct kpi_indicator *k, stru
 static bool eval_guarded(kpi_formulas *fe, const struct kpi_indicator *k, struct kpi_result *r,
                          char msg[KPI_MESSAGE_MAX])
 {
-    enum kpi_status st;
+    enum kpi_status st = fe->rules ? run_rules(fe, k, msg) : KPI_STATUS_OK;
 
+    if (st != KPI_STATUS_OK) {
+        r->status = st;
+        kpi_text_utf8_repair(msg);
+        return true;
+    }
     st = kpi_formulas_eval(fe, k, &r->actual, msg);
     r->has_actual = st == KPI_STATUS_OK;
     if (st == KPI_STATUS_OK && k->scoring == KPI_SCORING_EXPRESSION) {

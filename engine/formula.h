@@ -16,6 +16,7 @@
 
 #include "kpieval/dataset.h"
 #include "kpieval/result.h"
+#include "kpieval/rules.h"
 #include "sandbox.h"
 
 typedef struct kpi_formulas kpi_formulas;
@@ -70,6 +71,17 @@ int kpi_formulas_mark_broken(kpi_formulas *fe, size_t i, unsigned line, const ch
  * that run are the bytes recorded. */
 const char *kpi_formulas_plugin_file(const kpi_formulas *fe, size_t i, const char **bytes,
                                      size_t *len);
+
+/* Compiles the checks of rules (not copied: they must outlive fe), here
+ * and in every rebuilt state; kpi_formulas_eval_kpi() then runs the rules
+ * that apply to a KPI before its formula. Returns 0, KPI_EINPUT naming
+ * rules.csv and the line of a check that does not compile, or KPI_ENOMEM. */
+int kpi_formulas_set_rules(kpi_formulas *fe, const kpi_rules *rules, struct kpi_error *err);
+
+/* The warnings of failed `warning` rules of the KPI that
+ * kpi_formulas_eval_kpi() evaluated last, one per line, or NULL. Valid
+ * until the next evaluation. */
+const char *kpi_formulas_note(const kpi_formulas *fe);
 
 /* The memory limit of one evaluation, in bytes. */
 size_t kpi_formulas_memory_limit(const kpi_formulas *fe);

@@ -51,7 +51,7 @@ struct slot {
  * every message is kept, whatever --jobs is. */
 struct wire_row {
     double actual, score_value;
-    uint8_t status, has_actual, has_score_value, has_message;
+    uint8_t status, has_actual, has_score_value, has_message, has_note;
 };
 
 struct shared {
@@ -67,6 +67,7 @@ struct kpi_workers {
     unsigned jobs;
     struct wire_row *wire;    /* n, shared */
     char *messages;           /* n * KPI_MESSAGE_MAX, shared, touched only by messages */
+    char *notes;              /* the same for rule warnings (kpi_result.note) */
     struct kpi_result *rows;  /* n, the supervisor's own, validated */
     _Atomic unsigned char *done; /* n: 1 once a row is written */
     uint32_t *order;          /* n: KPI indices of this round */
@@ -95,7 +96,7 @@ int kpi_workers_new(size_t n_kpis, unsigned jobs, kpi_workers **out, struct kpi_
     off_done = round_up(off_rows + n_kpis * sizeof(struct wire_row), 64);
     off_order = round_up(off_done + n_kpis, 64);
     off_msgs = round_up(off_order + n_kpis * sizeof(uint32_t), page);
-    size = off_msgs + n_kpis * KPI_MESSAGE_MAX;
+    size = off_msgs + 2 * n_kpis * KPI_MESSAGE_MAX; /* messages, then notes */
     if (n_kpis > UINT32_MAX) {
         free(w);
         return kpi_error_set(err, KPI_EUSAGE, "more than %u KPIs in one run", UINT32_MAX);
@@ -114,6 +115,7 @@ int kpi_workers_new(size_t n_kpis, unsigned jobs, kpi_workers **out, struct kpi_
     w->slots = (struct slot *)((char *)w->map + off_slots);
     w->wire = (struct wire_row *)((char *)w->map + off_rows);
     w->messages = (char *)w->map + off_msgs;
+    w->notes = w->messages + n_kpis * KPI_MESSAGE_MAX;
     w->rows = calloc(n_kpis ? n_kpis : 1, sizeof *w->rows);
     if (!w->rows) {
         munmap(w->map, size);
@@ -279,12 +281,18 @@ static void worker_main(kpi_workers *w, unsigned s, const kpi_dataset *ds, kpi_f
         atomic_store(&sl->started_cpu, kpi_sandbox_cpu_now());
         atomic_store(&sl->current, i);
         const char *text = kpi_formulas_eval_kpi(fe, &ks[i], &r, msg) ? msg : r.message;
+        const char *note = kpi_formulas_note(fe);
         struct wire_row wr = {r.actual, r.score_value, (uint8_t)r.status, r.has_actual,
-                              r.has_score_value, text != NULL};
+                              r.has_score_value, text != NULL, note != NULL};
         if (text) {
             size_t len = strnlen(text, KPI_MESSAGE_MAX - 1);
             memcpy(w->messages + i * KPI_MESSAGE_MAX, text, len);
             w->messages[i * KPI_MESSAGE_MAX + len] = '\0';
+        }
+        if (note) {
+            size_t len = strnlen(note, KPI_MESSAGE_MAX - 1);
+            memcpy(w->notes + i * KPI_MESSAGE_MAX, note, len);
+            w->notes[i * KPI_MESSAGE_MAX + len] = '\0';
         }
         w->wire[i] = wr;
         atomic_store(&w->done[i], 1);
@@ -504,15 +512,16 @@ static void accept_row(kpi_workers *w, const struct kpi_indicator *ks, size_t i)
 {
     struct wire_row wr = w->wire[i];
     struct kpi_result *r = &w->rows[i];
-    char *text = w->messages + i * KPI_MESSAGE_MAX;
+    char *text = w->messages + i * KPI_MESSAGE_MAX, *note = w->notes + i * KPI_MESSAGE_MAX;
     bool sane = wr.status < KPI_STATUS_COUNT && wr.has_actual <= 1 &&
-                wr.has_score_value <= 1 && wr.has_message <= 1 &&
+                wr.has_score_value <= 1 && wr.has_message <= 1 && wr.has_note <= 1 &&
                 (!wr.has_actual || isfinite(wr.actual)) &&
                 (!wr.has_score_value || isfinite(wr.score_value)) &&
                 (wr.status == KPI_STATUS_OK) != wr.has_message;
 
     memset(r, 0, sizeof *r);
     text[KPI_MESSAGE_MAX - 1] = '\0';
+    note[KPI_MESSAGE_MAX - 1] = '\0';
     if (!sane) {
         r->status = KPI_STATUS_ERROR;
         r->message = "worker returned a malformed result";
@@ -526,6 +535,10 @@ static void accept_row(kpi_workers *w, const struct kpi_indicator *ks, size_t i)
     if (wr.has_message) {
         kpi_text_utf8_repair(text);
         r->message = text;
+    }
+    if (wr.has_note) {
+        kpi_text_utf8_repair(note);
+        r->note = note;
     }
     if (r->status == KPI_STATUS_INVALID && ks[i].invalid)
         r->message = ks[i].invalid; /* whole, from the supervisor's own dataset */

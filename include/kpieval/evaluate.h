@@ -19,6 +19,7 @@
 #include "kpieval/error.h"
 #include "kpieval/provenance.h"
 #include "kpieval/result.h"
+#include "kpieval/rules.h"
 
 struct kpi_eval_options {
     const char *const *plugin_dirs;   /* a later folder shadows an earlier one */
@@ -31,6 +32,7 @@ struct kpi_eval_options {
     const struct kpi_progress *progress; /* may be NULL */
     struct kpi_provenance *provenance;   /* may be NULL; else each plugin file read is
                                             added to it, with its SHA-256 and lines */
+    const kpi_rules *rules;           /* validation rules, run with each KPI; may be NULL */
 };
 
 typedef struct kpi_results kpi_results;

@@ -163,10 +163,11 @@ static void test_columns_headers_are_the_documented_ones(void **state)
                              "actual,achievement,achievement_capped,band,weight,status,message,"
                              "columns");
     /* report.json: the same plus scoring, scoring_expression, input_lines,
-     * unreadable, line and columns; nothing else. */
+     * if_missing, filled, unreadable, line and columns; nothing else. */
     header(k, n, KPI_COL_JSON, got, sizeof got);
     assert_string_equal(got, "id,name,department,unit,direction,baseline,target,formula,scoring,"
-                             "scoring_expression,inputs,input_lines,actual,achievement,"
+                             "scoring_expression,inputs,input_lines,if_missing,filled,actual,"
+                             "achievement,"
                              "achievement_capped,band,weight,unreadable,status,message,line,"
                              "columns");
     d = kpi_columns_department(&n);
