@@ -879,11 +879,14 @@ static int compile_rules(kpi_formulas *fe, struct kpi_error *err)
         snprintf(chunkname, sizeof chunkname, "=rule %.80s", rules[i].id);
         lua_pushfstring(L, "return (%s)", rules[i].check); /* [checks, src] */
         int rc = kpi_sandbox_load(fe->sb, lua_tostring(L, -1), lua_rawlen(L, -1), chunkname);
-        if (rc != LUA_OK && rc != LUA_ERRMEM) {        /* a trailing -- comment */
-            lua_pop(L, 1);
+        if (rc != LUA_OK && rc != LUA_ERRMEM) {        /* [checks, src, msg]: a -- comment? */
             lua_pushfstring(L, "return (%s\n)", rules[i].check);
-            lua_replace(L, -3);
-            rc = kpi_sandbox_load(fe->sb, lua_tostring(L, -2), lua_rawlen(L, -2), chunkname);
+            rc = kpi_sandbox_load(fe->sb, lua_tostring(L, -1), lua_rawlen(L, -1), chunkname);
+            lua_remove(L, -2);                         /* [checks, src, msg, fn|msg2] */
+            if (rc == LUA_OK)
+                lua_remove(L, -2);                     /* [checks, src, fn] */
+            else
+                lua_pop(L, 1);                         /* [checks, src, msg]: the first one */
         }
         if (rc == LUA_ERRMEM) {
             lua_pop(L, 3);
