@@ -127,7 +127,7 @@ static int on_row(void *ctx, const struct kpi_csv_row *row, struct kpi_error *er
         char text[600];
         snprintf(text, sizeof text, RULES ":%u: rule '%s' is for unknown indicator '%s'; ignored",
                  row->line, id, clip_cell(kpi, clip));
-        return kpi_dataset_add_warning(R->ds, text, err);
+        return kpi_dataset_add_warning(R->ds, text, false, err);
     }
     if (!(rule.id = keep(rs, id)) || !(rule.check = keep(rs, check)) ||
         (*kpi && !(rule.kpi = keep(rs, kpi))) || (*message && !(rule.message = keep(rs, message))))

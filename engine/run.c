@@ -122,9 +122,10 @@ static int evaluate_plan(struct kpi_run *run, double cap, double *score_seconds,
     return rc;
 }
 
-/* The evaluation's warnings after the dataset's, so the reports and the
- * printed warnings carry them: the broken plugins, then the failed
- * `warning` rules of each KPI in report order (whatever --jobs). */
+/* The evaluation's warnings, so the reports and the printed warnings
+ * carry them: the plugins that failed to load before all others (a
+ * plan of many warnings must not hide them), the failed `warning` rules
+ * of each KPI after them, in report order (whatever --jobs). */
 static int add_evaluation_warnings(struct kpi_run *run, struct kpi_error *err)
 {
     size_t n;
@@ -133,14 +134,14 @@ static int add_evaluation_warnings(struct kpi_run *run, struct kpi_error *err)
     int rc = 0;
 
     for (size_t i = 0; i < n && !rc; i++)
-        rc = kpi_dataset_add_warning(run->ds, w[i], err);
+        rc = kpi_dataset_add_warning(run->ds, w[i], true, err);
     rows = kpi_results_rows(run->results, &n);
     for (size_t i = 0; i < n && !rc; i++) {
         char line[KPI_RULE_NOTE_MAX];
         for (const char *p = rows[i].note; p && *p && !rc;) {
             size_t len = strcspn(p, "\n");
             snprintf(line, sizeof line, "%.*s", (int)len, p);
-            rc = kpi_dataset_add_warning(run->ds, line, err);
+            rc = kpi_dataset_add_warning(run->ds, line, false, err);
             p += len + (p[len] == '\n');
         }
     }

@@ -153,9 +153,12 @@ const char *kpi_dataset_period(const kpi_dataset *ds);
 #define KPI_WARNINGS_KEPT 100
 const char *const *kpi_dataset_warnings(const kpi_dataset *ds, size_t *n, size_t *total);
 
-/* Adds a warning of a later stage (evaluation) after the dataset's own,
- * counted and kept as they are. Returns 0 or KPI_ENOMEM. */
-int kpi_dataset_add_warning(kpi_dataset *ds, const char *text, struct kpi_error *err);
+/* Adds a warning of a later stage (rules, evaluation) after the dataset's
+ * own, counted and kept as they are; with first, before every warning not
+ * added with first (so that the kept ones, at most KPI_WARNINGS_KEPT,
+ * include it: a plugin that failed to load). Returns 0 or KPI_ENOMEM. */
+int kpi_dataset_add_warning(kpi_dataset *ds, const char *text, bool first,
+                            struct kpi_error *err);
 
 /* The dataset folder as given; NULL for a dataset built in memory. */
 const char *kpi_dataset_dir(const kpi_dataset *ds);
