@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const policy_names[] = {[KPI_IF_MISSING_MISSING] = "missing",
-                                           [KPI_IF_MISSING_ZERO] = "zero"};
+static const char *const policy_names[] = {
+    [KPI_IF_MISSING_MISSING] = "missing", [KPI_IF_MISSING_ZERO] = "zero"};
 
 int kpi_missing_parse(const char *text, enum kpi_if_missing *out)
 {
@@ -25,7 +25,7 @@ int kpi_missing_parse(const char *text, enum kpi_if_missing *out)
 const char *kpi_missing_name(enum kpi_if_missing policy)
 {
     return (unsigned)policy < sizeof policy_names / sizeof policy_names[0] ? policy_names[policy]
-                                                                          : "?";
+                                                                           : "?";
 }
 
 static bool is_word_char(char c)
@@ -133,9 +133,8 @@ int kpi_missing_fill(struct kpi_arena *a, struct kpi_indicator *k, kpi_known_inp
     if (!inputs || !(ranked = malloc(n * sizeof *ranked)))
         goto out;
     for (size_t i = 0; i < n; i++) {
-        ranked[i].input = i < k->n_inputs
-                              ? k->inputs[i]
-                              : (struct kpi_input){fill[i - k->n_inputs], 0.0, 0};
+        ranked[i].input =
+            i < k->n_inputs ? k->inputs[i] : (struct kpi_input){fill[i - k->n_inputs], 0.0, 0};
         ranked[i].rank = first_use(words, n_words, ranked[i].input.name);
     }
     qsort(ranked, n, sizeof *ranked, compare_ranked);

@@ -26,8 +26,10 @@ static const struct {
     const char *name;
     bool required;
 } columns[N_COLUMNS] = {
-    [COL_ID] = {"id", true},         [COL_KPI] = {"kpi", false},
-    [COL_CHECK] = {"check", true},   [COL_SEVERITY] = {"severity", false},
+    [COL_ID] = {"id", true},
+    [COL_KPI] = {"kpi", false},
+    [COL_CHECK] = {"check", true},
+    [COL_SEVERITY] = {"severity", false},
     [COL_MESSAGE] = {"message", false},
 };
 
@@ -250,8 +252,8 @@ static void named_values(const char *check, const struct kpi_indicator *k, char 
     }
 }
 
-void kpi_rule_describe(const struct kpi_rule *rule, const struct kpi_indicator *k,
-                       const char *why, bool as_warning, char *out, size_t size)
+void kpi_rule_describe(const struct kpi_rule *rule, const struct kpi_indicator *k, const char *why,
+                       bool as_warning, char *out, size_t size)
 {
     char values[256], where[160];
 

@@ -30,11 +30,11 @@ typedef struct kpi_rules kpi_rules;
 enum kpi_rule_severity { KPI_RULE_WARNING, KPI_RULE_ERROR };
 
 struct kpi_rule {
-    const char *id;      /* unique in the file */
-    const char *kpi;     /* the KPI it is for; NULL: every KPI that has its names */
-    const char *check;   /* a Lua expression that must be true */
-    const char *message; /* shown with a failure; NULL when none */
-    unsigned line;       /* in rules.csv */
+    const char *id;         /* unique in the file */
+    const char *kpi;        /* the KPI it is for; NULL: every KPI that has its names */
+    const char *check;      /* a Lua expression that must be true */
+    const char *message;    /* shown with a failure; NULL when none */
+    unsigned line;          /* in rules.csv */
     unsigned char severity; /* enum kpi_rule_severity */
 };
 
@@ -63,7 +63,7 @@ bool kpi_rule_applies(const struct kpi_rule *rule, const struct kpi_indicator *k
  * rule has one; the values are k's inputs that the check names, in the
  * order it names them. As a warning (as_warning), "rules.csv:LINE: rule
  * R1 failed for KPI: ..." instead. */
-void kpi_rule_describe(const struct kpi_rule *rule, const struct kpi_indicator *k,
-                       const char *why, bool as_warning, char *out, size_t size);
+void kpi_rule_describe(const struct kpi_rule *rule, const struct kpi_indicator *k, const char *why,
+                       bool as_warning, char *out, size_t size);
 
 #endif

@@ -35,8 +35,12 @@ static void test_missing_parse(void **state)
 static void add_kpi(kpi_builder *b, const char *id, const char *formula, const char *policy)
 {
     struct kpi_error err = {0};
-    struct kpi_indicator_spec s = {.id = id, .name = id, .department = "d", .target = "10",
-                                   .formula = formula, .if_missing = policy};
+    struct kpi_indicator_spec s = {.id = id,
+                                   .name = id,
+                                   .department = "d",
+                                   .target = "10",
+                                   .formula = formula,
+                                   .if_missing = policy};
     assert_int_equal(kpi_builder_add_indicator(b, &s, &err), 0);
 }
 

@@ -104,7 +104,8 @@ static void test_rules_file_errors(void **state)
         {"id,kpi,severity\nR1,,error\n", "rules.csv:1: missing required column 'check'"},
         {"id,check\nR1,a > 0\nR1,b > 0\n", "rules.csv:3: duplicate rule 'R1' (first at line 2)"},
         {"id,check\nR1,\n", "rules.csv:2: rule 'R1' has an empty check"},
-        {"id,check\n,a > 0\n", "rules.csv:2: rule id '' is empty; use letters, digits, '.', '_' and '-'"},
+        {"id,check\n,a > 0\n",
+         "rules.csv:2: rule id '' is empty; use letters, digits, '.', '_' and '-'"},
         {"id,check,severity\nR1,a > 0,Error\n",
          "rules.csv:2: severity 'Error' of rule 'R1' is not 'warning' or 'error'"},
     };
@@ -126,8 +127,8 @@ static void test_rules_describe(void **state)
 {
     static const struct kpi_input inputs[] = {{"a", 1, 2}, {"b", 2.5, 3}, {"c", 3, 4}};
     struct kpi_indicator k = {.id = "K9", .inputs = inputs, .n_inputs = 3};
-    struct kpi_rule rule = {"R7", NULL, "b > a and a > 0 and math.abs(b) < 9", NULL, 5,
-                            KPI_RULE_WARNING};
+    struct kpi_rule rule = {"R7", NULL, "b > a and a > 0 and math.abs(b) < 9",
+                            NULL, 5,    KPI_RULE_WARNING};
     char out[512];
     (void)state;
 
