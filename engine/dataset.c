@@ -422,8 +422,7 @@ const char *kpi_dataset_dir(const kpi_dataset *ds)
     return ds->dir;
 }
 
-int kpi_dataset_add_warning(kpi_dataset *ds, const char *text, bool first,
-                            struct kpi_error *err)
+int kpi_dataset_add_warning(kpi_dataset *ds, const char *text, bool first, struct kpi_error *err)
 {
     size_t kept = ds->n_warnings;
 

@@ -92,7 +92,8 @@ static int note_broken_plugins(kpi_results *res, struct kpi_error *err)
         size_t len;
         if (!broken)
             continue;
-        if (!res->warnings && !(res->warnings = kpi_arena_alloc(&res->arena, n * sizeof *res->warnings)))
+        if (!res->warnings &&
+            !(res->warnings = kpi_arena_alloc(&res->arena, n * sizeof *res->warnings)))
             return kpi_error_set(err, KPI_ENOMEM, "out of memory");
         const char *path = kpi_formulas_plugin_file(res->fe, i, &bytes, &len);
         size_t size = strlen(broken) + strlen(path) + 96;

@@ -29,7 +29,7 @@ struct plugin_source {
     char *path;   /* for messages */
     char *text;   /* plugin_prefix + the file; NULL when it was refused */
     size_t len;
-    char *broken; /* why it failed to load, "PATH[:LINE]: ...", or NULL */
+    char *broken;         /* why it failed to load, "PATH[:LINE]: ...", or NULL */
     unsigned broken_line; /* the line of that, or 0 */
 };
 
@@ -402,8 +402,7 @@ static int mark_broken(kpi_formulas *fe, struct plugin_source *src, unsigned lin
     else if (line || !strncmp(message, src->path, path_len))
         snprintf(text, sizeof text, "%s", message);
     else
-        snprintf(text, sizeof text, "%s: %.*s", src->path, (int)strcspn(message, "\n"),
-                 message);
+        snprintf(text, sizeof text, "%s: %.*s", src->path, (int)strcspn(message, "\n"), message);
     free(src->broken);
     if (!(src->broken = strdup(text)))
         return kpi_error_set(err, KPI_ENOMEM, "out of memory");
