@@ -52,8 +52,9 @@ struct placement {
 static const struct placement kpi_places[] = {
     {"id", PLACE_MAIN},          {"name", PLACE_MAIN},         {"department", PLACE_OMIT},
     {"unit", PLACE_MAIN},        {"baseline", PLACE_MAIN},     {"target", PLACE_MAIN},
-    {"input_lines", PLACE_OMIT}, {"filled", PLACE_OMIT}, {"actual", PLACE_MAIN},       {"achievement", PLACE_MAIN},
+    {"input_lines", PLACE_OMIT}, {"actual", PLACE_MAIN},       {"achievement", PLACE_MAIN},
     {"band", PLACE_MAIN},        {"weight", PLACE_MAIN},
+    {"filled", PLACE_OMIT}, /* shown with the inputs */
 };
 
 /* Department columns not named here are columns of the overview. */
