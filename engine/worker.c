@@ -653,7 +653,7 @@ static int check_round(kpi_formulas *fe, size_t first, double seconds, size_t *n
 {
     int fds[2];
     char buf[8192];
-    size_t used = 0, n = kpi_formulas_plugin_count(fe), current = SIZE_MAX;
+    size_t used = 0, n = kpi_formulas_plugin_count(fe), current = SIZE_MAX, told = SIZE_MAX;
     int64_t limit_ns = (int64_t)(seconds * 1e9), grace_ns = limit_ns / 4 + 200000000;
     int64_t deadline;
     int rc = 0, status;
@@ -707,6 +707,7 @@ static int check_round(kpi_formulas *fe, size_t first, double seconds, size_t *n
             } else if (buf[0] == 'B' && parse_told(buf + 1, n, &i, &line, &text) &&
                        i == current) {
                 rc = kpi_formulas_mark_broken(fe, i, line, text, err);
+                told = i;
             } else if (buf[0] == 'E' && parse_told(buf + 1, n, &i, &line, &text)) {
                 rc = kpi_error_set(err, KPI_ENOMEM, "%s", text);
             }
@@ -724,6 +725,9 @@ static int check_round(kpi_formulas *fe, size_t first, double seconds, size_t *n
      * what they were told to be; the next child goes on after it. */
     if (current == SIZE_MAX)
         return kpi_error_set(err, KPI_EIO, "the plugin checker died at start");
+    *next = current + 1;
+    if (told == current) /* died after telling its outcome: keep that one */
+        return 0;
     const char *path, *bytes;
     size_t len;
     char why[KPI_ERROR_MESSAGE_MAX], sig[32];
@@ -735,7 +739,6 @@ static int check_round(kpi_formulas *fe, size_t first, double seconds, size_t *n
     else
         snprintf(why, sizeof why, "%s: loading the plugin crashed the checker (%s)", path,
                  WIFSIGNALED(status) ? signal_name(WTERMSIG(status), sig) : "it exited");
-    *next = current + 1;
     return kpi_formulas_mark_broken(fe, current, 0, why, err);
 }
 
