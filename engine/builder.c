@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "missing.h"
 #include "model.h"
 #include "references.h"
 #include "suggest.h"
@@ -458,6 +459,12 @@ int kpi_builder_add_indicator(kpi_builder *b, const struct kpi_indicator_spec *s
     number_cells(ds, k, spec);
     if (rule_cells(ds, k, spec))
         return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    enum kpi_if_missing policy = KPI_IF_MISSING_MISSING;
+    char c[64];
+    if (kpi_missing_parse(cell(spec->if_missing), &policy))
+        set_invalid(ds, k, INDICATORS ":%u: if_missing '%s' is not " KPI_IF_MISSING_ACCEPTED,
+                    k->line, kpi_model_clip(cell(spec->if_missing), c));
+    k->if_missing = (unsigned char)policy;
     ds->n_indicators++;
     return 0;
 }
@@ -484,6 +491,13 @@ static unsigned input_name(kpi_builder *b, const char *name, bool *oom)
     }
     b->name_list[b->n_names++] = (struct name_state){copy, KPI_NONE, 0, KPI_NONE, 0};
     return number;
+}
+
+int kpi_builder_note_input(kpi_builder *b, const char *name, struct kpi_error *err)
+{
+    bool oom = false;
+    input_name(b, cell(name), &oom);
+    return oom ? kpi_error_set(err, KPI_ENOMEM, "out of memory") : 0;
 }
 
 int kpi_builder_add_actual(kpi_builder *b, const struct kpi_actual_spec *spec,
@@ -1056,6 +1070,21 @@ static void plan_checks(kpi_dataset *ds)
     }
 }
 
+/* The one rule of which names if_missing zero may fill: a known input
+ * name, one that actuals.csv has as an input of any KPI in any period
+ * (the loader notes those of other periods). A declared input of k will
+ * is one too (the inputs column). Returns the interned
+ * name, or NULL. */
+static const char *known_input(void *ctx, const struct kpi_indicator *k, const char *name)
+{
+    kpi_builder *b = ctx;
+    unsigned number;
+    if (kpi_strmap_find(&b->names, name, &number))
+        return b->name_list[number].name;
+    /* a name the KPI declares (the inputs column) is an input too */
+    return kpi_indicator_declares(k, name) ? kpi_model_intern_text(b->ds, name) : NULL;
+}
+
 int kpi_builder_finish(kpi_builder *b, kpi_dataset **out, struct kpi_error *err)
 {
     kpi_dataset *ds = b->ds;
@@ -1079,6 +1108,9 @@ int kpi_builder_finish(kpi_builder *b, kpi_dataset **out, struct kpi_error *err)
     if ((rc = find_dependencies(ds, err)) || (rc = find_cycles(ds, err)))
         return rc;
     plan_checks(ds);
+    for (size_t i = 0; i < ds->n_indicators; i++)
+        if (kpi_missing_fill(&ds->arena, &ds->indicators[i], known_input, b))
+            return kpi_error_set(err, KPI_ENOMEM, "out of memory");
     kpi_model_sort(ds);
     *out = ds;
     b->ds = NULL;

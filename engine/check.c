@@ -443,6 +443,13 @@ static void check_name(void *ctx, const struct kpi_lua_name *use)
                 use->name);
         return;
     }
+    if (kind == KPI_NAME_BROKEN) {
+        emit_at(c, KPI_SEVERITY_ERROR, use->offset, use->len, NULL,
+                "'%s': calls plugin '%s', which failed to load (see its file's error): the KPI "
+                "will be in error",
+                k->id, use->name);
+        return;
+    }
     if (kind != KPI_NAME_UNKNOWN)
         return;
     suggestion(c, use->name, scoring, near, sizeof near);
@@ -664,7 +671,7 @@ int kpi_check(const struct kpi_run_options *opt,
     struct kpi_sandbox_limits limits = {opt->instruction_limit, opt->memory_limit,
                                         opt->time_limit};
     if ((rc = kpi_formulas_new(c.ds, &limits, dirs, n_dirs, &c.fe, &e)) ||
-        (rc = opt->in_process ? kpi_formulas_check_plugins(c.fe, NULL, NULL, &e)
+        (rc = opt->in_process ? kpi_formulas_check_plugins(c.fe, &e)
                               : kpi_workers_check_plugins(
                                     c.fe, opt->time_limit > 0 ? opt->time_limit : KPI_DEFAULT_SECONDS,
                                     &e))) {
@@ -676,8 +683,22 @@ int kpi_check(const struct kpi_run_options *opt,
         rc = 0;
         goto warnings; /* names cannot be resolved without the plugins */
     }
-    for (size_t i = 0; kpi_formulas_plugin_file(c.fe, i, &(const char *){0}, &n); i++)
-        counts->plugins++;
+    /* a plugin that failed to load costs the KPIs that call it: an error
+     * at its file, and one at each call */
+    counts->plugins = kpi_formulas_plugin_count(c.fe);
+    for (size_t i = 0; i < counts->plugins; i++) {
+        const char *broken = kpi_formulas_plugin_broken(c.fe, i);
+        const char *path = kpi_formulas_plugin_file(c.fe, i, &(const char *){0}, &n);
+        if (!broken || !path)
+            continue;
+        struct kpi_error pe = {0};
+        kpi_error_at(&pe, KPI_EPLUGIN, path, 0, 0, "%s", broken);
+        /* "PATH:LINE: ..." gives the line */
+        size_t plen = strlen(path);
+        if (!strncmp(broken, path, plen) && broken[plen] == ':')
+            pe.line = (unsigned)strtoul(broken + plen + 1, NULL, 10);
+        emit_error(&c, &pe);
+    }
 
     read_indicators(&c);
     index_lines(&c);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kpieval/score.h"
+#include "missing.h"
 #include "text.h"
 #include "words.h"
 
@@ -190,6 +191,26 @@ static void get_extra(const struct kpi_report *rep, size_t i, int arg, struct kp
     c->kpi = kpi_at(rep, i);
 }
 
+/* Only for a KPI under a policy other than the default, so that reports
+ * of datasets without the column stay as they were. */
+static void get_if_missing(const struct kpi_report *rep, size_t i, int arg, struct kpi_cell *c)
+{
+    const struct kpi_indicator *k = kpi_at(rep, i);
+    (void)arg;
+    if (k->if_missing == KPI_IF_MISSING_MISSING)
+        c->type = KPI_CELL_ABSENT;
+    else
+        text(c, kpi_missing_name((enum kpi_if_missing)k->if_missing));
+}
+
+static void get_filled(const struct kpi_report *rep, size_t i, int arg, struct kpi_cell *c)
+{
+    const struct kpi_indicator *k = kpi_at(rep, i);
+    (void)arg;
+    c->type = kpi_missing_count(k) ? KPI_CELL_FILLED : KPI_CELL_ABSENT;
+    c->kpi = k;
+}
+
 static void get_actual(const struct kpi_report *rep, size_t i, int arg, struct kpi_cell *c)
 {
     const struct kpi_result *r = &rep->rows[i];
@@ -282,6 +303,8 @@ static const struct kpi_column kpi_table[] = {
     {"inputs", KPI_COL_CSV | KPI_COL_JSON, get_inputs, 0, NULL},
     {"input_lines", KPI_COL_JSON, whole_kpi, KPI_CELL_LINES, NULL},
     {"depends_on", KPI_COL_JSON, get_depends_on, 0, NULL},
+    {"if_missing", KPI_COL_JSON, get_if_missing, 0, NULL},
+    {"filled", KPI_COL_JSON, get_filled, 0, NULL},
     {"actual", KPI_COL_CSV | KPI_COL_JSON, get_actual, 0, NULL},
     {"achievement", KPI_COL_CSV | KPI_COL_JSON, get_achievement, 0, get_department_achievement},
     {"achievement_capped", KPI_COL_CSV | KPI_COL_JSON, get_achievement, 1,

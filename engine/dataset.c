@@ -489,3 +489,21 @@ const char *kpi_dataset_dir(const kpi_dataset *ds)
 {
     return ds->dir;
 }
+
+int kpi_dataset_add_warning(kpi_dataset *ds, const char *text, bool first, struct kpi_error *err)
+{
+    size_t kept = ds->n_warnings;
+
+    if (first && kept == KPI_WARNINGS_KEPT && ds->n_first_warnings < kept)
+        ds->n_warnings = --kept; /* the last one kept makes room; it is still counted */
+    kpi_model_warn(ds, "%s", text);
+    if (ds->n_warnings == kept && kept < KPI_WARNINGS_KEPT)
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    if (first && ds->n_warnings > kept) {
+        const char *added = ds->warnings[kept];
+        size_t at = ds->n_first_warnings++;
+        memmove(&ds->warnings[at + 1], &ds->warnings[at], (kept - at) * sizeof *ds->warnings);
+        ds->warnings[at] = added;
+    }
+    return 0;
+}

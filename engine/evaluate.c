@@ -22,6 +22,8 @@ struct kpi_results {
     struct kpi_result *rows;
     size_t n;
     size_t done;            /* KPIs evaluated by earlier calls, for progress */
+    const char **warnings;  /* in the arena: each broken plugin */
+    size_t n_warnings;
 };
 
 
@@ -44,6 +46,9 @@ static int evaluate_in_process(kpi_results *res, const unsigned *kpis, size_t n,
             if (!r->message)
                 return kpi_error_set(err, KPI_ENOMEM, "out of memory");
         }
+        const char *note = kpi_formulas_note(res->fe);
+        if (note && !(r->note = kpi_arena_strndup(&res->arena, note, strlen(note))))
+            return kpi_error_set(err, KPI_ENOMEM, "out of memory");
         if (kpi_formulas_tripped(res->fe)) {
             int rc = kpi_formulas_rebuild(res->fe, err);
             if (rc)
@@ -76,6 +81,32 @@ unsigned kpi_cpus_available(void)
     return n > 0 ? (unsigned)n : 1;
 }
 
+/* A warning per broken plugin file, in shadowing order, kept past
+ * kpi_evaluate_end(). */
+static int note_broken_plugins(kpi_results *res, struct kpi_error *err)
+{
+    size_t n = kpi_formulas_plugin_count(res->fe);
+
+    for (size_t i = 0; i < n; i++) {
+        const char *broken = kpi_formulas_plugin_broken(res->fe, i), *bytes;
+        size_t len;
+        if (!broken)
+            continue;
+        if (!res->warnings &&
+            !(res->warnings = kpi_arena_alloc(&res->arena, n * sizeof *res->warnings)))
+            return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+        const char *path = kpi_formulas_plugin_file(res->fe, i, &bytes, &len);
+        size_t size = strlen(broken) + strlen(path) + 96;
+        char *text = kpi_arena_alloc(&res->arena, size);
+        if (!text)
+            return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+        snprintf(text, size, "%s (the plugin failed to load; KPIs that call it are in error)",
+                 broken);
+        res->warnings[res->n_warnings++] = text;
+    }
+    return 0;
+}
+
 static double time_limit(const struct kpi_eval_options *opt)
 {
     return opt->time_limit > 0 ? opt->time_limit : KPI_DEFAULT_SECONDS;
@@ -103,6 +134,8 @@ int kpi_evaluate_begin(const kpi_dataset *ds, const struct kpi_eval_options *opt
     /* Plugins are read and compiled here, before any worker starts; the
      * workers inherit this state. */
     rc = kpi_formulas_new(ds, &limits, opt->plugin_dirs, opt->n_plugin_dirs, &res->fe, err);
+    if (!rc)
+        rc = kpi_formulas_set_rules(res->fe, opt->rules, err);
     if (rc)
         goto out;
     const char *path, *bytes;
@@ -112,6 +145,8 @@ int kpi_evaluate_begin(const kpi_dataset *ds, const struct kpi_eval_options *opt
          i++) {
         char hex[KPI_SHA256_HEX];
         uint64_t lines;
+        if (!bytes)
+            continue; /* refused unread (a link, too big ...): nothing of it ran */
         kpi_sha256_lines(bytes, len, hex, &lines);
         rc = kpi_provenance_add_file(opt->provenance, KPI_PROVENANCE_FORMULA, path, hex, lines,
                                      err);
@@ -119,12 +154,12 @@ int kpi_evaluate_begin(const kpi_dataset *ds, const struct kpi_eval_options *opt
     if (rc)
         goto out;
 
-    /* A broken plugin stops the run before any KPI is evaluated. */
+    /* A broken plugin is marked, to cost only the KPIs that call it. */
     if (opt->in_process)
-        rc = kpi_formulas_check_plugins(res->fe, NULL, NULL, err);
+        rc = kpi_formulas_check_plugins(res->fe, err);
     else
         rc = kpi_workers_check_plugins(res->fe, time_limit(opt), err);
-    if (rc)
+    if (rc || (rc = note_broken_plugins(res, err)))
         goto out;
 
     if (opt->in_process) {
@@ -207,6 +242,12 @@ int kpi_evaluate(const kpi_dataset *ds, const struct kpi_eval_options *opt, kpi_
     }
     free(all);
     return rc;
+}
+
+const char *const *kpi_results_warnings(const kpi_results *res, size_t *n)
+{
+    *n = res->n_warnings;
+    return res->warnings;
 }
 
 struct kpi_result *kpi_results_rows(kpi_results *res, size_t *n)

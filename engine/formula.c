@@ -1,5 +1,6 @@
 #include "formula.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -15,21 +16,24 @@
 #include <lauxlib.h>
 
 #include "input_file.h"
+#include "missing.h"
 #include "kpieval/limits.h"
 #include "lua_names.h"
 #include "suggest.h"
 #include "references.h"
 #include "text.h"
 
-enum mode { MODE_FORMULA, MODE_SCORING };
+enum mode { MODE_FORMULA, MODE_SCORING, MODE_RULE };
 
 /* A plugin file read once, so the sandbox can be rebuilt from memory
  * (workers cannot open files). */
 struct plugin_source {
     char *name;   /* what formulas call it */
     char *path;   /* for messages */
-    char *text;   /* plugin_prefix + the file */
+    char *text;   /* plugin_prefix + the file; NULL when it was refused */
     size_t len;
+    char *broken;         /* why it failed to load, "PATH[:LINE]: ...", or NULL */
+    unsigned broken_line; /* the line of that, or 0 */
 };
 
 struct kpi_formulas {
@@ -54,6 +58,10 @@ struct kpi_formulas {
     char unknown[64];       /* first name that cannot be an input, or "" */
     bool unknown_call;      /* ... and it is called as a function */
     char suggestion[64];    /* a name near missing or unknown, or "" */
+
+    const kpi_rules *rules; /* validation rules, or NULL */
+    int rules_ref;          /* rule index + 1 -> compiled check */
+    char note[KPI_MESSAGE_MAX]; /* the last KPI's rule warnings, or "" */
 };
 
 /* ---- messages ----------------------------------------------------------- */
@@ -348,7 +356,10 @@ static int resolve_name(lua_State *L)
         return 1;
     }
     lua_rawgeti(L, LUA_REGISTRYINDEX, fe->plugins_ref);
-    if (lua_getfield(L, -1, key) == LUA_TFUNCTION) {   /* [env, key, plugins, chunk] */
+    int kind = lua_getfield(L, -1, key);               /* [env, key, plugins, chunk|msg] */
+    if (kind == LUA_TSTRING) /* a broken plugin: it costs the KPIs that call it */
+        return luaL_error(L, "plugin '%s' failed to load: %s", key, lua_tostring(L, -1));
+    if (kind == LUA_TFUNCTION) {                       /* [env, key, plugins, chunk] */
         instantiate_plugin(L, fe, key);                /* [env, key, plugins, fn] */
         lua_pushvalue(L, 2);
         lua_pushvalue(L, -2);
@@ -363,6 +374,10 @@ static int resolve_name(lua_State *L)
         return luaL_error(L, "'%s' is not available to formulas (see docs/security.md)", key);
     if (!formula_env)
         return 0; /* plugins see nil, as ordinary Lua code would */
+    if (fe->mode != MODE_SCORING && fe->current && kpi_missing_filled(fe->current, key)) {
+        lua_pushnumber(L, 0); /* if_missing zero: after plugins and the library */
+        return 1;
+    }
     if (fe->mode == MODE_SCORING) {
         const struct kpi_indicator *k = fe->current;
         if (!strcmp(key, "baseline"))
@@ -374,6 +389,11 @@ static int resolve_name(lua_State *L)
                              "baseline, kpi, the plugins and the library)%s%s%s",
                           key, fe->suggestion[0] ? "; did you mean '" : "", fe->suggestion,
                           fe->suggestion[0] ? "'?" : "");
+    }
+    if (fe->mode == MODE_RULE) { /* a rule whose names the KPI lacks is skipped */
+        if (!fe->missing[0])
+            snprintf(fe->missing, sizeof fe->missing, "%s", key);
+        return luaL_error(L, "input '%s' missing", key);
     }
     return name_not_found(L, fe, key);
 }
@@ -397,6 +417,8 @@ static int input_function(lua_State *L)
     }
     if (fe->mode == MODE_FORMULA)
         return name_not_found(L, fe, name);
+    if (fe->mode == MODE_RULE && !fe->missing[0])
+        snprintf(fe->missing, sizeof fe->missing, "%s", name);
     return luaL_error(L, "input '%s' missing", name);
 }
 
@@ -505,6 +527,8 @@ static int read_plugin_file(kpi_formulas *fe, const char *path, const char *name
     src->path = strdup(path);
     src->text = text;
     src->len = len;
+    src->broken = NULL;
+    src->broken_line = 0;
     if (!src->name || !src->path) {
         free(src->name);
         free(src->path);
@@ -544,27 +568,69 @@ static unsigned lua_message_line(const char *msg, const char *path)
     return 0;
 }
 
-/* A plugin that does not compile: Lua's message, "PATH:LINE: ...", popped. */
-static int plugin_lua_error(lua_State *L, const struct plugin_source *src, struct kpi_error *err)
+/* Records that src failed to load: message names the file first (Lua's
+ * own "PATH:LINE: ..." is kept; a message without the file, such as the
+ * parser's bare "C stack overflow", gets "PATH: " before its first line).
+ * Registers it as broken in the current state, if any. Returns 0 or
+ * KPI_ENOMEM. */
+static int mark_broken(kpi_formulas *fe, struct plugin_source *src, unsigned line,
+                       const char *message, struct kpi_error *err)
 {
-    const char *msg = lua_tostring(L, -1);
-    int rc = kpi_error_at(err, KPI_EPLUGIN, src->path, lua_message_line(msg, src->path), 0, "%s",
-                          msg ? msg : "error");
-    lua_pop(L, 1);
-    return rc;
+    char text[KPI_ERROR_MESSAGE_MAX];
+    size_t path_len = strlen(src->path);
+
+    if (!message)
+        message = "error";
+    if (!line)
+        line = lua_message_line(message, src->path);
+    char at_line[16];
+    const char *rest = NULL;
+    snprintf(at_line, sizeof at_line, ":%u:", line);
+    if (line && !strncmp(message, "...", 3))
+        rest = strstr(message, at_line); /* Lua cut the path: the whole one instead */
+    if (rest)
+        snprintf(text, sizeof text, "%s%s", src->path, rest);
+    else if (line || !strncmp(message, src->path, path_len))
+        snprintf(text, sizeof text, "%s", message);
+    else
+        snprintf(text, sizeof text, "%s: %.*s", src->path, (int)strcspn(message, "\n"), message);
+    free(src->broken);
+    if (!(src->broken = strdup(text)))
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    src->broken_line = line;
+    if (fe->sb) {
+        lua_State *L = kpi_sandbox_state(fe->sb);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, fe->plugins_ref);
+        lua_pushstring(L, src->broken);
+        lua_setfield(L, -2, src->name);                /* plugins[name] = message */
+        lua_pop(L, 1);
+    }
+    return 0;
 }
 
 /* Compiles a plugin and registers it (a later source of the same name
- * replaces an earlier one). Running it is kpi_formulas_check_plugins'. */
-static int install_plugin(kpi_formulas *fe, const struct plugin_source *src,
-                          struct kpi_error *err)
+ * replaces an earlier one, broken or not: the analyst meant the later
+ * one). A plugin that does not compile is registered as broken. Running
+ * it is check_plugin's. Fails only out of memory. */
+static int install_plugin(kpi_formulas *fe, struct plugin_source *src, struct kpi_error *err)
 {
     lua_State *L = kpi_sandbox_state(fe->sb);
     char chunkname[4200];
 
+    if (src->broken)
+        return mark_broken(fe, src, src->broken_line, src->broken, err);
     snprintf(chunkname, sizeof chunkname, "@%s", src->path);
-    if (kpi_sandbox_load(fe->sb, src->text, src->len, chunkname) != LUA_OK)
-        return plugin_lua_error(L, src, err);
+    int rc = kpi_sandbox_load(fe->sb, src->text, src->len, chunkname);
+    if (rc == LUA_ERRMEM) {
+        lua_pop(L, 1);
+        return kpi_error_set(err, KPI_ENOMEM, "%s: out of memory compiling", src->path);
+    }
+    if (rc != LUA_OK) {
+        char msg[KPI_ERROR_MESSAGE_MAX];
+        snprintf(msg, sizeof msg, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
+        lua_pop(L, 1);
+        return mark_broken(fe, src, 0, msg, err);
+    }
     lua_rawgeti(L, LUA_REGISTRYINDEX, fe->plugins_ref);
     lua_insert(L, -2);                                 /* [plugins, chunk] */
     lua_setfield(L, -2, src->name);                    /* plugins[name] = chunk */
@@ -573,16 +639,24 @@ static int install_plugin(kpi_formulas *fe, const struct plugin_source *src,
 }
 
 /* Runs one plugin's top level under the limits and checks that it returns
- * a function. */
+ * a function: 0, or KPI_EPLUGIN with err naming the file when it is
+ * broken (then the caller marks it). */
 static int check_plugin(kpi_formulas *fe, const struct plugin_source *src, struct kpi_error *err)
 {
     lua_State *L = kpi_sandbox_state(fe->sb);
     char chunkname[4200];
     enum kpi_sandbox_trip trip;
 
+    if (src->broken)
+        return kpi_error_at(err, KPI_EPLUGIN, src->path, src->broken_line, 0, "%s", src->broken);
     snprintf(chunkname, sizeof chunkname, "@%s", src->path);
-    if (kpi_sandbox_load(fe->sb, src->text, src->len, chunkname) != LUA_OK)
-        return plugin_lua_error(L, src, err);
+    if (kpi_sandbox_load(fe->sb, src->text, src->len, chunkname) != LUA_OK) {
+        const char *msg = lua_tostring(L, -1);
+        int rc = kpi_error_at(err, KPI_EPLUGIN, src->path, lua_message_line(msg, src->path), 0,
+                              "%s", msg ? msg : "error");
+        lua_pop(L, 1);
+        return rc;
+    }
     push_plugin_env(L, fe);                            /* [chunk, env] */
     if (kpi_sandbox_call(fe->sb, 1, 1, &trip) != LUA_OK) {
         const struct kpi_sandbox_limits *lim = kpi_sandbox_limits(fe->sb);
@@ -596,13 +670,20 @@ static int check_plugin(kpi_formulas *fe, const struct plugin_source *src, struc
         else if (trip == KPI_TRIP_TIME)
             snprintf(why, sizeof why, "time limit of %g s exceeded", lim->seconds);
         else {
-            snprintf(why, sizeof why, "%.120s",
-                     lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
-            line = lua_message_line(lua_tostring(L, -1), src->path);
+            const char *m = lua_tostring(L, -1) ? lua_tostring(L, -1) : "error", *rest;
+            char at[16];
+            line = lua_message_line(m, src->path);
+            snprintf(at, sizeof at, ":%u: ", line);
+            if (line && (rest = strstr(m, at))) /* the place once, as PATH:LINE */
+                m = rest + strlen(at);
+            snprintf(why, sizeof why, "%.120s", m);
         }
         lua_pop(L, 1);
         if (trip != KPI_TRIP_NONE)
             kpi_formulas_rebuild(fe, NULL);
+        if (line)
+            return kpi_error_at(err, KPI_EPLUGIN, src->path, line, 0, "%s:%u: loading failed: %s",
+                                src->path, line, why);
         return kpi_error_at(err, KPI_EPLUGIN, src->path, line, 0, "%s: loading failed: %s",
                             src->path, why);
     }
@@ -618,28 +699,54 @@ static int check_plugin(kpi_formulas *fe, const struct plugin_source *src, struc
     return 0;
 }
 
-int kpi_formulas_check_plugins(kpi_formulas *fe, void (*progress)(void *ctx, const char *path),
-                               void *ctx, struct kpi_error *err)
+int kpi_formulas_check_plugin(kpi_formulas *fe, size_t i, struct kpi_error *err)
 {
     jmp_buf guard;
-    volatile size_t i;
 
+    assert(i < fe->n_sources);
     if (setjmp(guard)) {
         kpi_sandbox_guard(fe->sb, NULL);
         fe->tripped = true;
         return kpi_error_set(err, KPI_ENOMEM, "out of memory checking the plugins");
     }
-    for (i = 0; i < fe->n_sources; i++) {
-        if (progress)
-            progress(ctx, fe->sources[i].path);
-        kpi_sandbox_guard(fe->sb, &guard);
-        int rc = check_plugin(fe, &fe->sources[i], err);
-        if (fe->sb)
-            kpi_sandbox_guard(fe->sb, NULL);
+    kpi_sandbox_guard(fe->sb, &guard);
+    int rc = check_plugin(fe, &fe->sources[i], err);
+    if (fe->sb)
+        kpi_sandbox_guard(fe->sb, NULL);
+    return rc;
+}
+
+int kpi_formulas_check_plugins(kpi_formulas *fe, struct kpi_error *err)
+{
+    for (size_t i = 0; i < fe->n_sources; i++) {
+        struct kpi_error why = {0};
+        int rc = kpi_formulas_check_plugin(fe, i, &why);
+        if (rc == KPI_EPLUGIN)
+            rc = mark_broken(fe, &fe->sources[i], why.line, why.message, err);
+        else if (rc)
+            return kpi_error_set(err, rc, "%s", why.message);
         if (rc)
             return rc;
     }
     return 0;
+}
+
+size_t kpi_formulas_plugin_count(const kpi_formulas *fe)
+{
+    return fe->n_sources;
+}
+
+const char *kpi_formulas_plugin_broken(const kpi_formulas *fe, size_t i)
+{
+    assert(i < fe->n_sources);
+    return fe->sources[i].broken;
+}
+
+int kpi_formulas_mark_broken(kpi_formulas *fe, size_t i, unsigned line, const char *message,
+                             struct kpi_error *err)
+{
+    assert(i < fe->n_sources);
+    return mark_broken(fe, &fe->sources[i], line, message, err);
 }
 
 const char *kpi_formulas_plugin_file(const kpi_formulas *fe, size_t i, const char **bytes,
@@ -647,6 +754,11 @@ const char *kpi_formulas_plugin_file(const kpi_formulas *fe, size_t i, const cha
 {
     if (i >= fe->n_sources)
         return NULL;
+    if (!fe->sources[i].text) { /* refused unread: nothing of it ran */
+        *bytes = NULL;
+        *len = 0;
+        return fe->sources[i].path;
+    }
     *bytes = fe->sources[i].text + sizeof plugin_prefix - 1;
     *len = fe->sources[i].len - (sizeof plugin_prefix - 1);
     return fe->sources[i].path;
@@ -703,6 +815,30 @@ out:
     return 0;
 }
 
+/* A plugin file refused before it was compiled (a link, not a regular
+ * file, too big, binary, a name no formula could call): kept, unread, as
+ * broken, so that it costs only the KPIs that call it. */
+static int add_refused(kpi_formulas *fe, const char *path, const char *name,
+                       const struct kpi_error *why, struct kpi_error *err)
+{
+    if (fe->n_sources == fe->cap_sources) {
+        size_t ncap = fe->cap_sources ? fe->cap_sources * 2 : 16;
+        struct plugin_source *ns = realloc(fe->sources, ncap * sizeof *ns);
+        if (!ns)
+            return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+        fe->sources = ns;
+        fe->cap_sources = ncap;
+    }
+    struct plugin_source *src = &fe->sources[fe->n_sources];
+    memset(src, 0, sizeof *src);
+    if (!(src->name = strdup(name)) || !(src->path = strdup(path))) {
+        free(src->name);
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    }
+    fe->n_sources++;
+    return mark_broken(fe, src, why->line, why->message, err);
+}
+
 static int load_plugin_dir(kpi_formulas *fe, const char *dir, struct kpi_error *err)
 {
     char **names;
@@ -711,14 +847,19 @@ static int load_plugin_dir(kpi_formulas *fe, const char *dir, struct kpi_error *
 
     for (size_t i = 0; i < n && !rc; i++) {
         char path[4096];
+        struct kpi_error why = {0};
         snprintf(path, sizeof path, "%s/%s.lua", dir, names[i]);
         if (!kpi_text_is_lua_name(names[i]))
-            rc = kpi_error_at(err, KPI_EPLUGIN, path, 0, 0,
+            rc = kpi_error_at(&why, KPI_EPLUGIN, path, 0, 0,
                               "%s: plugin name '%s' is not a Lua identifier, so no formula "
                               "could call it",
                               path, names[i]);
         else
-            rc = read_plugin_file(fe, path, names[i], err);
+            rc = read_plugin_file(fe, path, names[i], &why);
+        if (rc == KPI_EPLUGIN)
+            rc = add_refused(fe, path, names[i], &why, err);
+        else if (rc && err)
+            *err = why;
     }
     kpi_formulas_free_names(names, n);
     return rc;
@@ -923,6 +1064,178 @@ static enum kpi_status run_expression(kpi_formulas *fe, const struct kpi_indicat
     return status;
 }
 
+/* Pushes a fresh environment for k: the inputs, then names resolved on
+ * demand. [-0, +1] */
+static void push_formula_env(kpi_formulas *fe, const struct kpi_indicator *k)
+{
+    lua_State *L = kpi_sandbox_state(fe->sb);
+
+    lua_createtable(L, 0, (int)k->n_inputs);
+    for (unsigned i = 0; i < k->n_inputs; i++) {
+        if (kpi_input_is_filled(&k->inputs[i]))
+            continue; /* resolve_name's, so that it never hides a plugin */
+        lua_pushnumber(L, k->inputs[i].value);
+        lua_setfield(L, -2, k->inputs[i].name);
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, fe->formula_mt_ref);
+    lua_setmetatable(L, -2);                           /* [env] */
+}
+
+/* ---- validation rules --------------------------------------------------- */
+
+/* Compiles each rule's check into fe->rules_ref, as an expression like a
+ * formula, with the chunk name "rule ID" for its messages. Returns 0, or
+ * KPI_EINPUT naming rules.csv and the line. */
+static int compile_rules(kpi_formulas *fe, struct kpi_error *err)
+{
+    lua_State *L = kpi_sandbox_state(fe->sb);
+    size_t n;
+    const struct kpi_rule *rules = kpi_rules_list(fe->rules, &n);
+
+    lua_newtable(L);                                   /* [checks] */
+    for (size_t i = 0; i < n; i++) {
+        char chunkname[96];
+        snprintf(chunkname, sizeof chunkname, "=rule %.80s", rules[i].id);
+        lua_pushfstring(L, "return (%s)", rules[i].check); /* [checks, src] */
+        int rc = kpi_sandbox_load(fe->sb, lua_tostring(L, -1), lua_rawlen(L, -1), chunkname);
+        if (rc != LUA_OK && rc != LUA_ERRMEM) {        /* [checks, src, msg]: a -- comment? */
+            lua_pushfstring(L, "return (%s\n)", rules[i].check);
+            rc = kpi_sandbox_load(fe->sb, lua_tostring(L, -1), lua_rawlen(L, -1), chunkname);
+            lua_remove(L, -2);                         /* [checks, src, msg, fn|msg2] */
+            if (rc == LUA_OK)
+                lua_remove(L, -2);                     /* [checks, src, fn] */
+            else
+                lua_pop(L, 1);                         /* [checks, src, msg]: the first one */
+        }
+        if (rc == LUA_ERRMEM) {
+            lua_pop(L, 3);
+            return kpi_error_set(err, KPI_ENOMEM, "out of memory compiling the rules");
+        }
+        if (rc != LUA_OK) {                            /* [checks, src, msg] */
+            kpi_error_at(err, KPI_EINPUT, "rules.csv", rules[i].line, 0,
+                         "rules.csv:%u: the check of rule '%s' does not compile: %s",
+                         rules[i].line, rules[i].id,
+                         lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
+            lua_pop(L, 3);
+            return KPI_EINPUT;
+        }
+        lua_remove(L, -2);                             /* [checks, fn] */
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    fe->rules_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+int kpi_formulas_set_rules(kpi_formulas *fe, const kpi_rules *rules, struct kpi_error *err)
+{
+    jmp_buf guard;
+    size_t n;
+
+    fe->rules = NULL;
+    kpi_rules_list(rules, &n);
+    if (!n)
+        return 0;
+    if (setjmp(guard)) {
+        kpi_sandbox_guard(fe->sb, NULL);
+        fe->tripped = true;
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory compiling the rules");
+    }
+    kpi_sandbox_guard(fe->sb, &guard);
+    fe->rules = rules;
+    int rc = compile_rules(fe, err);
+    kpi_sandbox_guard(fe->sb, NULL);
+    if (rc)
+        fe->rules = NULL;
+    return rc;
+}
+
+const char *kpi_formulas_note(const kpi_formulas *fe)
+{
+    return fe->note[0] ? fe->note : NULL;
+}
+
+_Static_assert(KPI_RULE_NOTE_MAX == KPI_MESSAGE_MAX, "a note travels in a message's room");
+
+/* Adds a line to fe->note; lines that do not fit whole are left out. */
+static void add_note(kpi_formulas *fe, const char *line)
+{
+    size_t used = strlen(fe->note), n = strlen(line);
+    if (used + (used ? 1 : 0) + n + 1 > sizeof fe->note)
+        return;
+    if (used)
+        fe->note[used++] = '\n';
+    memcpy(fe->note + used, line, n + 1);
+}
+
+/* Runs the rules that apply to k, in file order, before its formula. A
+ * failed `error` rule, or a check stopped by a limit, makes k `error`
+ * (msg); a failed `warning` rule adds a line to fe->note. A check that
+ * uses a name k lacks is skipped; one that raises an error or gives no
+ * boolean fails, with the reason. */
+static enum kpi_status run_rules(kpi_formulas *fe, const struct kpi_indicator *k,
+                                 char msg[KPI_MESSAGE_MAX])
+{
+    lua_State *L = kpi_sandbox_state(fe->sb);
+    size_t n;
+    const struct kpi_rule *rules = kpi_rules_list(fe->rules, &n);
+    for (size_t i = 0; i < n; i++) {
+        const struct kpi_rule *rule = &rules[i];
+        enum kpi_sandbox_trip trip;
+        char why[200], text[KPI_MESSAGE_MAX];
+        const char *reason = NULL;
+        bool failed = true;
+        int top = lua_gettop(L);
+
+        if (!kpi_rule_applies(rule, k))
+            continue;
+        push_formula_env(fe, k);                       /* [env] */
+        lua_rawgeti(L, LUA_REGISTRYINDEX, fe->rules_ref);
+        lua_rawgeti(L, -1, (lua_Integer)i + 1);        /* [env, checks, fn] */
+        lua_remove(L, -2);
+        lua_insert(L, -2);                             /* [fn, env] */
+        lua_setupvalue(L, -2, 1);                      /* fn's _ENV = env; [fn] */
+        fe->current = k;
+        fe->missing[0] = '\0';
+        fe->mode = MODE_RULE;
+        int rc = kpi_sandbox_call(fe->sb, 0, 1, &trip); /* [result|err] */
+        fe->mode = MODE_FORMULA;
+        fe->current = NULL;
+        if (trip != KPI_TRIP_NONE) {
+            fe->tripped = true;
+            snprintf(why, sizeof why, "stopped: %s limit exceeded",
+                     trip == KPI_TRIP_INSTRUCTIONS ? "instruction"
+                     : trip == KPI_TRIP_MEMORY     ? "memory"
+                                                   : "time");
+            reason = why;
+        } else if (fe->missing[0]) {
+            failed = false; /* the check is not about this KPI */
+        } else if (rc != LUA_OK) {
+            snprintf(why, sizeof why, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
+            reason = why;
+        } else if (!lua_isboolean(L, -1)) {
+            char desc[80];
+            describe_value(L, -1, desc, sizeof desc);
+            snprintf(why, sizeof why, "the check gave %s, not true or false", desc);
+            reason = why;
+        } else {
+            failed = !lua_toboolean(L, -1);
+        }
+        lua_settop(L, top);
+        if (!failed)
+            continue;
+        if (rule->severity == KPI_RULE_ERROR || trip != KPI_TRIP_NONE) {
+            int at = snprintf(msg, KPI_MESSAGE_MAX, "%s: ", k->id);
+            if (at < 0 || at > KPI_MESSAGE_MAX - 1)
+                at = KPI_MESSAGE_MAX - 1;
+            kpi_rule_describe(rule, k, reason, false, msg + at, KPI_MESSAGE_MAX - (size_t)at);
+            return KPI_STATUS_ERROR;
+        }
+        kpi_rule_describe(rule, k, reason, true, text, sizeof text);
+        add_note(fe, text);
+    }
+    return KPI_STATUS_OK;
+}
+
 enum kpi_status kpi_formulas_eval(kpi_formulas *fe, const struct kpi_indicator *k, double *actual,
                                   char msg[KPI_MESSAGE_MAX])
 {
@@ -945,14 +1258,7 @@ enum kpi_status kpi_formulas_eval(kpi_formulas *fe, const struct kpi_indicator *
         lua_pop(L, 1);
     }
 
-    /* A fresh environment: the inputs, then names resolved on demand. */
-    lua_createtable(L, 0, (int)k->n_inputs);
-    for (unsigned i = 0; i < k->n_inputs; i++) {
-        lua_pushnumber(L, k->inputs[i].value);
-        lua_setfield(L, -2, k->inputs[i].name);
-    }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, fe->formula_mt_ref);
-    lua_setmetatable(L, -2);                           /* [env] */
+    push_formula_env(fe, k);                           /* [env] */
     fe->mode = MODE_FORMULA;
     return run_expression(fe, k, k->formula_id, "formula", actual, msg);
 }
@@ -1017,6 +1323,8 @@ static int build_state(kpi_formulas *fe, struct kpi_error *err)
 
     for (size_t i = 0; i < fe->n_sources && !rc; i++)
         rc = install_plugin(fe, &fe->sources[i], err);
+    if (!rc && fe->rules)
+        rc = compile_rules(fe, err);
     kpi_sandbox_guard(fe->sb, NULL);
     fe->tripped = false;
     return rc;
@@ -1068,6 +1376,7 @@ void kpi_formulas_free(kpi_formulas *fe)
         free(fe->sources[i].name);
         free(fe->sources[i].path);
         free(fe->sources[i].text);
+        free(fe->sources[i].broken);
     }
     free(fe->sources);
     free(fe);
@@ -1116,6 +1425,7 @@ bool kpi_formulas_eval_kpi(kpi_formulas *fe, const struct kpi_indicator *k, stru
     jmp_buf guard;
 
     memset(r, 0, sizeof *r);
+    fe->note[0] = '\0';
     if (k->invalid) {
         r->status = KPI_STATUS_INVALID;
         r->message = k->invalid; /* lives in the dataset */
@@ -1146,8 +1456,13 @@ bool kpi_formulas_eval_kpi(kpi_formulas *fe, const struct kpi_indicator *k, stru
 static bool eval_guarded(kpi_formulas *fe, const struct kpi_indicator *k, struct kpi_result *r,
                          char msg[KPI_MESSAGE_MAX])
 {
-    enum kpi_status st;
+    enum kpi_status st = fe->rules ? run_rules(fe, k, msg) : KPI_STATUS_OK;
 
+    if (st != KPI_STATUS_OK) {
+        r->status = st;
+        kpi_text_utf8_repair(msg);
+        return true;
+    }
     st = kpi_formulas_eval(fe, k, &r->actual, msg);
     r->has_actual = st == KPI_STATUS_OK;
     if (st == KPI_STATUS_OK && k->scoring == KPI_SCORING_EXPRESSION) {
@@ -1201,8 +1516,10 @@ enum kpi_name_kind kpi_formulas_name_kind(kpi_formulas *fe, const char *name)
     }
     kpi_sandbox_guard(fe->sb, &guard);
     lua_rawgeti(L, LUA_REGISTRYINDEX, fe->plugins_ref);
-    if (lua_getfield(L, -1, name) == LUA_TFUNCTION)
-        kind = KPI_NAME_PLUGIN;
+    int type = lua_getfield(L, -1, name);
+    kind = type == LUA_TFUNCTION ? KPI_NAME_PLUGIN
+         : type == LUA_TSTRING   ? KPI_NAME_BROKEN
+                                 : KPI_NAME_UNKNOWN;
     lua_pop(L, 2);
     if (!kind) {
         kpi_sandbox_push_library(fe->sb, L);

@@ -17,14 +17,18 @@
 
 #include "kpieval/dataset.h"
 #include "kpieval/result.h"
+#include "kpieval/rules.h"
 #include "sandbox.h"
 
 typedef struct kpi_formulas kpi_formulas;
 
 /* Plugin folders in shadowing order (a later one wins); folders that do
- * not exist are skipped. Fails with KPI_EPLUGIN when a plugin file cannot
- * be read or does not compile; running the plugins is a separate check,
- * kpi_formulas_check_plugins(). */
+ * not exist are skipped. A plugin file that is refused (docs/security.md:
+ * a link, not a regular file, over the size limit, binary) or does not
+ * compile is kept as broken (kpi_formulas_plugin_broken()): a formula that
+ * calls it fails with its message, every other KPI is evaluated. Fails
+ * with KPI_EPLUGIN only when a folder cannot be read, or KPI_ENOMEM.
+ * Running the plugins is a separate check, kpi_formulas_check_plugins(). */
 int kpi_formulas_new(const kpi_dataset *ds, const struct kpi_sandbox_limits *limits,
                      const char *const *dirs, size_t n_dirs, kpi_formulas **out,
                      struct kpi_error *err);
@@ -38,19 +42,47 @@ void kpi_formulas_free(kpi_formulas *fe);
 int kpi_formulas_list_dir(const char *dir, char ***names, size_t *n, struct kpi_error *err);
 void kpi_formulas_free_names(char **names, size_t n);
 
-/* Runs every plugin file's top level once, under the limits, and checks
- * that it returns a function (KPI_EPLUGIN naming the file otherwise).
- * progress, when given, is called with each file's path before it runs.
- * A C call that never returns cannot be stopped here: workers call this
- * in a supervised child (kpi_workers_check_plugins). */
-int kpi_formulas_check_plugins(kpi_formulas *fe, void (*progress)(void *ctx, const char *path),
-                               void *ctx, struct kpi_error *err);
+/* Runs plugin file i's top level once, under the limits, and checks that
+ * it returns a function. Returns 0; KPI_EPLUGIN with err naming the file
+ * (and line when known) when it is broken, also when it was broken
+ * before (it is not marked here: see kpi_formulas_mark_broken()); or
+ * KPI_ENOMEM. A C call that never returns cannot be stopped here: workers
+ * call this in a supervised child (kpi_workers_check_plugins). */
+int kpi_formulas_check_plugin(kpi_formulas *fe, size_t i, struct kpi_error *err);
+
+/* kpi_formulas_check_plugin() for every plugin, in this process, marking
+ * each broken one. Returns 0, or KPI_ENOMEM. */
+int kpi_formulas_check_plugins(kpi_formulas *fe, struct kpi_error *err);
+
+/* Number of plugin files read (shadowed ones and broken ones included). */
+size_t kpi_formulas_plugin_count(const kpi_formulas *fe);
+
+/* Plugin i's failure, "PATH[:LINE]: message", or NULL when it loads. */
+const char *kpi_formulas_plugin_broken(const kpi_formulas *fe, size_t i);
+
+/* Records plugin i as broken with message (its file is put first when the
+ * message lacks it), so that the formulas calling it fail with it, here
+ * and in workers forked after. Returns 0 or KPI_ENOMEM. */
+int kpi_formulas_mark_broken(kpi_formulas *fe, size_t i, unsigned line, const char *message,
+                             struct kpi_error *err);
 
 /* Plugin file i, in the order read (shadowing order): its path as read,
- * and in *bytes, *len the file's bytes exactly as read. NULL past the
- * last one. For provenance: the bytes that run are the bytes recorded. */
+ * and in *bytes, *len the file's bytes exactly as read (NULL and 0 for a
+ * file refused unread). NULL past the last one. For provenance: the bytes
+ * that run are the bytes recorded. */
 const char *kpi_formulas_plugin_file(const kpi_formulas *fe, size_t i, const char **bytes,
                                      size_t *len);
+
+/* Compiles the checks of rules (not copied: they must outlive fe), here
+ * and in every rebuilt state; kpi_formulas_eval_kpi() then runs the rules
+ * that apply to a KPI before its formula. Returns 0, KPI_EINPUT naming
+ * rules.csv and the line of a check that does not compile, or KPI_ENOMEM. */
+int kpi_formulas_set_rules(kpi_formulas *fe, const kpi_rules *rules, struct kpi_error *err);
+
+/* The warnings of failed `warning` rules of the KPI that
+ * kpi_formulas_eval_kpi() evaluated last, one per line, or NULL. Valid
+ * until the next evaluation. */
+const char *kpi_formulas_note(const kpi_formulas *fe);
 
 /* The memory limit of one evaluation, in bytes. */
 size_t kpi_formulas_memory_limit(const kpi_formulas *fe);
@@ -73,7 +105,8 @@ bool kpi_formulas_compiles(kpi_formulas *fe, unsigned id, char msg[KPI_MESSAGE_M
 
 /* What a formula's name resolves to, apart from the KPI's inputs. */
 enum kpi_name_kind { KPI_NAME_UNKNOWN, KPI_NAME_KPI /* kpi and kpi_value */, KPI_NAME_PLUGIN,
-                     KPI_NAME_LIBRARY, KPI_NAME_FORBIDDEN };
+                     KPI_NAME_BROKEN /* a plugin that failed to load */, KPI_NAME_LIBRARY,
+                     KPI_NAME_FORBIDDEN };
 enum kpi_name_kind kpi_formulas_name_kind(kpi_formulas *fe, const char *name);
 
 /* Offers every plugin and library name to s (struct kpi_suggest). */

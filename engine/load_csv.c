@@ -110,6 +110,7 @@ enum {
     COL_WEIGHT,
     COL_SCORING,
     COL_INPUTS,
+    COL_IF_MISSING,
     N_INDICATOR_COLUMNS
 };
 
@@ -125,6 +126,7 @@ static const struct column indicator_columns[N_INDICATOR_COLUMNS] = {
     [COL_WEIGHT] = {"weight", false},
     [COL_SCORING] = {"scoring", false},
     [COL_INPUTS] = {"inputs", false},
+    [COL_IF_MISSING] = {"if_missing", false},
 };
 
 struct indicator_reader {
@@ -183,6 +185,7 @@ static int on_indicator_row(void *ctx, const struct kpi_csv_row *row, struct kpi
         .weight = trim(field(row, col[COL_WEIGHT])),
         .scoring = trim(field(row, col[COL_SCORING])),
         .inputs = field(row, col[COL_INPUTS]),
+        .if_missing = trim(field(row, col[COL_IF_MISSING])),
         .extra = R->extra,
         .line = row->line,
     };
@@ -246,8 +249,10 @@ static int on_actual_row(void *ctx, const struct kpi_csv_row *row, struct kpi_er
     if (row->index == 0)
         return map_header(row, actual_columns, N_ACTUAL_COLUMNS, R->col, R->is_extra, err);
     R->rows_read++;
-    if ((rc = select_period(R, trim(field(row, R->col[COL_PERIOD])), &wanted, err)) || !wanted)
+    if ((rc = select_period(R, trim(field(row, R->col[COL_PERIOD])), &wanted, err)))
         return rc;
+    if (!wanted) /* its input name is still a known one (if_missing) */
+        return kpi_builder_note_input(R->b, trim(row->fields[R->col[COL_INPUT]]), err);
     struct kpi_actual_spec spec = {
         .indicator = trim(row->fields[R->col[COL_INDICATOR]]),
         .input = trim(row->fields[R->col[COL_INPUT]]),

@@ -190,6 +190,47 @@ static int map_ids(const struct merged *m, struct kpi_strmap *ids, struct kpi_er
     return 0;
 }
 
+/* Lines of a KPI's note (its failed warning rules). */
+static size_t note_lines(const char *note)
+{
+    size_t n = 0;
+    for (const char *p = note; p && *p; p += strcspn(p, "\n"), p += *p == '\n')
+        n++;
+    return n;
+}
+
+/* The run's warnings as one whole run has them: those of the files and
+ * the plugins, the same in every part (the first part's, without its own
+ * failed warning rules), then every KPI's failed warning rules in the
+ * merged report order; as many kept and counted as a whole run would. */
+static int merge_warnings(const struct part *parts, const struct merged *m,
+                          struct kpi_arena *a, const char ***out, size_t *n_out, size_t *total,
+                          struct kpi_error *err)
+{
+    size_t own = 0, kept;
+    const char **w = kpi_arena_alloc(a, KPI_WARNINGS_KEPT * sizeof *w);
+
+    if (!w)
+        return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+    for (size_t k = 0; k < parts[0].n_kpis; k++)
+        own += note_lines(parts[0].rows[k].note);
+    *total = parts[0].warnings_total > own ? parts[0].warnings_total - own : 0;
+    kept = parts[0].n_warnings < *total ? parts[0].n_warnings : *total;
+    memcpy(w, parts[0].warnings, kept * sizeof *w);
+    for (size_t k = 0; k < m->n_kpis; k++) {
+        for (const char *p = m->rows[k].note; p && *p;) {
+            size_t len = strcspn(p, "\n");
+            ++*total;
+            if (kept < KPI_WARNINGS_KEPT && !(w[kept++] = kpi_arena_strndup(a, p, len)))
+                return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+            p += len + (p[len] == '\n');
+        }
+    }
+    *out = w;
+    *n_out = kept;
+    return 0;
+}
+
 int kpi_report_merge(const char *out_arg, const char *const *dirs, size_t n_dirs,
                      struct kpi_provenance *prov, struct kpi_grades *grades,
                      struct kpi_department_summary *overall, struct kpi_error *err)
@@ -233,6 +274,10 @@ int kpi_report_merge(const char *out_arg, const char *const *dirs, size_t n_dirs
     params.provenance = prov;
     if (prov && (rc = merge_provenance(parts, n_dirs, prov, err)))
         goto out;
+    const char **warnings = NULL;
+    size_t n_warnings = 0, warnings_total = 0;
+    if ((rc = merge_warnings(parts, &m, &arena, &warnings, &n_warnings, &warnings_total, err)))
+        goto out;
     rep = (struct kpi_report){
         .kpis = m.kpis,
         .rows = m.rows,
@@ -244,9 +289,9 @@ int kpi_report_merge(const char *out_arg, const char *const *dirs, size_t n_dirs
         .overall = overall,
         .extra_columns = parts[0].columns,
         .n_extra_columns = parts[0].n_columns,
-        .warnings = parts[0].warnings,
-        .n_warnings = parts[0].n_warnings,
-        .warnings_total = parts[0].warnings_total,
+        .warnings = warnings,
+        .n_warnings = n_warnings,
+        .warnings_total = warnings_total,
         .params = &params,
         .find = find_merged,
         .find_ctx = &ids,

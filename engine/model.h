@@ -45,6 +45,7 @@ struct kpi_dataset {
 
     const char **warnings;
     size_t n_warnings, total_warnings;
+    size_t n_first_warnings; /* the first ones, added with first (kpi_dataset_add_warning) */
 };
 
 #define KPI_KPI_MESSAGE_MAX 512 /* bytes in a KPI message, with its NUL */

@@ -10,7 +10,7 @@
  * shard.txt is line based, fields separated by a tab. Text is written
  * with \\, \t, \n and every other control byte escaped (\xHH); \N is a
  * missing text. Numbers are the shortest form that reads back exactly.
- *   kpieval-shard 3
+ *   kpieval-shard 4
  *   shard I N
  *   run HASH                      (the input files and the parameters)
  *   departments TOTAL             (nodes of the whole tree)
@@ -30,7 +30,9 @@
  *   kpi DEP LINE ID NAME DEPARTMENT UNIT FORMULA DIRECTION SCORING
  *       SCORING_TEXT BASELINE TARGET WEIGHT INVALID BAD_BASELINE BAD_TARGET
  *       BAD_WEIGHT BAD_DIRECTION STATUS ACTUAL ACHIEVEMENT CAPPED MESSAGE
- *       N_INPUTS EXTRA...         (then one `in NAME VALUE LINE` per input)
+ *       N_INPUTS IF_MISSING NOTE EXTRA...  (then one `in NAME VALUE LINE` per
+ *                                  input; LINE 0: filled by if_missing zero;
+ *                                  NOTE: the KPI's failed warning rules)
  *   reads N                       (after a composite KPI and its inputs: then one
  *                                  `read ID` per KPI it reads, kpi_indicator.deps)
  *   end CHECKSUM                  (of every byte before this line)
@@ -55,7 +57,7 @@
 #include "words.h"
 #include "writers.h"
 
-#define FORMAT_LINE "kpieval-shard 3\n"
+#define FORMAT_LINE "kpieval-shard 4\n"
 
 /* A 64-bit hash of bytes, a word at a time: enough to tell the inputs of
  * two runs apart or see a changed file, not a defence against forgery. */
@@ -321,6 +323,8 @@ static void put_kpi(struct dump *d, const struct kpi_report *rep, size_t i)
     put_num(d, r->status == KPI_STATUS_OK ? r->achievement_capped : 0);
     put_text(d, r->message);
     put_uint(d, k->n_inputs);
+    put_raw(d, k->if_missing == KPI_IF_MISSING_ZERO ? "\tzero" : "\tmissing");
+    put_text(d, r->note);
     for (size_t e = 0; e < rep->n_extra_columns; e++)
         put_text(d, k->extra[e]);
     put_raw(d, "\n");
@@ -383,7 +387,7 @@ int kpi_write_shard_model(const struct kpi_report *rep, void *state, struct kpi_
  * Room for a KPI line of the widest indicators.csv a run reads: 25 fields
  * and one per extra column. */
 struct fields {
-    char *f[25 + KPI_CSV_FIELDS_MAX];
+    char *f[27 + KPI_CSV_FIELDS_MAX];
     size_t n;
 };
 
@@ -509,7 +513,7 @@ static bool push_text(const char ***arr, size_t *n, const char *s)
 static bool read_kpi(struct part *p, struct kpi_arena *a, struct fields *fl,
                      struct kpi_indicator *k, struct kpi_result *r, unsigned *n_inputs)
 {
-    bool ok = fl->n == 25 + p->n_columns;
+    bool ok = fl->n == 27 + p->n_columns;
     struct kpi_bad_cells *bad = kpi_arena_alloc(a, sizeof *bad);
     static const char scorings[] = "rlbxe";
 
@@ -548,13 +552,16 @@ static bool read_kpi(struct part *p, struct kpi_arena *a, struct fields *fl,
     r->achievement_capped = num_at(fl, 22, &ok);
     r->message = text_at(a, fl, 23, &ok);
     *n_inputs = (unsigned)uint_at(fl, 24, 1u << 24, &ok);
+    ok = ok && (!strcmp(fl->f[25], "zero") || !strcmp(fl->f[25], "missing"));
+    k->if_missing = ok && !strcmp(fl->f[25], "zero") ? KPI_IF_MISSING_ZERO : KPI_IF_MISSING_MISSING;
+    r->note = text_at(a, fl, 26, &ok);
     k->formula_id = 0;
     k->scoring_id = KPI_NONE;
     if (p->n_columns) {
         const char **extra = kpi_arena_alloc(a, p->n_columns * sizeof *extra);
         ok = ok && extra;
         for (size_t e = 0; ok && e < p->n_columns; e++)
-            if (!(extra[e] = text_req(a, fl, 25 + e, &ok)))
+            if (!(extra[e] = text_req(a, fl, 27 + e, &ok)))
                 break;
         k->extra = extra;
     }

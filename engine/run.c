@@ -27,6 +27,7 @@ void kpi_run_init(struct kpi_run *run)
 void kpi_run_release(struct kpi_run *run)
 {
     kpi_results_free(run->results);
+    kpi_rules_free(run->rules);
     kpi_dataset_free(run->ds);
     free(run->departments);
     kpi_run_init(run);
@@ -118,6 +119,32 @@ static int evaluate_plan(struct kpi_run *run, double cap, double *score_seconds,
         *score_seconds += seconds_now() - started;
     }
     kpi_plan_free(plan);
+    return rc;
+}
+
+/* The evaluation's warnings, so the reports and the printed warnings
+ * carry them: the plugins that failed to load before all others (a
+ * plan of many warnings must not hide them), the failed `warning` rules
+ * of each KPI after them, in report order (whatever --jobs). */
+static int add_evaluation_warnings(struct kpi_run *run, struct kpi_error *err)
+{
+    size_t n;
+    const char *const *w = kpi_results_warnings(run->results, &n);
+    const struct kpi_result *rows;
+    int rc = 0;
+
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = kpi_dataset_add_warning(run->ds, w[i], true, err);
+    rows = kpi_results_rows(run->results, &n);
+    for (size_t i = 0; i < n && !rc; i++) {
+        char line[KPI_RULE_NOTE_MAX];
+        for (const char *p = rows[i].note; p && *p && !rc;) {
+            size_t len = strcspn(p, "\n");
+            snprintf(line, sizeof line, "%.*s", (int)len, p);
+            rc = kpi_dataset_add_warning(run->ds, line, false, err);
+            p += len + (p[len] == '\n');
+        }
+    }
     return rc;
 }
 
@@ -216,6 +243,9 @@ int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, stru
 
     stage_start(&st, KPI_PHASE_LOAD);
     rc = kpi_dataset_load(opt->dataset, &load, &run->ds, err);
+    if (!rc)
+        rc = kpi_rules_load(opt->dataset, run->ds, opt->encoding, opt->provenance, &run->rules,
+                            err);
     if (!rc && opt->shard_count)
         rc = kpi_dataset_keep_shard(run->ds, opt->shard_index, opt->shard_count, err);
     if (rc)
@@ -233,10 +263,12 @@ int kpi_run_execute(const struct kpi_run_options *opt, struct kpi_run *run, stru
         .in_process = opt->in_process,
         .progress = opt->observer && opt->observer->progress ? &progress : NULL,
         .provenance = opt->provenance,
+        .rules = run->rules,
     };
     stage_start(&st, KPI_PHASE_EVALUATE);
     if ((rc = kpi_evaluate_begin(run->ds, &eval, &run->results, err)) ||
-        (rc = evaluate_plan(run, opt->cap, &score_seconds, err)))
+        (rc = evaluate_plan(run, opt->cap, &score_seconds, err)) ||
+        (rc = add_evaluation_warnings(run, err)))
         goto out;
     kpi_evaluate_end(run->results);
     stage_end_after(&st, n_kpis, seconds_now() - st.started - score_seconds);

@@ -30,6 +30,7 @@ static const struct word {
      "지표가 많아 이 문서에는 지표별 내역을 싣지 않습니다. 부서별 지표는 departments/ 아래 "
      "부서 파일에, 전체 지표는 kpis.csv에 있습니다."},
     {"Warnings", "경고"},
+    {"absent, counted as 0", "실적 없음, 0으로 계산"},
     {"achievement", "달성률"},
     {"achievement_capped", "달성률(상한적용)"},
     {"actual", "실적"},
@@ -56,6 +57,7 @@ static const struct word {
     {"grade_note", "등급비고"},
     {"grades", "등급 기준"},
     {"id", "지표ID"},
+    {"if_missing", "실적 누락 시"},
     {"increase", "증가"},
     {"input", "입력"},
     {"input_lines", "입력 행"},

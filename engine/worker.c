@@ -51,7 +51,7 @@ struct slot {
  * every message is kept, whatever --jobs is. */
 struct wire_row {
     double actual, score_value;
-    uint8_t status, has_actual, has_score_value, has_message;
+    uint8_t status, has_actual, has_score_value, has_message, has_note;
 };
 
 struct shared {
@@ -67,6 +67,7 @@ struct kpi_workers {
     unsigned jobs;
     struct wire_row *wire;    /* n, shared */
     char *messages;           /* n * KPI_MESSAGE_MAX, shared, touched only by messages */
+    char *notes;              /* the same for rule warnings (kpi_result.note) */
     struct kpi_result *rows;  /* n, the supervisor's own, validated */
     _Atomic unsigned char *done; /* n: 1 once a row is written */
     uint32_t *order;          /* n: KPI indices of this round */
@@ -95,7 +96,7 @@ int kpi_workers_new(size_t n_kpis, unsigned jobs, kpi_workers **out, struct kpi_
     off_done = round_up(off_rows + n_kpis * sizeof(struct wire_row), 64);
     off_order = round_up(off_done + n_kpis, 64);
     off_msgs = round_up(off_order + n_kpis * sizeof(uint32_t), page);
-    size = off_msgs + n_kpis * KPI_MESSAGE_MAX;
+    size = off_msgs + 2 * n_kpis * KPI_MESSAGE_MAX; /* messages, then notes */
     if (n_kpis > UINT32_MAX) {
         free(w);
         return kpi_error_set(err, KPI_EUSAGE, "more than %u KPIs in one run", UINT32_MAX);
@@ -114,6 +115,7 @@ int kpi_workers_new(size_t n_kpis, unsigned jobs, kpi_workers **out, struct kpi_
     w->slots = (struct slot *)((char *)w->map + off_slots);
     w->wire = (struct wire_row *)((char *)w->map + off_rows);
     w->messages = (char *)w->map + off_msgs;
+    w->notes = w->messages + n_kpis * KPI_MESSAGE_MAX;
     w->rows = calloc(n_kpis ? n_kpis : 1, sizeof *w->rows);
     if (!w->rows) {
         munmap(w->map, size);
@@ -279,12 +281,18 @@ static void worker_main(kpi_workers *w, unsigned s, const kpi_dataset *ds, kpi_f
         atomic_store(&sl->started_cpu, kpi_sandbox_cpu_now());
         atomic_store(&sl->current, i);
         const char *text = kpi_formulas_eval_kpi(fe, &ks[i], &r, msg) ? msg : r.message;
+        const char *note = kpi_formulas_note(fe);
         struct wire_row wr = {r.actual, r.score_value, (uint8_t)r.status, r.has_actual,
-                              r.has_score_value, text != NULL};
+                              r.has_score_value, text != NULL, note != NULL};
         if (text) {
             size_t len = strnlen(text, KPI_MESSAGE_MAX - 1);
             memcpy(w->messages + i * KPI_MESSAGE_MAX, text, len);
             w->messages[i * KPI_MESSAGE_MAX + len] = '\0';
+        }
+        if (note) {
+            size_t len = strnlen(note, KPI_MESSAGE_MAX - 1);
+            memcpy(w->notes + i * KPI_MESSAGE_MAX, note, len);
+            w->notes[i * KPI_MESSAGE_MAX + len] = '\0';
         }
         w->wire[i] = wr;
         atomic_store(&w->done[i], 1);
@@ -504,15 +512,16 @@ static void accept_row(kpi_workers *w, const struct kpi_indicator *ks, size_t i)
 {
     struct wire_row wr = w->wire[i];
     struct kpi_result *r = &w->rows[i];
-    char *text = w->messages + i * KPI_MESSAGE_MAX;
+    char *text = w->messages + i * KPI_MESSAGE_MAX, *note = w->notes + i * KPI_MESSAGE_MAX;
     bool sane = wr.status < KPI_STATUS_COUNT && wr.has_actual <= 1 &&
-                wr.has_score_value <= 1 && wr.has_message <= 1 &&
+                wr.has_score_value <= 1 && wr.has_message <= 1 && wr.has_note <= 1 &&
                 (!wr.has_actual || isfinite(wr.actual)) &&
                 (!wr.has_score_value || isfinite(wr.score_value)) &&
                 (wr.status == KPI_STATUS_OK) != wr.has_message;
 
     memset(r, 0, sizeof *r);
     text[KPI_MESSAGE_MAX - 1] = '\0';
+    note[KPI_MESSAGE_MAX - 1] = '\0';
     if (!sane) {
         r->status = KPI_STATUS_ERROR;
         r->message = "worker returned a malformed result";
@@ -526,6 +535,10 @@ static void accept_row(kpi_workers *w, const struct kpi_indicator *ks, size_t i)
     if (wr.has_message) {
         kpi_text_utf8_repair(text);
         r->message = text;
+    }
+    if (wr.has_note) {
+        kpi_text_utf8_repair(note);
+        r->note = note;
     }
     if (r->status == KPI_STATUS_INVALID && ks[i].invalid)
         r->message = ks[i].invalid; /* whole, from the supervisor's own dataset */
@@ -579,24 +592,74 @@ static void write_all(int fd, const char *s, size_t n)
     }
 }
 
-static void report_progress(void *ctx, const char *path)
+/* One line to the supervisor: tag, plugin number, then text with its
+ * line breaks made spaces (a Lua message may hold any). */
+static void tell(char tag, size_t i, unsigned line, const char *text)
 {
-    char line[4200];
-    int n = snprintf(line, sizeof line, "P%s\n", path);
-    (void)ctx;
-    write_all(0, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    char buf[KPI_ERROR_MESSAGE_MAX + 64];
+    int n = snprintf(buf, sizeof buf, "%c%zu %u %s", tag, i, line, text ? text : "");
+    size_t len = (size_t)n < sizeof buf - 1 ? (size_t)n : sizeof buf - 2;
+    for (size_t k = 0; k < len; k++)
+        if (buf[k] == '\n' || buf[k] == '\r')
+            buf[k] = ' ';
+    buf[len++] = '\n';
+    write_all(0, buf, len);
 }
 
-int kpi_workers_check_plugins(kpi_formulas *fe, double seconds, struct kpi_error *err)
+/* The child: checks plugins first.. and tells "P i" before each, "B i
+ * LINE MESSAGE" for a broken one, "E i 0 MESSAGE" when out of memory, "D"
+ * at the end. */
+static void check_child(kpi_formulas *fe, size_t first, int fd)
+{
+    confine(kpi_formulas_memory_limit(fe), fd);
+    for (size_t i = first; i < kpi_formulas_plugin_count(fe); i++) {
+        struct kpi_error why = {0};
+        tell('P', i, 0, NULL);
+        int rc = kpi_formulas_check_plugin(fe, i, &why);
+        if (rc == KPI_EPLUGIN) {
+            tell('B', i, why.line, why.message);
+            /* so that a later plugin's top level calling it fails too */
+            kpi_formulas_mark_broken(fe, i, why.line, why.message, NULL);
+        } else if (rc) {
+            tell('E', i, 0, why.message);
+            _exit(0);
+        }
+    }
+    write_all(0, "D\n", 2);
+    _exit(0);
+}
+
+/* Parses "N LINE TEXT" after a tag; false when malformed or N >= n. */
+static bool parse_told(char *s, size_t n, size_t *i, unsigned *line, const char **text)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || *end != ' ' || v >= n)
+        return false;
+    *i = (size_t)v;
+    unsigned long l = strtoul(end + 1, &end, 10);
+    if (*end != ' ' || l > UINT_MAX)
+        return false;
+    *line = (unsigned)l;
+    *text = end + 1;
+    return true;
+}
+
+/* One child's run over plugins first..: marks in fe what it tells. Returns
+ * 0 with *next the plugin to start the next child at (the count when all
+ * are checked), or an error. */
+static int check_round(kpi_formulas *fe, size_t first, double seconds, size_t *next,
+                       struct kpi_error *err)
 {
     int fds[2];
-    char buf[8192], current[4200] = "", file[KPI_ERROR_FILE_MAX] = "";
-    size_t used = 0;
+    char buf[8192];
+    size_t used = 0, n = kpi_formulas_plugin_count(fe), current = SIZE_MAX, told = SIZE_MAX;
     int64_t limit_ns = (int64_t)(seconds * 1e9), grace_ns = limit_ns / 4 + 200000000;
     int64_t deadline;
     int rc = 0, status;
-    bool finished = false;
+    bool finished = false, timed_out = false;
 
+    *next = n;
     if (pipe(fds) != 0)
         return kpi_error_set(err, KPI_EIO, "cannot create a pipe: %s", strerror(errno));
     fflush(NULL);
@@ -607,24 +670,12 @@ int kpi_workers_check_plugins(kpi_formulas *fe, double seconds, struct kpi_error
         return kpi_error_set(err, KPI_EIO, "cannot start a process: %s", strerror(errno));
     }
     if (pid == 0) {
-        /* Tells the parent the result: "F<file>" when the error has one,
-         * then "R<code> <line> <message>". */
-        struct kpi_error child_err = {0};
-        char line[KPI_ERROR_MESSAGE_MAX + KPI_ERROR_FILE_MAX + 32];
-        int n = 0;
         close(fds[0]);
-        confine(kpi_formulas_memory_limit(fe), fds[1]);
-        int crc = kpi_formulas_check_plugins(fe, report_progress, NULL, &child_err);
-        if (crc && *child_err.file)
-            n = snprintf(line, sizeof line, "F%s\n", child_err.file);
-        n += snprintf(line + n, sizeof line - (size_t)n, "R%d %u %s\n", crc,
-                      crc ? child_err.line : 0, crc ? child_err.message : "");
-        write_all(0, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-        _exit(0);
+        check_child(fe, first, fds[1]);
     }
     close(fds[1]);
     deadline = kpi_sandbox_now() + limit_ns + grace_ns;
-    while (!finished) {
+    while (!finished && !rc) {
         int64_t left = deadline - kpi_sandbox_now();
         struct timeval tv = {(time_t)(left / 1000000000), (suseconds_t)(left % 1000000000 / 1000)};
         fd_set set;
@@ -632,40 +683,33 @@ int kpi_workers_check_plugins(kpi_formulas *fe, double seconds, struct kpi_error
         FD_SET(fds[0], &set);
         if (left <= 0 || select(fds[0] + 1, &set, NULL, NULL, &tv) == 0) {
             kill(pid, SIGKILL);
-            rc = kpi_error_at(err, KPI_EPLUGIN, *current ? current : NULL, 0, 0,
-                              "%s: loading failed: time limit of %g s exceeded (the top level "
-                              "runs too long)",
-                              *current ? current : "formulas", seconds);
+            timed_out = true;
             break;
         }
         ssize_t k = read(fds[0], buf + used, sizeof buf - 1 - used);
-        if (k <= 0) {
-            rc = kpi_error_at(err, KPI_EPLUGIN, *current ? current : NULL, 0, 0,
-                              "%s: loading the plugin crashed the checker",
-                              *current ? current : "formulas");
-            break;
-        }
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break; /* the child died */
         used += (size_t)k;
         buf[used] = '\0';
         char *nl;
-        while ((nl = memchr(buf, '\n', used))) {
+        while (!rc && (nl = memchr(buf, '\n', used))) {
+            size_t i;
+            unsigned line;
+            const char *text;
             *nl = '\0';
-            if (buf[0] == 'P') {
-                snprintf(current, sizeof current, "%.4000s", buf + 1);
-                deadline = kpi_sandbox_now() + limit_ns + grace_ns; /* per plugin */
-            } else if (buf[0] == 'F') {
-                size_t n = strnlen(buf + 1, sizeof file - 1);
-                memcpy(file, buf + 1, n);
-                file[n] = '\0';
-            } else if (buf[0] == 'R') {
-                char *end;
-                long crc = strtol(buf + 1, &end, 10);
-                unsigned long at = *end == ' ' ? strtoul(end + 1, &end, 10) : 0;
-                if (crc < 0 && crc >= INT_MIN)
-                    rc = kpi_error_at(err, (int)crc, *file ? file : NULL,
-                                      at <= UINT_MAX ? (unsigned)at : 0, 0, "%s",
-                                      *end == ' ' ? end + 1 : "plugin error");
+            if (buf[0] == 'D') {
                 finished = true;
+            } else if (buf[0] == 'P' && parse_told(buf + 1, n, &i, &line, &text) && i >= first) {
+                current = i;
+                deadline = kpi_sandbox_now() + limit_ns + grace_ns; /* per plugin */
+            } else if (buf[0] == 'B' && parse_told(buf + 1, n, &i, &line, &text) &&
+                       i == current) {
+                rc = kpi_formulas_mark_broken(fe, i, line, text, err);
+                told = i;
+            } else if (buf[0] == 'E' && parse_told(buf + 1, n, &i, &line, &text)) {
+                rc = kpi_error_set(err, KPI_ENOMEM, "%s", text);
             }
             used -= (size_t)(nl + 1 - buf);
             memmove(buf, nl + 1, used);
@@ -675,5 +719,35 @@ int kpi_workers_check_plugins(kpi_formulas *fe, double seconds, struct kpi_error
     }
     close(fds[0]);
     waitpid(pid, &status, 0);
+    if (rc || finished)
+        return rc;
+    /* Killed, or died: the plugin in flight is broken, the others keep
+     * what they were told to be; the next child goes on after it. */
+    if (current == SIZE_MAX)
+        return kpi_error_set(err, KPI_EIO, "the plugin checker died at start");
+    *next = current + 1;
+    if (told == current) /* died after telling its outcome: keep that one */
+        return 0;
+    const char *path, *bytes;
+    size_t len;
+    char why[KPI_ERROR_MESSAGE_MAX], sig[32];
+    path = kpi_formulas_plugin_file(fe, current, &bytes, &len);
+    if (timed_out)
+        snprintf(why, sizeof why,
+                 "%s: loading failed: time limit of %g s exceeded (the top level runs too long)",
+                 path, seconds);
+    else
+        snprintf(why, sizeof why, "%s: loading the plugin crashed the checker (%s)", path,
+                 WIFSIGNALED(status) ? signal_name(WTERMSIG(status), sig) : "it exited");
+    return kpi_formulas_mark_broken(fe, current, 0, why, err);
+}
+
+int kpi_workers_check_plugins(kpi_formulas *fe, double seconds, struct kpi_error *err)
+{
+    size_t first = 0, n = kpi_formulas_plugin_count(fe);
+    int rc = 0;
+
+    while (!rc && first < n)
+        rc = check_round(fe, first, seconds, &first, err);
     return rc;
 }

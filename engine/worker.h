@@ -43,8 +43,10 @@ int kpi_workers_run(kpi_workers *w, const kpi_dataset *ds, kpi_formulas *fe,
                     const struct kpi_progress *progress, struct kpi_error *err);
 
 /* kpi_formulas_check_plugins() in a confined child process, each plugin
- * bounded by the time limit even inside a C call. Returns its result:
- * 0, or KPI_EPLUGIN naming the file. */
+ * bounded by the time limit even inside a C call: marks in fe each broken
+ * plugin. A plugin that hangs or crashes the child is marked broken, and
+ * a new child checks the plugins after it, so no plugin's status is lost.
+ * Returns 0, or KPI_ENOMEM / KPI_EIO when plugins could not be checked. */
 int kpi_workers_check_plugins(kpi_formulas *fe, double seconds, struct kpi_error *err);
 
 #endif

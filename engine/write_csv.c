@@ -98,6 +98,8 @@ static void put_inputs(FILE *f, const struct kpi_report *rep, const struct kpi_c
         kpi_out_s(f, k->inputs[i].name);
         kpi_out_c(f, '=');
         kpi_out_s(f, kpi_text_format_number(k->inputs[i].value, buf));
+        if (kpi_input_is_filled(&k->inputs[i]))
+            kpi_out_s(f, " (absent)");
     }
     for (unsigned j = 0; j < k->n_deps; j++) {
         if (j || k->n_inputs)

@@ -54,6 +54,7 @@ static const struct placement kpi_places[] = {
     {"unit", PLACE_MAIN},        {"baseline", PLACE_MAIN},     {"target", PLACE_MAIN},
     {"input_lines", PLACE_OMIT}, {"actual", PLACE_MAIN},       {"achievement", PLACE_MAIN},
     {"band", PLACE_MAIN},        {"weight", PLACE_MAIN},       {"depends_on", PLACE_OMIT},
+    {"filled", PLACE_OMIT}, /* shown with the inputs */
 };
 
 /* Department columns not named here are columns of the overview. */
@@ -323,7 +324,8 @@ static enum kpi_band band_named(const char *word)
     return KPI_BAND_ERROR;
 }
 
-/* A KPI's inputs: name = value (actuals.csv:LINE), the lines that made it. */
+/* A KPI's inputs: name = value (actuals.csv:LINE), the lines that made it;
+ * an input if_missing zero filled says so instead of a line. */
 static void put_inputs(const struct html *h, const struct kpi_cell *c)
 {
     FILE *f = h->f;
@@ -334,6 +336,12 @@ static void put_inputs(const struct html *h, const struct kpi_cell *c)
         put_text(f, k->inputs[i].name);
         kpi_out_s(f, "</code> = ");
         kpi_out_s(f, kpi_text_format_number(k->inputs[i].value, buf));
+        if (kpi_input_is_filled(&k->inputs[i])) {
+            kpi_out_s(f, " <span class=\"na\">(");
+            put_word(h, "absent, counted as 0");
+            kpi_out_s(f, ")</span>");
+            continue;
+        }
         kpi_out_s(f, " <span class=\"na\">(actuals.csv:");
         kpi_out_u(f, k->inputs[i].line);
         kpi_out_s(f, ")</span>");

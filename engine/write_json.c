@@ -117,6 +117,8 @@ static void put_kpi_object(FILE *f, const struct kpi_report *rep, const struct k
             put_object_start(f, i == 0, k->inputs[i].name);
             if (c->type == KPI_CELL_INPUTS)
                 put_number(f, k->inputs[i].value);
+            else if (kpi_input_is_filled(&k->inputs[i]))
+                kpi_out_s(f, "null"); /* no row: if_missing zero filled it */
             else
                 kpi_out_u(f, k->inputs[i].line);
         }
@@ -167,6 +169,16 @@ static void put_cell(FILE *f, const struct kpi_report *rep, const struct kpi_cel
         for (unsigned j = 0; j < c->kpi->n_deps; j++) {
             kpi_out_s(f, j ? ", " : "");
             put_string(f, c->kpi->deps[j]);
+        }
+        kpi_out_c(f, ']');
+        break;
+    case KPI_CELL_FILLED:
+        kpi_out_c(f, '[');
+        for (unsigned i = 0, n = 0; i < c->kpi->n_inputs; i++) {
+            if (!kpi_input_is_filled(&c->kpi->inputs[i]))
+                continue;
+            kpi_out_s(f, n++ ? ", " : "");
+            put_string(f, c->kpi->inputs[i].name);
         }
         kpi_out_c(f, ']');
         break;

@@ -222,9 +222,10 @@ static const char *inputs_text(struct xlsx *x, const struct kpi_report *rep,
     x->text[0] = '\0';
     for (unsigned i = 0; i < k->n_inputs && used < sizeof x->text; i++) {
         char buf[KPI_NUMBER_BUF];
-        used += (size_t)snprintf(x->text + used, sizeof x->text - used, "%s%s=%s", i ? "; " : "",
-                                 k->inputs[i].name,
-                                 kpi_text_format_number(k->inputs[i].value, buf));
+        used += (size_t)snprintf(x->text + used, sizeof x->text - used, "%s%s=%s%s",
+                                 i ? "; " : "", k->inputs[i].name,
+                                 kpi_text_format_number(k->inputs[i].value, buf),
+                                 kpi_input_is_filled(&k->inputs[i]) ? " (absent)" : "");
     }
     /* The KPIs a composite reads, as kpis.csv shows them. */
     for (unsigned j = 0; j < k->n_deps && used < sizeof x->text; j++) {

@@ -19,7 +19,9 @@
 #   REPORTS          where the dated reports go         (required)
 #   KEEP             dated reports to keep, >= 1        (default 30)
 #   MAX_ERRORS       KPIs in status error tolerated before kpieval gives
-#                    up with exit 2                     (default 10)
+#                    up with exit 2, so that a night in which many fail
+#                    (say, a plugin that fails to load) does not replace
+#                    a good report                      (default 10)
 #   KPIEVAL_OPTIONS  the operational options, split on spaces
 #                    (default "--quiet --log json --max-errors $MAX_ERRORS --wait";
 #                    set it to "--quiet" for a kpieval without those options)

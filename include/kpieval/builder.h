@@ -32,6 +32,7 @@ struct kpi_indicator_spec {
     const char *baseline, *target, *formula, *weight, *scoring;
     const char *inputs;       /* declared input names, ';' between them; NULL or
                                  empty: none declared */
+    const char *if_missing;   /* "missing", "zero", or empty (missing) */
     const char *const *extra; /* a cell per kpi_builder_set_extra_columns()
                                  name, NULL cells empty; NULL: all empty */
     unsigned line;            /* its line in indicators.csv; 0: numbered as
@@ -73,6 +74,11 @@ int kpi_builder_add_indicator(kpi_builder *b, const struct kpi_indicator_spec *s
  * (found by finish). Returns 0, or KPI_ENOMEM. */
 int kpi_builder_add_actual(kpi_builder *b, const struct kpi_actual_spec *spec,
                            struct kpi_error *err);
+
+/* Notes an input name of a row for another period: a known input name,
+ * which if_missing zero may fill (docs/formats.md). Names that are not
+ * Lua identifiers are ignored. Returns 0 or KPI_ENOMEM. */
+int kpi_builder_note_input(kpi_builder *b, const char *name, struct kpi_error *err);
 
 /* The period the actuals are for (copied; NULL: none). Messages about
  * duplicate inputs name it. Returns 0 or KPI_ENOMEM. */

@@ -33,7 +33,8 @@ enum kpi_cell_type {
     KPI_CELL_LINES,   /* the input lines: JSON {"a": 14} */
     KPI_CELL_CELLS,   /* the unreadable cells as written: JSON {"target": "x"} */
     KPI_CELL_EXTRA,   /* the extra columns of indicators.csv: JSON {"owner": "kim"} */
-    KPI_CELL_DEPENDS  /* the KPIs a composite KPI reads: JSON ["1-1.regular"] */
+    KPI_CELL_DEPENDS, /* the KPIs a composite KPI reads: JSON ["1-1.regular"] */
+    KPI_CELL_FILLED   /* the inputs if_missing zero filled: JSON ["a", "b"] */
 };
 
 /* Which formats show a column. KPI_COL_SPREAD: a KPI_CELL_EXTRA column is

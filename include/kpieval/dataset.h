@@ -39,12 +39,25 @@ enum kpi_scoring {
     KPI_SCORING_EXPRESSION  /* a Lua expression over actual, target, baseline */
 };
 
+/* What a formula gets for a known input without a row this period
+ * (indicators.csv's if_missing, docs/formats.md). */
+enum kpi_if_missing {
+    KPI_IF_MISSING_MISSING, /* the KPI is `missing` (default) */
+    KPI_IF_MISSING_ZERO     /* the input counts as 0 */
+};
+
 /* One measured input of a KPI for the selected period. */
 struct kpi_input {
     const char *name;  /* a Lua identifier */
     double value;
-    unsigned line;     /* in actuals.csv */
+    unsigned line;     /* in actuals.csv; 0: no row, filled with 0 by if_missing zero */
 };
+
+/* True when in was filled by if_missing zero, not read from actuals.csv. */
+static inline bool kpi_input_is_filled(const struct kpi_input *in)
+{
+    return in->line == 0;
+}
 
 /* Cells of a KPI that could not be read, kept as written for the reports
  * (NULL when the cell was fine). */
@@ -72,6 +85,7 @@ struct kpi_indicator {
     unsigned n_inputs;
     unsigned char direction;  /* enum kpi_direction */
     unsigned char scoring;    /* enum kpi_scoring */
+    unsigned char if_missing; /* enum kpi_if_missing */
     bool has_baseline;
     /* Composite KPIs: the ids of the KPIs the formula reads with
      * kpi_value("ID"), each once, in the order first read (found in the
@@ -155,6 +169,13 @@ const char *kpi_dataset_period(const kpi_dataset *ds);
  * them though at most KPI_WARNINGS_KEPT are kept. */
 #define KPI_WARNINGS_KEPT 100
 const char *const *kpi_dataset_warnings(const kpi_dataset *ds, size_t *n, size_t *total);
+
+/* Adds a warning of a later stage (rules, evaluation) after the dataset's
+ * own, counted and kept as they are; with first, before every warning not
+ * added with first (so that the kept ones, at most KPI_WARNINGS_KEPT,
+ * include it: a plugin that failed to load). Returns 0 or KPI_ENOMEM. */
+int kpi_dataset_add_warning(kpi_dataset *ds, const char *text, bool first,
+                            struct kpi_error *err);
 
 /* The dataset folder as given; NULL for a dataset built in memory. */
 const char *kpi_dataset_dir(const kpi_dataset *ds);

@@ -19,6 +19,7 @@
 #include "kpieval/error.h"
 #include "kpieval/provenance.h"
 #include "kpieval/result.h"
+#include "kpieval/rules.h"
 
 struct kpi_eval_options {
     const char *const *plugin_dirs;   /* a later folder shadows an earlier one */
@@ -31,6 +32,7 @@ struct kpi_eval_options {
     const struct kpi_progress *progress; /* may be NULL */
     struct kpi_provenance *provenance;   /* may be NULL; else each plugin file read is
                                             added to it, with its SHA-256 and lines */
+    const kpi_rules *rules;           /* validation rules, run with each KPI; may be NULL */
 };
 
 typedef struct kpi_results kpi_results;
@@ -42,8 +44,10 @@ unsigned kpi_cpus_available(void);
 /* Prepares the evaluation of ds's KPIs with the plugins of
  * opt->plugin_dirs (folders that do not exist are skipped; opt is copied,
  * what it points to must outlive *out): reads and checks the plugins and
- * makes a row per KPI, none evaluated yet. Fails when the plugins cannot
- * be loaded (KPI_EPLUGIN) or out of memory; then *out is NULL. */
+ * makes a row per KPI, none evaluated yet. A plugin file that fails to
+ * load costs only the KPIs that call it (kpi_results_warnings()). Fails
+ * when a plugin folder cannot be read (KPI_EPLUGIN), plugins cannot be
+ * checked, or out of memory; then *out is NULL. */
 int kpi_evaluate_begin(const kpi_dataset *ds, const struct kpi_eval_options *opt,
                        kpi_results **out, struct kpi_error *err);
 
@@ -62,6 +66,12 @@ void kpi_evaluate_end(kpi_results *res);
 /* Begin, every KPI in report order, end: for callers without a plan. */
 int kpi_evaluate(const kpi_dataset *ds, const struct kpi_eval_options *opt, kpi_results **out,
                  struct kpi_error *err);
+
+/* The evaluation's own warnings, for the run's: one per plugin file that
+ * failed to load ("PATH:LINE: ... (the plugin failed to load; KPIs that
+ * call it are in error)"), in the order the files were read. Valid until
+ * kpi_results_free(). */
+const char *const *kpi_results_warnings(const kpi_results *res, size_t *n);
 
 /* Rows in the order of kpi_dataset_indicators(). Writable so that the
  * scoring stage can fill in achievements. */

@@ -25,6 +25,7 @@ struct kpi_result {
     double achievement;      /* set by scoring; meaningful when status is ok */
     double achievement_capped;
     const char *message;     /* NULL when ok */
+    const char *note;        /* warnings of failed `warning` rules, one per line; NULL: none */
     enum kpi_status status;
     bool has_actual;         /* the formula returned a finite number */
     bool has_score_value;    /* an expression scoring rule returned a number */

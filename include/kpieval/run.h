@@ -16,6 +16,7 @@
 #include "kpieval/dataset.h"
 #include "kpieval/error.h"
 #include "kpieval/evaluate.h"
+#include "kpieval/rules.h"
 #include "kpieval/report.h"
 #include "kpieval/rollup.h"
 
@@ -69,6 +70,7 @@ struct kpi_run_options {
 
 struct kpi_run {
     kpi_dataset *ds;
+    kpi_rules *rules;      /* rules.csv's; NULL before load */
     kpi_results *results;
     struct kpi_department_summary *departments; /* one per department node */
     struct kpi_department_summary overall;

@@ -27,6 +27,53 @@ for n in 1 2 3 7; do
         { fail "N=$n: merged report differs"; head -20 "$tmp/diff.out"; }
 done
 
+# Failed warning rules are warnings of the KPIs' own shards; the merge
+# puts them back in report order, kept and counted as in a whole run (a
+# few hundred of them: more than the 100 kept).
+cp -r "$tmp/data" "$tmp/rules"
+printf 'id,check,severity\nR1,satisfied <= surveyed,warning\nR2,attendees > 1e9,warning\n' \
+    >"$tmp/rules/rules.csv"
+run run "$tmp/rules" --out "$tmp/rules-whole" --quiet
+[ "$(rc)" = 1 ] || fail "rules whole run: exit $(rc)"
+python3 - "$tmp/whole/report.json" "$tmp/rules-whole/report.json" <<'PY' || fail "rules: no failed rule counted"
+import json, sys
+before, after = (json.load(open(p, encoding="utf-8"))["warnings_total"] for p in sys.argv[1:])
+assert after > before + 100, (before, after)
+PY
+for i in 1 2 3; do
+    run run "$tmp/rules" --out "$tmp/rules-p$i" --shard "$i/3" --quiet
+done
+run merge "$tmp/rules-merged" "$tmp/rules-p3" "$tmp/rules-p1" "$tmp/rules-p2"
+same_report "$tmp/rules-whole" "$tmp/rules-merged" &&
+    ok "rules: the merged warnings are the whole run's" ||
+    { fail "rules: merged report differs"; head -20 "$tmp/diff.out"; }
+
+# The same on a small plan whose failed rules are all kept: three
+# top-level departments, each its own shard of 3, warnings in two of them.
+mkdir -p "$tmp/small"
+printf '%s\n' 'id,name,department,target,formula' 'E1,a,정책과,50,employed / eligible * 100' \
+    'E2,b,교육과,50,employed / eligible * 100' 'E3,c,정책과,50,done / enrolled * 100' \
+    'E4,d,교육과,100,people' 'E5,e,기획과,100,people' 'E6,f,교육과,50,done / enrolled * 100' \
+    >"$tmp/small/indicators.csv"
+printf '%s\n' 'indicator,input,value' E1,employed,30 E1,eligible,60 E2,employed,12 E2,eligible,10 \
+    E3,done,4 E3,enrolled,10 E4,people,80 E5,people,70 E6,done,3 E6,enrolled,10 \
+    >"$tmp/small/actuals.csv"
+printf '%s\n' 'id,check,severity' 'R1,employed <= eligible,error' 'R2,done >= 5,warning' \
+    'R3,people > 100,warning' >"$tmp/small/rules.csv"
+run run "$tmp/small" --out "$tmp/small-whole" --quiet
+for i in 1 2 3; do
+    run run "$tmp/small" --out "$tmp/small-p$i" --shard "$i/3" --quiet
+done
+run merge "$tmp/small-merged" "$tmp/small-p1" "$tmp/small-p2" "$tmp/small-p3"
+python3 - "$tmp/small-whole/report.json" <<'PY' || fail "small rules: the warnings"
+import json, sys
+w = json.load(open(sys.argv[1], encoding="utf-8"))["warnings"]
+assert [x.split(" failed for ")[1].split(":")[0] for x in w] == ["E4", "E6", "E5", "E3"], w
+PY
+same_report "$tmp/small-whole" "$tmp/small-merged" &&
+    ok "small rules: the merged warnings are the whole run's, in report order" ||
+    { fail "small rules: merged report differs"; head -20 "$tmp/diff.out"; }
+
 # Every top-level department is in exactly one shard of 3.
 python3 - "$tmp" <<'PY' || fail "shards do not partition the top-level departments"
 import csv, sys

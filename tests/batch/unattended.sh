@@ -159,20 +159,34 @@ events = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
 assert [e["event"] for e in events] == ["start", "error", "finish"], events
 assert events[-1]["exit"] == 2 and "not a dataset folder" in events[1]["message"]
 PY
-# An error event carries the place and the option as fields: a plugin
-# whose top level fails on line 3 (run by the checker process, whose
-# answer must keep them) and a period no row has.
+# A plugin whose top level fails on line 3 (run by the checker process,
+# whose answer must keep the place) costs only its KPIs: a warning event
+# naming the file and line.
 mkdir -p "$tmp/broken-plugin"
 printf 'local a = 1\n\nerror("not today")\n' >"$tmp/broken-plugin/broken.lua"
 run check "$tmp/data" --formulas "$tmp/broken-plugin" --log json
 python3 - "$tmp/last.stderr" "$tmp/broken-plugin/broken.lua" <<'PY' &&
 import json, sys
-error = [e for e in map(json.loads, open(sys.argv[1], encoding="utf-8")) if e["event"] == "error"][0]
-assert error["file"] == sys.argv[2] and error["line"] == 3 and "option" not in error, error
-assert "loading failed" in error["message"], error
+events = list(map(json.loads, open(sys.argv[1], encoding="utf-8")))
+assert not [e for e in events if e["event"] == "error"], events
+warning = [e for e in events if e["event"] == "warning" and sys.argv[2] in e["message"]][0]
+assert warning["message"].startswith(sys.argv[2] + ":3: loading failed: not today"), warning
 PY
-    ok "--log json: a plugin error's file and line are fields" ||
-    fail "--log json plugin error fields: $(cat "$tmp/last.stderr")"
+    ok "--log json: a broken plugin is a warning naming its file and line" ||
+    fail "--log json broken plugin warning: $(cat "$tmp/last.stderr")"
+# An error event carries the place and the option as fields: a rules.csv
+# check that does not compile (line 3) and a period no row has.
+cp -r "$tmp/data" "$tmp/data-rules"
+printf 'id,check\nR1,1 < 2\nR2,1 <\n' >"$tmp/data-rules/rules.csv"
+run check "$tmp/data-rules" --log json
+python3 - "$tmp/last.stderr" <<'PY' &&
+import json, sys
+error = [e for e in map(json.loads, open(sys.argv[1], encoding="utf-8")) if e["event"] == "error"][0]
+assert error["file"] == "rules.csv" and error["line"] == 3 and "option" not in error, error
+assert "does not compile" in error["message"], error
+PY
+    ok "--log json: an error's file and line are fields" ||
+    fail "--log json error fields: $(cat "$tmp/last.stderr")"
 run check "$tmp/data" --period 1999 --log json
 python3 - "$tmp/last.stderr" <<'PY' && ok "--log json: an error's option is a field" ||
 import json, sys

@@ -3,8 +3,9 @@
 # (FIFOs, devices, symbolic links) are refused at once instead of hanging
 # the run or echoing a foreign file; a huge bad file is worded from a window,
 # not read whole; the lock never writes into or removes a file the run did
-# not create; a symlinked --out is refused. Every refusal is exit 2 and
-# writes nothing: no OUT, no OUT.lock.
+# not create; a symlinked --out is refused. Every refusal of an input is
+# exit 2 and writes nothing: no OUT, no OUT.lock; a refused plugin costs
+# only the KPIs that call it and is named in the run's warnings.
 #   tests/e2e/run_files.sh KPIEVAL
 bin=$1
 . "$(dirname "$0")/../batch/lib.sh"
@@ -24,6 +25,15 @@ refused() {
     done
     [ $bad = 1 ] || ok "$name"
 }
+# plugin_refused NAME OUT WANT: a refused plugin file costs only the KPIs
+# that call it (none here): exit 0, the report written, and the run's
+# warnings (stderr, report.json) name it with WANT.
+plugin_refused() {
+    local name=$1 out=$2 want=$3
+    [ "$(rc)" = 0 ] && [ -f "$out/report.json" ] && has "kpieval: warning: " && has "$want" &&
+        grep -qF -- "$want" "$out/report.json" && ok "$name" ||
+        fail "$name: exit $(rc), stderr: $(head -c 600 "$tmp/last.stderr")"
+}
 # A one-KPI dataset in $tmp/NAME; formula K1 is ratio(done, planned).
 dataset() {
     mkdir -p "$tmp/$1/formulas"
@@ -42,10 +52,10 @@ done
 dataset fifo-plugin
 mkfifo "$tmp/fifo-plugin/formulas/x.lua"
 krun run "$tmp/fifo-plugin" --out "$tmp/fifo-plugin.out" --quiet
-refused "a FIFO as a plugin is refused at once" "$tmp/fifo-plugin.out" \
+plugin_refused "a FIFO as a plugin is refused at once" "$tmp/fifo-plugin.out" \
     "$tmp/fifo-plugin/formulas/x.lua: not a regular file"
 # The refused runs left no lock behind: the next run just works.
-rm "$tmp/fifo-plugin/formulas/x.lua"
+rm -rf "$tmp/fifo-plugin/formulas/x.lua" "$tmp/fifo-plugin.out"
 krun run "$tmp/fifo-plugin" --out "$tmp/fifo-plugin.out" --quiet
 [ "$(rc)" = 0 ] && [ -f "$tmp/fifo-plugin.out/report.json" ] &&
     ok "a run after the refused ones is not blocked" || fail "run after FIFO: exit $(rc): $(cat "$tmp/last.stderr")"
@@ -54,7 +64,7 @@ krun run "$tmp/fifo-plugin" --out "$tmp/fifo-plugin.out" --quiet
 dataset dir-plugin
 mkdir "$tmp/dir-plugin/formulas/d.lua"
 krun run "$tmp/dir-plugin" --out "$tmp/dir-plugin.out" --quiet
-refused "a folder as a plugin is refused" "$tmp/dir-plugin.out" "formulas/d.lua: not a regular file"
+plugin_refused "a folder as a plugin is refused" "$tmp/dir-plugin.out" "formulas/d.lua: not a regular file"
 
 # A plugin over the size limit is refused before it is read whole: 47
 # bytes of code and "--", 1 MiB (1048576 bytes) of comment, a newline.
@@ -62,7 +72,7 @@ dataset big-plugin
 { printf 'return function(a, b) return a / b * 100 end\n--'
   head -c 1048576 /dev/zero | tr '\0' x; printf '\n'; } >"$tmp/big-plugin/formulas/big.lua"
 krun run "$tmp/big-plugin" --out "$tmp/big-plugin.out" --quiet
-refused "a plugin over 1 MiB is refused" "$tmp/big-plugin.out" \
+plugin_refused "a plugin over 1 MiB is refused" "$tmp/big-plugin.out" \
     "formulas/big.lua: 1048624 bytes, more than the limit of 1048576 for a plugin file"
 
 # --- symbolic links --------------------------------------------------------
@@ -71,20 +81,20 @@ refused "a plugin over 1 MiB is refused" "$tmp/big-plugin.out" \
 dataset zero-plugin
 ln -s /dev/zero "$tmp/zero-plugin/formulas/z.lua"
 krun run "$tmp/zero-plugin" --out "$tmp/zero-plugin.out" --quiet
-refused "a plugin linked to /dev/zero is refused" "$tmp/zero-plugin.out" \
+plugin_refused "a plugin linked to /dev/zero is refused" "$tmp/zero-plugin.out" \
     "formulas/z.lua: a symbolic link"
 printf 'aws_secret_access_key = wJalrXUtnFEMI.K7MDENG\n' >"$tmp/secret.txt"
 dataset secret-plugin
 ln -s "$tmp/secret.txt" "$tmp/secret-plugin/formulas/s.lua"
 krun run "$tmp/secret-plugin" --out "$tmp/secret-plugin.out" --quiet
-refused "a plugin linked to a secret is refused" "$tmp/secret-plugin.out" "formulas/s.lua: a symbolic link"
-! grep -q wJalrXUtnFEMI "$tmp/last.stderr" "$tmp/last.stdout" && ok "the secret is not echoed" ||
+plugin_refused "a plugin linked to a secret is refused" "$tmp/secret-plugin.out" "formulas/s.lua: a symbolic link"
+! grep -rq wJalrXUtnFEMI "$tmp/last.stderr" "$tmp/last.stdout" "$tmp/secret-plugin.out" && ok "the secret is not echoed" ||
     fail "the linked file's content was echoed"
 mkdir -p "$tmp/extra"
 ln -s "$tmp/secret.txt" "$tmp/extra/t.lua"
 dataset cli-plugin
 krun run "$tmp/cli-plugin" --out "$tmp/cli-plugin.out" --formulas "$tmp/extra" --quiet
-refused "a linked plugin in --formulas is refused" "$tmp/cli-plugin.out" "extra/t.lua: a symbolic link"
+plugin_refused "a linked plugin in --formulas is refused" "$tmp/cli-plugin.out" "extra/t.lua: a symbolic link"
 rm "$tmp/extra/t.lua"
 
 # The CSVs inside a dataset are not followed either; the dataset folder

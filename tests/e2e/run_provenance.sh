@@ -10,6 +10,9 @@ src=$(cd "$(dirname "$0")/../.." && pwd -P)
 
 mkdir -p "$tmp/plan/formulas" "$tmp/extra"
 cp "$src/datasets/seoul-2019/indicators.csv" "$src/datasets/seoul-2019/actuals.csv" "$tmp/plan/"
+# A rules.csv, read after the two CSVs (a rule every KPI passes, so the
+# run stays clean), with a quoted line break: one row.
+printf 'id,check,message\nR1,1 < 2,"always\ntrue"\n' >"$tmp/plan/rules.csv"
 # A dataset formula with no last newline, a --formulas one that shadows it.
 printf 'return function(x)\n  return x * 2\nend' >"$tmp/plan/formulas/twice.lua"
 printf -- '-- shadows\nreturn function(x) return x + x end\n' >"$tmp/extra/twice.lua"
@@ -18,7 +21,7 @@ cd "$tmp" || exit 3
 # What the test expects, worked out by tools other than kpieval.
 expect() { # dataset folders: lines "kind<TAB>path<TAB>sha256<TAB>count"
     local f
-    for f in indicators.csv actuals.csv; do
+    for f in indicators.csv actuals.csv rules.csv; do
         printf 'inputs\t%s\t%s\t%s\n' "$f" "$(sha256sum <"plan/$f" | cut -d' ' -f1)" \
             "$(python3 -c 'import csv,sys; print(sum(1 for _ in csv.reader(open(sys.argv[1], encoding="utf-8-sig"))) - 1)' "plan/$f")"
     done

@@ -246,6 +246,24 @@ if [ "$new_options" = yes ]; then
     ln -sfn 2026-01-07 "$reports/latest"
 fi
 
+# A plugin that fails to load costs only the KPIs that call it, so a run
+# goes on; when they are many (the dataset's own broken ratio.lua shadows
+# the standard one, and 80 KPIs call it) the default MAX_ERRORS stops the
+# night before it replaces a good report.
+if [ "$new_options" = yes ]; then
+    cp -r "$plan" "$tmp/plan-broken-plugin"
+    mkdir -p "$tmp/plan-broken-plugin/formulas"
+    printf -- '-- ratio(a, b): saved half-edited\nreturn function(a, b) return a / end\n' \
+        >"$tmp/plan-broken-plugin/formulas/ratio.lua"
+    night 2026-01-08 DATASET="$tmp/plan-broken-plugin"
+    expect_rc "a broken plugin called by many KPIs" 2
+    [ ! -e "$reports/2026-01-08" ] || fail "broken plugin: a 2026-01-08 folder was made"
+    grep -q "formulas/ratio.lua:2: unexpected symbol" "$tmp/stderr" ||
+        fail "broken plugin: the plugin file is not named in the log"
+    grep -q "more than the 10 allowed" "$tmp/stderr" || fail "broken plugin: MAX_ERRORS not named"
+    expect_untouched "a broken plugin called by many KPIs"
+fi
+
 # `latest` that is not a symlink is never replaced.
 mv "$reports/latest" "$tmp/latest.link"
 mkdir "$reports/latest" && echo "someone's folder" >"$reports/latest/file"

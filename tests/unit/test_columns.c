@@ -163,11 +163,12 @@ static void test_columns_headers_are_the_documented_ones(void **state)
                              "actual,achievement,achievement_capped,band,weight,status,message,"
                              "columns");
     /* report.json: the same plus scoring, scoring_expression, input_lines,
-     * depends_on (of composite KPIs only), unreadable, line and columns;
-     * nothing else. */
+     * depends_on (of composite KPIs only), if_missing, filled (under zero
+     * only), unreadable, line and columns; nothing else. */
     header(k, n, KPI_COL_JSON, got, sizeof got);
     assert_string_equal(got, "id,name,department,unit,direction,baseline,target,formula,scoring,"
-                             "scoring_expression,inputs,input_lines,depends_on,actual,achievement,"
+                             "scoring_expression,inputs,input_lines,depends_on,if_missing,filled,"
+                             "actual,achievement,"
                              "achievement_capped,band,weight,unreadable,status,message,line,"
                              "columns");
     d = kpi_columns_department(&n);

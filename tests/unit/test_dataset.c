@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "fnv_flood.h"
+#include "kpieval/builder.h"
 #include "kpieval/dataset.h"
 #include "scratch.h"
 #include "strmap.h"
@@ -404,6 +405,43 @@ static void test_dataset_department_tree_order(void **state)
     kpi_dataset_free(ds);
 }
 
+/* Warnings added after loading: a plugin that failed to load goes before
+ * all the others, so that it is among the KPI_WARNINGS_KEPT kept even
+ * after 150 warnings of the files; other later warnings only count. */
+static void test_dataset_first_warnings_are_kept(void **state)
+{
+    kpi_builder *b = NULL;
+    kpi_dataset *ds = NULL;
+    struct kpi_error err = {0};
+    struct kpi_indicator_spec k = {.id = "K1", .name = "n", .department = "d", .target = "1",
+                                   .formula = "x"};
+    size_t n, total;
+    (void)state;
+
+    assert_int_equal(kpi_builder_new(NULL, &b, &err), 0);
+    assert_int_equal(kpi_builder_add_indicator(b, &k, &err), 0);
+    for (int i = 0; i < 150; i++) {
+        struct kpi_actual_spec a = {"NOPE", "x", "1", 0};
+        assert_int_equal(kpi_builder_add_actual(b, &a, &err), 0);
+    }
+    assert_int_equal(kpi_builder_finish(b, &ds, &err), 0);
+    kpi_builder_free(b);
+    kpi_dataset_warnings(ds, &n, &total);
+    assert_int_equal(n, KPI_WARNINGS_KEPT);
+    assert_int_equal(total, 151); /* and K1 has no rows */
+
+    assert_int_equal(kpi_dataset_add_warning(ds, "p1.lua:1: broken", true, &err), 0);
+    assert_int_equal(kpi_dataset_add_warning(ds, "rules.csv:2: late", false, &err), 0);
+    assert_int_equal(kpi_dataset_add_warning(ds, "p2.lua:1: broken", true, &err), 0);
+    const char *const *w = kpi_dataset_warnings(ds, &n, &total);
+    assert_int_equal(n, KPI_WARNINGS_KEPT);
+    assert_int_equal(total, 154);
+    assert_string_equal(w[0], "p1.lua:1: broken");
+    assert_string_equal(w[1], "p2.lua:1: broken");
+    assert_string_equal(w[2], "actuals.csv:2: actual for unknown indicator 'NOPE' ignored");
+    kpi_dataset_free(ds);
+}
+
 static void test_dataset_department_korean_byte_order(void **state)
 {
     /* UTF-8 byte order is 가나다 order: 가 (EA B0 80) < 경 (EA B2 BD)
@@ -744,6 +782,7 @@ int main(void)
         cmocka_unit_test(test_dataset_header_only_actuals_stops_the_run),
         cmocka_unit_test(test_dataset_department_tree_order),
         cmocka_unit_test(test_dataset_department_korean_byte_order),
+        cmocka_unit_test(test_dataset_first_warnings_are_kept),
         cmocka_unit_test(test_dataset_period_selects_rows),
         cmocka_unit_test(test_dataset_several_periods_need_a_choice),
         cmocka_unit_test(test_dataset_single_period_or_none),

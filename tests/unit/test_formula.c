@@ -540,9 +540,10 @@ static int dump_writer(lua_State *L, const void *p, size_t sz, void *ud)
     return 0;
 }
 
-/* kpi_formulas_new over one plugin folder holding file = bytes must fail
- * with KPI_EPLUGIN and a message naming the file; the error into *out when
- * out is not NULL. */
+/* kpi_formulas_new and the plugin check over one plugin folder holding
+ * file = bytes: both succeed, and the plugin is marked broken with a
+ * message naming the file; checking it again gives KPI_EPLUGIN with the
+ * file and line as fields, into *out when out is not NULL. */
 static void expect_plugin_error(const char *folder, const char *file, const char *bytes, size_t len,
                                 struct kpi_error *out)
 {
@@ -550,27 +551,25 @@ static void expect_plugin_error(const char *folder, const char *file, const char
     struct kpi_load_options opt = {NULL};
     struct kpi_error err = {0};
     kpi_dataset *ds = NULL;
-    kpi_formulas *fe = (kpi_formulas *)&opt; /* must be reset to NULL */
+    kpi_formulas *fe = NULL;
     const char *dirs[1];
 
     scratch_fresh_subdir(dir, tmp, folder);
     scratch_write_bytes(scratch_join(path, dir, file), bytes, len);
     dirs[0] = dir;
     assert_int_equal(kpi_dataset_load(main_dataset, &opt, &ds, &err), 0);
-    /* Reading and compiling may already fail; otherwise running the
-     * plugins' top levels must. */
-    int rc = kpi_formulas_new(ds, NULL, dirs, 1, &fe, &err);
-    if (rc == 0) {
-        assert_non_null(fe);
-        rc = kpi_formulas_check_plugins(fe, NULL, NULL, &err);
-        kpi_formulas_free(fe);
-        fe = NULL;
-    }
-    if (rc != KPI_EPLUGIN)
-        fail_msg("%s/%s: rc %d, expected KPI_EPLUGIN: %s", folder, file, rc, err.message);
+    if (kpi_formulas_new(ds, NULL, dirs, 1, &fe, &err) != 0)
+        fail_msg("%s/%s: a broken plugin failed the load: %s", folder, file, err.message);
+    assert_int_equal(kpi_formulas_check_plugins(fe, &err), 0);
+    assert_int_equal(kpi_formulas_plugin_count(fe), 1);
+    const char *broken = kpi_formulas_plugin_broken(fe, 0);
+    if (!broken)
+        fail_msg("%s/%s: not marked broken", folder, file);
+    assert_contains(broken, file);
+    assert_int_equal(kpi_formulas_check_plugin(fe, 0, &err), KPI_EPLUGIN);
     assert_int_equal(err.code, KPI_EPLUGIN);
-    assert_null(fe);
     assert_contains(err.message, file);
+    kpi_formulas_free(fe);
     kpi_dataset_free(ds);
     if (out)
         *out = err;
@@ -609,7 +608,7 @@ static void test_formula_plugin_error_fields(void **state)
     assert_int_equal(err.line, 0);
 }
 
-static void test_formula_bad_plugins_stop_the_run(void **state)
+static void test_formula_bad_plugins_are_marked_broken(void **state)
 {
     (void)state;
     PLUGIN_ERROR("notfn", "answer.lua", "return 42\n");
@@ -617,6 +616,76 @@ static void test_formula_bad_plugins_stop_the_run(void **state)
     PLUGIN_ERROR("syntax", "broken.lua", "return function(\n");
     PLUGIN_ERROR("raises", "raises.lua", "error('not today')\n");
     PLUGIN_ERROR("badname", "bad-name.lua", "return function() return 1 end\n");
+}
+
+/* Each way a plugin fails to load costs only the KPIs that call it, with
+ * a message naming the plugin and its file (and line when Lua knows it). */
+static void test_formula_broken_plugin_costs_only_its_kpis(void **state)
+{
+    static const char ind[] = "id,name,department,target,formula\n"
+                              "K_SYN,a,d,1,syn(x)\n"
+                              "K_TOP,a,d,1,top(x)\n"
+                              "K_NUM,a,d,1,num(x)\n"
+                              "K_DEEP,a,d,1,deep(x)\n"
+                              "K_GOOD,a,d,1,good(x)\n"
+                              "K_PLAIN,a,d,1,x * 3\n";
+    static const char act[] = "indicator,input,value\n"
+                              "K_SYN,x,2\nK_TOP,x,2\nK_NUM,x,2\nK_DEEP,x,2\n"
+                              "K_GOOD,x,2\nK_PLAIN,x,2\n";
+    char dir[SCRATCH_PATH_MAX], folder[SCRATCH_PATH_MAX], want[2 * SCRATCH_PATH_MAX];
+    char deep[2200] = "return ", msg[KPI_MESSAGE_MAX];
+    struct kpi_load_options opt = {NULL};
+    struct kpi_error err = {0};
+    kpi_dataset *ds = NULL;
+    kpi_formulas *fe = NULL;
+    struct kpi_result r;
+    (void)state;
+
+    for (int i = 0; i < 1000; i++)
+        strcat(deep, "(");
+    strcat(deep, "1");
+    for (int i = 0; i < 1000; i++)
+        strcat(deep, ")");
+    scratch_fresh_subdir(folder, tmp, "costs");
+    scratch_write_in(folder, "syn.lua", "return function(x)\n  return x +\nend\n");
+    scratch_write_in(folder, "top.lua", "local n = 1\nerror('no config')\n");
+    scratch_write_in(folder, "num.lua", "return 42\n");
+    scratch_write_in(folder, "deep.lua", deep);
+    scratch_write_in(folder, "good.lua", "return function(x) return x * 10 end\n");
+    scratch_dataset(dir, tmp, "costs-data", ind, act);
+    const char *dirs[1] = {folder};
+    assert_int_equal(kpi_dataset_load(dir, &opt, &ds, &err), 0);
+    assert_int_equal(kpi_formulas_new(ds, NULL, dirs, 1, &fe, &err), 0);
+    assert_int_equal(kpi_formulas_check_plugins(fe, &err), 0);
+
+    static const struct {
+        const char *id, *plugin, *tail;
+    } failing[] = {
+        {"K_SYN", "syn", "syn.lua:3: unexpected symbol near 'end'"},
+        {"K_TOP", "top", "top.lua:2: loading failed: no config"},
+        {"K_NUM", "num", "num.lua: the file must return a function (it returned a number)"},
+        {"K_DEEP", "deep", "deep.lua: C stack overflow"},
+    };
+    for (size_t i = 0; i < sizeof failing / sizeof failing[0]; i++) {
+        const struct kpi_indicator *k = kpi_dataset_find(ds, failing[i].id);
+        assert_non_null(k);
+        assert_true(kpi_formulas_eval_kpi(fe, k, &r, msg));
+        assert_int_equal(r.status, KPI_STATUS_ERROR);
+        snprintf(want, sizeof want, "%s:1: plugin '%s' failed to load: %s/%s", failing[i].id,
+                 failing[i].plugin, folder, failing[i].tail);
+        if (strncmp(msg, want, strlen(want)))
+            fail_msg("%s: message '%s', expected it to start '%s'", failing[i].id, msg, want);
+    }
+    /* The top level's own line and words are kept. */
+    assert_true(kpi_formulas_eval_kpi(fe, kpi_dataset_find(ds, "K_TOP"), &r, msg));
+    assert_contains(msg, "top.lua:2: loading failed: no config");
+    assert_false(kpi_formulas_eval_kpi(fe, kpi_dataset_find(ds, "K_GOOD"), &r, msg));
+    assert_int_equal(r.status, KPI_STATUS_OK);
+    assert_near(r.actual, 20, 0);
+    assert_false(kpi_formulas_eval_kpi(fe, kpi_dataset_find(ds, "K_PLAIN"), &r, msg));
+    assert_near(r.actual, 6, 0);
+    kpi_formulas_free(fe);
+    kpi_dataset_free(ds);
 }
 
 static void test_formula_binary_plugin_refused(void **state)
@@ -666,7 +735,8 @@ int main(void)
         cmocka_unit_test(test_formula_memory_limit_is_error),
         cmocka_unit_test(test_formula_left_out_library_names_are_errors),
         cmocka_unit_test(test_formula_plugins_see_plugins_not_inputs),
-        cmocka_unit_test(test_formula_bad_plugins_stop_the_run),
+        cmocka_unit_test(test_formula_bad_plugins_are_marked_broken),
+        cmocka_unit_test(test_formula_broken_plugin_costs_only_its_kpis),
         cmocka_unit_test(test_formula_plugin_error_fields),
         cmocka_unit_test(test_formula_binary_plugin_refused),
         cmocka_unit_test(test_formula_missing_plugin_folder_is_skipped),

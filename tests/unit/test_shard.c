@@ -172,7 +172,7 @@ static void test_shard_model_escapes_text(void **state)
     (void)state;
     for (unsigned i = 0; i < SHARDS; i++) {
         char *model = read_in(parts[i], "shard.txt");
-        assert_starts_with(model, "kpieval-shard 3\nshard\t");
+        assert_starts_with(model, "kpieval-shard 4\nshard\t");
         for (const unsigned char *p = (const unsigned char *)model; *p; p++)
             if (*p < 0x20 && *p != '\t' && *p != '\n')
                 fail_msg("part %u: raw control byte 0x%02x in the model", i + 1, *p);

@@ -428,16 +428,17 @@ static void test_worker_rows_are_validated(void **state)
         const char *what;
         struct wire_row row;
     } cases[] = {
-        {"status past the last", {0, 0, KPI_STATUS_COUNT, 0, 0, 1}},
-        {"status 200", {0, 0, 200, 0, 0, 1}},
-        {"flag 2", {65, 0, KPI_STATUS_OK, 2, 0, 0}},
-        {"score flag 9", {65, 0, KPI_STATUS_OK, 1, 9, 0}},
-        {"message flag 3", {65, 0, KPI_STATUS_ERROR, 0, 0, 3}},
-        {"NaN actual", {NAN, 0, KPI_STATUS_OK, 1, 0, 0}},
-        {"infinite actual", {INFINITY, 0, KPI_STATUS_OK, 1, 0, 0}},
-        {"infinite score", {65, -INFINITY, KPI_STATUS_OK, 1, 1, 0}},
-        {"ok with a message", {65, 0, KPI_STATUS_OK, 1, 0, 1}},
-        {"error without one", {0, 0, KPI_STATUS_ERROR, 0, 0, 0}},
+        {"status past the last", {0, 0, KPI_STATUS_COUNT, 0, 0, 1, 0}},
+        {"status 200", {0, 0, 200, 0, 0, 1, 0}},
+        {"flag 2", {65, 0, KPI_STATUS_OK, 2, 0, 0, 0}},
+        {"score flag 9", {65, 0, KPI_STATUS_OK, 1, 9, 0, 0}},
+        {"message flag 3", {65, 0, KPI_STATUS_ERROR, 0, 0, 3, 0}},
+        {"NaN actual", {NAN, 0, KPI_STATUS_OK, 1, 0, 0, 0}},
+        {"infinite actual", {INFINITY, 0, KPI_STATUS_OK, 1, 0, 0, 0}},
+        {"infinite score", {65, -INFINITY, KPI_STATUS_OK, 1, 1, 0, 0}},
+        {"ok with a message", {65, 0, KPI_STATUS_OK, 1, 0, 1, 0}},
+        {"error without one", {0, 0, KPI_STATUS_ERROR, 0, 0, 0, 0}},
+        {"note flag 2", {65, 0, KPI_STATUS_OK, 1, 0, 0, 2}},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         w->wire[ok] = cases[c].row;

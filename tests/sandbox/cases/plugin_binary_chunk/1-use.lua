@@ -1,7 +1,8 @@
--- expect: stop
--- stderr: compiled.lua
--- stderr: binary
+-- expect: error
+-- message: failed to load
+-- message: compiled.lua
+-- message: binary
 -- why: Lua trusts bytecode and a crafted chunk crashes the VM; a binary
---   plugin stops the run with a message (docs/security.md). The runner
+--   plugin is refused: it costs the KPIs that call it (docs/security.md). The runner
 --   compiles binary/compiled.lua into the dataset's formulas/.
 compiled(x)

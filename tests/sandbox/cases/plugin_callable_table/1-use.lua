@@ -1,5 +1,6 @@
--- expect: stop
--- stderr: callable.lua
+-- expect: error
+-- message: failed to load
+-- message: callable.lua
 -- why: a callable table is not a function (formats.md: "returns a
---   function"); the run stops naming the file.
+--   function"); the KPIs that call it are in error naming the file.
 callable(x)

@@ -1,6 +1,8 @@
--- expect: stop
--- stderr: finalizer.lua
--- stderr: __gc
+-- expect: error
+-- message: failed to load
+-- message: finalizer.lua
+-- message: __gc
 -- why: setmetatable refuses __gc in plugins too; an error while loading
---   means the file does not return a function: the run stops.
+--   means the file does not return a function: the KPIs that call it
+--   are in error naming it.
 finalizer(x)

@@ -1,6 +1,7 @@
--- expect: stop
--- stderr: stuck.lua
--- stderr: time limit
+-- expect: error
+-- message: failed to load
+-- message: stuck.lua
+-- message: time limit
 -- args: --time-limit 1
 -- timeout: 30
 -- why: a plugin whose top level hangs inside a C function: the load-time

@@ -1,5 +1,6 @@
--- expect: stop
--- stderr: hog.lua
--- stderr: memory limit
+-- expect: error
+-- message: failed to load
+-- message: hog.lua
+-- message: memory limit
 -- why: the memory limit holds while a plugin is loaded.
 hog(x)
