@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "formula.h"
+#include "kpieval/rules.h"
 #include "input_file.h"
 #include "lua_names.h"
 #include "model.h"
@@ -17,7 +18,7 @@
 #include "worker.h"
 
 /* The files of a dataset that messages name by their bare name. */
-static const char *const dataset_files[] = {"indicators.csv", "actuals.csv"};
+static const char *const dataset_files[] = {"indicators.csv", "actuals.csv", "rules.csv"};
 
 /* Where byte `at` of the current text is, kept from one finding to the
  * next: the names of a text come in text order, so each finding moves on
@@ -37,6 +38,7 @@ struct spot {
 struct checker {
     const struct kpi_run_options *opt;
     kpi_dataset *ds;
+    kpi_rules *rules;          /* rules.csv, compiled with the formulas */
     kpi_formulas *fe;
     void (*emit)(void *ctx, const struct kpi_diagnostic *d);
     void *ctx;
@@ -658,6 +660,15 @@ int kpi_check(const struct kpi_run_options *opt,
         emit_error(&c, &e);
         return 0;
     }
+    if ((rc = kpi_rules_load(opt->dataset, c.ds, opt->encoding, NULL, &c.rules, &e))) {
+        if (e.code == KPI_ENOMEM) {
+            rc = kpi_error_set(err, KPI_ENOMEM, "%s", e.message);
+            goto out;
+        }
+        emit_error(&c, &e);
+        rc = 0;
+        goto warnings;
+    }
     const struct kpi_indicator *ks = kpi_dataset_indicators(c.ds, &counts->kpis);
     kpi_dataset_expressions(c.ds, &c.n_expr);
     counts->expressions = c.n_expr;
@@ -671,6 +682,7 @@ int kpi_check(const struct kpi_run_options *opt,
     struct kpi_sandbox_limits limits = {opt->instruction_limit, opt->memory_limit,
                                         opt->time_limit};
     if ((rc = kpi_formulas_new(c.ds, &limits, dirs, n_dirs, &c.fe, &e)) ||
+        (rc = kpi_formulas_set_rules(c.fe, c.rules, &e)) ||
         (rc = opt->in_process ? kpi_formulas_check_plugins(c.fe, &e)
                               : kpi_workers_check_plugins(
                                     c.fe, opt->time_limit > 0 ? opt->time_limit : KPI_DEFAULT_SECONDS,
@@ -745,6 +757,7 @@ out:
     free(c.line_at);
     free(c.seen_names);
     kpi_formulas_free(c.fe);
+    kpi_rules_free(c.rules);
     kpi_dataset_free(c.ds);
     return rc;
 }

@@ -29,7 +29,8 @@ plugin_list=$(echo "$plugins" | paste -sd, | sed 's/,/, /g')
 grep -qx "checked 16 KPIs, 12 distinct expressions, $n_plugins plugin files: 0 errors, 4 warnings" \
     "$tmp/last.stdout" && ok "the summary counts" || fail "summary: $(cat "$tmp/last.stdout")"
 
-# The mistakes; each KPI's file line and the column of the spot, counted in
+# The mistakes, and a plugin of the dataset's own that does not compile
+# (line 4 is its end: 'end' expected); each KPI's file line and the column of the spot, counted in
 # characters of the file's own line (the cells before hold Hangul).
 python3 - "$plan/indicators.csv" >"$tmp/spots" <<'PY'
 import csv, sys
@@ -46,6 +47,7 @@ by_id["1-1.regular"][-1] = "employed; eligible"
 by_id["1-1.short"][f] = "ratio(employd, eligible)"
 by_id["2-1.commercialization"][f] = "ratoi(commercialized, funded)"
 by_id["1-3.hub-schools"][f] = "schools +"
+by_id["1-2.bio"][f] = "share(attendees, 400)"
 with open(path, "w", encoding="utf-8", newline="") as out:
     csv.writer(out, lineterminator="\n").writerows(rows)
 lines = open(path, encoding="utf-8").read().split("\n")
@@ -58,7 +60,13 @@ print("regular", spot("1-1.regular", "employd"))
 print("short", spot("1-1.short", "employd"))
 print("ratoi", spot("2-1.commercialization", "ratoi"))
 print("syntax", spot("1-3.hub-schools", "schools +", end=True))
+print("bio", spot("1-2.bio", "share"))
 PY
+mkdir -p "$plan/formulas"
+printf -- '-- share(part, whole): part per 100 of whole\nreturn function(part, whole)\n  return part / whole * 100\n' \
+    >"$plan/formulas/share.lua"
+sleep 1 && touch "$tmp/before" # what check might write is newer
+plugin_list=$( (echo "$plugins"; echo share) | LC_ALL=C sort | paste -sd, | sed 's/,/, /g')
 at() { awk -v k="$1" '$1 == k { print $2 }' "$tmp/spots"; }
 
 run check "$plan"
@@ -76,25 +84,30 @@ has "the plugins that exist" "    names there: $plugin_list"
 has "a syntax error at the end of the formula" \
     "$plan/indicators.csv:$(at syntax): error: '1-3.hub-schools': the formula does not compile: unexpected symbol near <eof>"
 has "its caret" "             ^"
+has "a broken plugin: its file and line, first" \
+    "$plan/formulas/share.lua:4: error: 'end' expected (to close 'function' at line 2) near <eof>"
+has "a KPI calling it: at the call" \
+    "$plan/indicators.csv:$(at bio): error: '1-2.bio': calls plugin 'share', which failed to load (see its file's error): the KPI will be in error"
 has "the plan warnings at their lines" \
     "$plan/indicators.csv:6: warning: '1-3.trainees': the target 3000 is equal to the baseline 3000 of a KPI to increase: the plan asks for no progress on last year"
-[ ! -e "$plan.lock" ] && [ -z "$(find "$plan" -newer "$plan/indicators.csv" -not -path "$plan")" ] &&
-    ok "check writes nothing" || fail "check wrote: $(find "$plan" -newer "$plan/indicators.csv")"
+[ ! -e "$plan.lock" ] && [ -z "$(find "$plan" -newer "$tmp/before")" ] &&
+    ok "check writes nothing" || fail "check wrote: $(find "$plan" -newer "$tmp/before")"
 
 run check "$plan" --log json
 python3 - "$tmp/last.stderr" "$plan/indicators.csv" "$(at regular)" <<'PY' &&
 import json, sys
 events = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
-first = [e for e in events if e["event"] == "error"][0]
+first = [e for e in events if e["event"] == "error" and "employd" in e["message"]][0]
 line, col = map(int, sys.argv[3].split(":"))
 assert first["file"] == sys.argv[2] and first["line"] == line and first["column"] == col, first
 assert "did you mean 'employed'?" in first["message"], first
 assert sum(e["event"] == "warning" for e in events) == 5, events
+assert sum(e["event"] == "error" for e in events) == 5, events
 PY
     ok "--log json: each finding an event with file, line and column" ||
     fail "--log json: $(head -c 2000 "$tmp/last.stderr")"
 
-# run: only the four KPIs fail, each with its own words.
+# run: only the five KPIs fail, each with its own words.
 run run "$plan" --out "$tmp/out" --quiet
 [ "$(rc)" = 1 ] && ok "run: exit 1, the report written" || fail "run: exit $(rc): $(cat "$tmp/last.stderr")"
 python3 - "$tmp/out/kpis.csv" <<'PY' && ok "run: only the KPIs with mistakes fail" || fail "run: statuses"
@@ -103,7 +116,8 @@ rows = {r["id"]: r for r in csv.DictReader(open(sys.argv[1], encoding="utf-8"))}
 want = {"1-1.regular": ("error", "unknown name 'employd'"),
         "1-1.short": ("missing", "did you mean 'employed'?"),
         "2-1.commercialization": ("error", "unknown function 'ratoi'"),
-        "1-3.hub-schools": ("invalid", "indicators.csv:7: '1-3.hub-schools': the formula does not compile")}
+        "1-3.hub-schools": ("invalid", "indicators.csv:7: '1-3.hub-schools': the formula does not compile"),
+        "1-2.bio": ("error", "plugin 'share' failed to load: ")}
 for kpi, r in rows.items():
     if kpi in want:
         status, words = want[kpi]
