@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lua_names.h"
+#include "strmap.h"
+
 static const char *const policy_names[] = {
     [KPI_IF_MISSING_MISSING] = "missing", [KPI_IF_MISSING_ZERO] = "zero"};
 
@@ -28,48 +31,59 @@ const char *kpi_missing_name(enum kpi_if_missing policy)
                                                                            : "?";
 }
 
-static bool is_word_char(char c)
-{
-    return c == '_' || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
-
-/* A word of a formula: where it starts and how long it is. */
-struct word {
-    const char *start;
-    size_t len;
+/* The names a formula reads (lua_names.h), each once, in the order first
+ * used: names[i] first used at byte first[i]; by_name maps a name to i. */
+struct uses {
+    struct kpi_strmap by_name;
+    char **names;
+    size_t *first;
+    size_t n, cap;
+    bool oom;
 };
 
-/* The words of text in order, as kpi_missing_fill() defines them; NULL out
- * of memory (*n 0 and an empty text give a non-NULL empty array). */
-static struct word *formula_words(const char *text, size_t *n)
+static void note_use(void *ctx, const struct kpi_lua_name *use)
 {
-    struct word *words = malloc((strlen(text) / 2 + 1) * sizeof *words);
-    *n = 0;
-    if (!words)
-        return NULL;
-    for (const char *p = text; *p;) {
-        if (!is_word_char(*p)) {
-            p++;
-            continue;
+    struct uses *u = ctx;
+    if (u->oom || kpi_strmap_find(&u->by_name, use->name, NULL))
+        return;
+    if (u->n == u->cap) {
+        size_t cap = u->cap ? 2 * u->cap : 16;
+        char **names = realloc(u->names, cap * sizeof *names);
+        if (names)
+            u->names = names;
+        size_t *first = realloc(u->first, cap * sizeof *first);
+        if (first)
+            u->first = first;
+        if (!names || !first) {
+            u->oom = true;
+            return;
         }
-        const char *start = p;
-        while (is_word_char(*p))
-            p++;
-        if ((start > text && start[-1] == '.') || (*start >= '0' && *start <= '9'))
-            continue;
-        words[(*n)++] = (struct word){start, (size_t)(p - start)};
+        u->cap = cap;
     }
-    return words;
+    char *copy = strdup(use->name);
+    if (!copy || kpi_strmap_put(&u->by_name, copy, (unsigned)u->n, NULL, NULL) < 0) {
+        free(copy);
+        u->oom = true;
+        return;
+    }
+    u->names[u->n] = copy;
+    u->first[u->n++] = use->offset;
 }
 
-/* The index of the first word that is name, or SIZE_MAX. */
-static size_t first_use(const struct word *words, size_t n, const char *name)
+/* Where name is first used in the formula, or SIZE_MAX. */
+static size_t first_use(const struct uses *u, const char *name)
 {
-    size_t len = strlen(name);
-    for (size_t w = 0; w < n; w++)
-        if (words[w].len == len && !memcmp(words[w].start, name, len))
-            return w;
-    return SIZE_MAX;
+    unsigned i;
+    return kpi_strmap_find(&u->by_name, name, &i) ? u->first[i] : SIZE_MAX;
+}
+
+static void uses_release(struct uses *u)
+{
+    kpi_strmap_release(&u->by_name);
+    for (size_t i = 0; i < u->n; i++)
+        free(u->names[i]);
+    free(u->names);
+    free(u->first);
 }
 
 struct ranked {
@@ -88,39 +102,31 @@ static int compare_ranked(const void *x, const void *y)
     return a->input.line < b->input.line ? -1 : a->input.line > b->input.line;
 }
 
-static bool has_input(const struct kpi_indicator *k, const char *name, size_t len)
-{
-    for (unsigned i = 0; i < k->n_inputs; i++)
-        if (!strncmp(k->inputs[i].name, name, len) && !k->inputs[i].name[len])
-            return true;
-    return false;
-}
-
 int kpi_missing_fill(struct kpi_arena *a, struct kpi_indicator *k, kpi_known_input_fn known,
                      void *ctx)
 {
-    size_t n_words, n_filled = 0;
-    struct word *words;
+    struct uses u = {0};
+    struct kpi_strmap has; /* the KPI's inputs with a row, by name */
+    size_t n_filled = 0;
+    const char **fill = NULL;
     struct ranked *ranked = NULL;
     int rc = -1;
 
     if (k->if_missing != KPI_IF_MISSING_ZERO || k->invalid || !k->formula)
         return 0;
-    if (!(words = formula_words(k->formula, &n_words)))
-        return -1;
-    /* Each filled name once: a word is new when no earlier word is it. */
-    const char **fill = malloc((n_words ? n_words : 1) * sizeof *fill);
-    if (!fill)
+    kpi_strmap_init(&u.by_name);
+    kpi_strmap_init(&has);
+    for (unsigned i = 0; i < k->n_inputs; i++)
+        if (kpi_strmap_put(&has, k->inputs[i].name, i, NULL, NULL) < 0)
+            goto out;
+    if (kpi_lua_names(k->formula, note_use, &u) || u.oom)
         goto out;
-    for (size_t w = 0; w < n_words; w++) {
-        char name[256];
-        if (words[w].len >= sizeof name)
+    if (!(fill = malloc((u.n ? u.n : 1) * sizeof *fill)))
+        goto out;
+    for (size_t w = 0; w < u.n; w++) {
+        if (kpi_strmap_find(&has, u.names[w], NULL))
             continue;
-        memcpy(name, words[w].start, words[w].len);
-        name[words[w].len] = '\0';
-        if (first_use(words, w, name) != SIZE_MAX || has_input(k, name, words[w].len))
-            continue;
-        const char *interned = known(ctx, k, name);
+        const char *interned = known(ctx, k, u.names[w]);
         if (interned)
             fill[n_filled++] = interned;
     }
@@ -135,7 +141,7 @@ int kpi_missing_fill(struct kpi_arena *a, struct kpi_indicator *k, kpi_known_inp
     for (size_t i = 0; i < n; i++) {
         ranked[i].input =
             i < k->n_inputs ? k->inputs[i] : (struct kpi_input){fill[i - k->n_inputs], 0.0, 0};
-        ranked[i].rank = first_use(words, n_words, ranked[i].input.name);
+        ranked[i].rank = first_use(&u, ranked[i].input.name);
     }
     qsort(ranked, n, sizeof *ranked, compare_ranked);
     for (size_t i = 0; i < n; i++)
@@ -146,7 +152,8 @@ int kpi_missing_fill(struct kpi_arena *a, struct kpi_indicator *k, kpi_known_inp
 out:
     free(ranked);
     free(fill);
-    free(words);
+    uses_release(&u);
+    kpi_strmap_release(&has);
     return rc;
 }
 
