@@ -599,11 +599,22 @@ static int mark_broken(kpi_formulas *fe, struct plugin_source *src, unsigned lin
         return kpi_error_set(err, KPI_ENOMEM, "out of memory");
     src->broken_line = line;
     if (fe->sb) {
+        /* Its own guard (the caller's, if any, put back after): pushing the
+         * message may run out of memory, which must not abort the run. */
         lua_State *L = kpi_sandbox_state(fe->sb);
+        jmp_buf guard;
+        jmp_buf *volatile outer = kpi_sandbox_guard(fe->sb, NULL);
+        if (setjmp(guard)) {
+            kpi_sandbox_guard(fe->sb, outer);
+            fe->tripped = true;
+            return kpi_error_set(err, KPI_ENOMEM, "out of memory");
+        }
+        kpi_sandbox_guard(fe->sb, &guard);
         lua_rawgeti(L, LUA_REGISTRYINDEX, fe->plugins_ref);
         lua_pushstring(L, src->broken);
         lua_setfield(L, -2, src->name);                /* plugins[name] = message */
         lua_pop(L, 1);
+        kpi_sandbox_guard(fe->sb, outer);
     }
     return 0;
 }
