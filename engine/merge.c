@@ -216,7 +216,8 @@ static int merge_warnings(const struct part *parts, const struct merged *m,
         own += note_lines(parts[0].rows[k].note);
     *total = parts[0].warnings_total > own ? parts[0].warnings_total - own : 0;
     kept = parts[0].n_warnings < *total ? parts[0].n_warnings : *total;
-    memcpy(w, parts[0].warnings, kept * sizeof *w);
+    if (kept) /* parts[0].warnings may be NULL when there are none */
+        memcpy(w, parts[0].warnings, kept * sizeof *w);
     for (size_t k = 0; k < m->n_kpis; k++) {
         for (const char *p = m->rows[k].note; p && *p;) {
             size_t len = strcspn(p, "\n");
