@@ -582,22 +582,6 @@ static void mark_formula_words(kpi_builder *b, unsigned kpi, const char *formula
     }
 }
 
-struct ranked_input {
-    size_t rank;
-    struct kpi_input input;
-};
-
-static int compare_ranked(const void *x, const void *y)
-{
-    const struct ranked_input *a = x, *b = y;
-    if (a->rank != b->rank)
-        return a->rank < b->rank ? -1 : 1;
-    int c = strcmp(a->input.name, b->input.name);
-    if (c)
-        return c;
-    return a->input.line < b->input.line ? -1 : a->input.line > b->input.line;
-}
-
 static int compare_raw_actual(const void *x, const void *y)
 {
     const struct raw_actual *a = x, *b = y;
@@ -610,7 +594,7 @@ static int compare_raw_actual(const void *x, const void *y)
  * flags duplicates: the first row of a name is stamped, a later one is a
  * duplicate of it. */
 static void rank_inputs(kpi_builder *b, unsigned kpi, const struct raw_actual *rows, size_t n,
-                        struct ranked_input *ranked)
+                        struct kpi_ranked_input *ranked)
 {
     kpi_dataset *ds = b->ds;
     struct kpi_indicator *k = &ds->indicators[kpi];
@@ -631,7 +615,7 @@ static void rank_inputs(kpi_builder *b, unsigned kpi, const struct raw_actual *r
         ranked[a].rank = ns->used_kpi == kpi ? ns->used_at : SIZE_MAX;
         ranked[a].input = (struct kpi_input){ns->name, ra->value, ra->line};
     }
-    qsort(ranked, n, sizeof *ranked, compare_ranked);
+    qsort(ranked, n, sizeof *ranked, kpi_input_display_order);
 }
 
 /* Hands each KPI its inputs in display order and flags duplicates. The
@@ -642,7 +626,7 @@ static void rank_inputs(kpi_builder *b, unsigned kpi, const struct raw_actual *r
 static int attach_inputs(kpi_builder *b, struct kpi_error *err)
 {
     kpi_dataset *ds = b->ds;
-    struct ranked_input *ranked = NULL;
+    struct kpi_ranked_input *ranked = NULL;
     size_t cap_ranked = 0, cap_word = 0;
     char *word = NULL;
     int rc = 0;

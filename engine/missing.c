@@ -86,14 +86,9 @@ static void uses_release(struct uses *u)
     free(u->first);
 }
 
-struct ranked {
-    size_t rank;
-    struct kpi_input input;
-};
-
-static int compare_ranked(const void *x, const void *y)
+int kpi_input_display_order(const void *x, const void *y)
 {
-    const struct ranked *a = x, *b = y;
+    const struct kpi_ranked_input *a = x, *b = y;
     if (a->rank != b->rank)
         return a->rank < b->rank ? -1 : 1;
     int c = strcmp(a->input.name, b->input.name);
@@ -109,7 +104,7 @@ int kpi_missing_fill(struct kpi_arena *a, struct kpi_indicator *k, kpi_known_inp
     struct kpi_strmap has; /* the KPI's inputs with a row, by name */
     size_t n_filled = 0;
     const char **fill = NULL;
-    struct ranked *ranked = NULL;
+    struct kpi_ranked_input *ranked = NULL;
     int rc = -1;
 
     if (k->if_missing != KPI_IF_MISSING_ZERO || k->invalid || !k->formula)
@@ -143,7 +138,7 @@ int kpi_missing_fill(struct kpi_arena *a, struct kpi_indicator *k, kpi_known_inp
             i < k->n_inputs ? k->inputs[i] : (struct kpi_input){fill[i - k->n_inputs], 0.0, 0};
         ranked[i].rank = first_use(&u, ranked[i].input.name);
     }
-    qsort(ranked, n, sizeof *ranked, compare_ranked);
+    qsort(ranked, n, sizeof *ranked, kpi_input_display_order);
     for (size_t i = 0; i < n; i++)
         inputs[i] = ranked[i].input;
     k->inputs = inputs;

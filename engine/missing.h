@@ -46,4 +46,14 @@ bool kpi_missing_filled(const struct kpi_indicator *k, const char *name);
 /* Number of k's filled inputs. */
 unsigned kpi_missing_count(const struct kpi_indicator *k);
 
+/* An input with its rank (where the formula first uses its name;
+ * SIZE_MAX when it does not), and the order inputs are shown in: by rank,
+ * then name, then line. For qsort; the builder and kpi_missing_fill()
+ * rank alike. */
+struct kpi_ranked_input {
+    size_t rank;
+    struct kpi_input input;
+};
+int kpi_input_display_order(const void *a, const void *b);
+
 #endif
