@@ -50,17 +50,18 @@ install: build
 
 # The default suite leaves out the tests labelled `fault` (allocation fault
 # injection, minutes) and `timing` (which limit trips first, the kill test):
-# they are slow, and a busy machine changes their outcome, not their truth.
-# `make test-slow` runs just those; CI runs both. It leaves out `browser`
+# they are slow, and a busy machine changes their outcome, not their truth;
+# and `slow` (batch.shards, a minute under load, kept under sanitize and
+# valgrind). `make test-slow` runs just those; CI runs both. It leaves out `browser`
 # too (headless Chromium, REPORT_DEPS): `make test-reports` runs it with
 # the fast report.html test.
 # (Label regexes without anchors: a $ would not survive the sub-make.)
-CTEST_SELECT ?= -LE "fault|timing|browser|office"
+CTEST_SELECT ?= -LE "fault|timing|slow|browser|office"
 test: deps build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_SELECT)
 
 test-slow:
-	$(MAKE) test CTEST_SELECT='-L "fault|timing"'
+	$(MAKE) test CTEST_SELECT='-L "fault|timing|slow"'
 
 # The reports opened by the programs people open them with: report.html in
 # headless Chromium (label `browser`), report.xlsx recalculated by
